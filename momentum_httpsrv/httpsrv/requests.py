@@ -1,0 +1,51 @@
+"""The request as the dispatcher sees it: parsed, body complete, no sockets attached."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+_connection_ids = itertools.count(1)
+
+
+def next_connection_id() -> int:
+    """Connection ids are unique per process, like Momentum's accept-construct conn_id."""
+    return next(_connection_ids)
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What Momentum's accept construct knows about a connection (httpsrv.md §2.4)."""
+
+    conn_id: int
+    listener: str  # the Listen address exactly as configured, e.g. "127.0.0.1:2081"
+    peer: tuple[str, int] | None = None  # remote (ip, port); None offline
+    local: tuple[str, int] | None = None  # local (ip, port) actually bound; None offline
+    scheme: str = "http"
+
+
+OFFLINE_CONNECTION = ConnectionInfo(conn_id=0, listener="offline")
+
+
+@dataclass
+class Request:
+    """One complete HTTP request.
+
+    Strings are Latin-1 decoded bytes (see the package docstring). ``headers`` keeps the
+    order and spelling the client sent; values are stripped of surrounding whitespace.
+    """
+
+    method: str
+    target: str
+    http_version: str = "1.1"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    connection: ConnectionInfo = OFFLINE_CONNECTION
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, matched case-insensitively (httpsrv.md §3.C.3)."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
