@@ -44,6 +44,10 @@ class ResponseSink(Protocol):
     def end(self) -> None:
         """The body is complete."""
 
+    def abort(self) -> None:
+        """The response cannot be finished (an error after the head went out): drop the
+        connection so the client sees a truncated response, never a wrong one."""
+
     @property
     def peer_gone(self) -> bool:
         """True once the client has disconnected; further output is discarded."""
@@ -84,6 +88,7 @@ class CollectingSink:
     def __init__(self) -> None:
         self.response: Response | None = None
         self.finished = False
+        self.aborted = False
 
     def start(
         self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
@@ -104,6 +109,9 @@ class CollectingSink:
 
     def end(self) -> None:
         self.finished = True
+
+    def abort(self) -> None:
+        self.aborted = True
 
     @property
     def peer_gone(self) -> bool:

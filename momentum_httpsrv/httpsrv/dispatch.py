@@ -1,0 +1,61 @@
+"""From a complete request to a complete response: the pipeline both the listener and
+offline calls run (httpsrv.md §1.2 steps 8–11)."""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from collections.abc import Callable
+
+from ..lua.runtime import LuaScriptError
+from .requests import Request
+from .responses import MOMENTUM_REASONS, ResponseSink
+from .routing import EndpointRegistry
+from .session import HttpSession
+from .url import UrlParseError
+
+ErrorLog = Callable[[str, str | None], None]
+
+
+class Dispatcher:
+    """Find the first matching registration, run its handler, finish the response."""
+
+    def __init__(self, registry: EndpointRegistry, log_error: ErrorLog) -> None:
+        self.registry = registry
+        self._log_error = log_error
+
+    async def __call__(self, request: Request, sink: ResponseSink) -> None:
+        session = HttpSession(request, sink)
+        try:
+            path = session.url.path
+        except UrlParseError as error:
+            session.response_status_set(400, "Bad Request")
+            self._log_error(f"httpsrv: {error}", None)
+            session.complete()
+            return
+        registration = self.registry.match(request.method, path)
+        if registration is None:
+            session.response_status_set(404, MOMENTUM_REASONS[404])
+            session.response_header_set("Content-Type", "text/plain")
+            session.complete()
+            return
+        session.service_closure = registration.closure
+        try:
+            result = registration.handler(session)
+            if inspect.isawaitable(result):
+                await result
+        except LuaScriptError as error:
+            self._log_error(error.message, error.traceback)
+            session.fail()
+            return
+        except Exception as error:  # a bug in a Python handler must not stop the server
+            self._log_error(f"httpsrv: handler raised {error!r}", traceback.format_exc())
+            session.fail()
+            return
+        session.complete()
+        if session.ignored_framing_headers:
+            self._log_error(
+                "httpsrv: the server owns framing headers; ignored "
+                + ", ".join(session.ignored_framing_headers),
+                None,
+            )

@@ -1,0 +1,183 @@
+"""The Lua face of httpsrv: ``msys.httpsrv`` and ``session:<method>()`` over HttpSession.
+
+Every session method call from Lua crosses into Python once, through ``call(name, sid,
+…)``; the session is found by number, so no Python object is handed to Lua per request
+(lupa pins such objects until Lua's GC runs). C return conventions become Lua ones here
+([PROP] httpsrv.md §3): setters return the C integer, getters the value or nil, getters
+with a status code the value or ``nil, errno``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lupa import lua51
+
+from ..lua.runtime import LuaState, as_tuple
+from .routing import EndpointRegistry
+from .session import HttpSession
+
+
+class LuaArgumentError(Exception):
+    """A session method got an argument of the wrong type (a Lua error for the script)."""
+
+
+def lua_type_name(value: object) -> str:
+    """The name Lua's ``type()`` gives a value that crossed into Python."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return lua51.lua_type(value) or "userdata"
+
+
+def _integer(value: object, position: int, method: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise LuaArgumentError(
+            f"bad argument #{position} to '{method}' (number expected, got {lua_type_name(value)})"
+        )
+    return int(value)
+
+
+def _text(value: object, position: int, method: str, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.14g}"  # Lua converts numbers to strings where strings are expected
+    if not isinstance(value, str):
+        raise LuaArgumentError(
+            f"bad argument #{position} to '{method}' (string expected, got {lua_type_name(value)})"
+        )
+    return value
+
+
+def _value_or_errno(rc_and_value: tuple[int, Any]) -> Any:
+    rc, value = rc_and_value
+    return value if rc == 0 else (None, rc)
+
+
+def _status_helper(name: str) -> Callable[..., int]:
+    def adapter(session: HttpSession, mimetype: object = None) -> int:
+        return getattr(session, name)(_text(mimetype, 1, name, optional=True))
+
+    return adapter
+
+
+def _url_parts(session: HttpSession) -> tuple:
+    url = session.request_url_get()
+    flat_attrs = [item for pair in url.attrs or () for item in pair]
+    return (
+        url.url, url.path, url.scheme, url.user, url.password, url.host, url.port,
+        url.raw_query, url.query, url.fragment, url.attrs is not None, *flat_attrs,
+    )
+
+
+# session:<name>(…) → the HttpSession method, with Lua argument checks and returns.
+LUA_SESSION_METHODS: dict[str, Callable[..., Any]] = {
+    "request_method_get": lambda s: s.request_method_get(),
+    "request_header_get": lambda s, name=None: _value_or_errno(
+        s.request_header_get(_text(name, 1, "request_header_get"))
+    ),
+    "request_data_get_string": lambda s: s.request_data_get_string()[1].decode("latin-1"),
+    "response_status_set": lambda s, code=None, message=None: s.response_status_set(
+        _integer(code, 1, "response_status_set"),
+        _text(message, 2, "response_status_set", optional=True),
+    ),
+    "response_status_set_std": lambda s, code=None, message=None, mimetype=None: (
+        s.response_status_set_std(
+            _integer(code, 1, "response_status_set_std"),
+            _text(message, 2, "response_status_set_std", optional=True),
+            _text(mimetype, 3, "response_status_set_std", optional=True),
+        )
+    ),
+    "response_status_ok": _status_helper("response_status_ok"),
+    "response_status_error": _status_helper("response_status_error"),
+    "response_status_denied": _status_helper("response_status_denied"),
+    "response_status_not_found": _status_helper("response_status_not_found"),
+    "response_header_set": lambda s, name=None, value=None: s.response_header_set(
+        _text(name, 1, "response_header_set"),
+        _text(value, 2, "response_header_set", optional=True),
+    ),
+    "response_append": lambda s, data=None: s.response_append(
+        _text(data, 1, "response_append").encode("latin-1")
+    ),
+    "response_flush": lambda s, final=0: s.response_flush(
+        0 if final in (None, False) else _integer(final, 1, "response_flush")
+    ),
+}
+# Reached only through the Lua methods that wrap them (request_url_get).
+_INTERNAL_CALLS: dict[str, Callable[..., Any]] = {"request_url_parts": _url_parts}
+
+
+@dataclass(frozen=True)
+class LuaHandler:
+    """A registered Lua function, run through the binding of the state it lives in."""
+
+    binding: LuaHttpsrvBinding
+    handler_id: int
+
+    async def __call__(self, session: HttpSession) -> None:
+        await self.binding.run(self.handler_id, session)
+
+
+class LuaHttpsrvBinding:
+    """Installs ``msys.httpsrv`` and the session class into one Lua state."""
+
+    def __init__(self, state: LuaState) -> None:
+        self.state = state
+        self.sessions: dict[int, HttpSession] = {}
+        self._session_ids = itertools.count(1)
+        self.registry = EndpointRegistry(warn=state.warn)  # where register() adds, now
+        self._error_marker = state.lua.table()
+        self._calls = {**LUA_SESSION_METHODS, **_INTERNAL_CALLS}
+        host = state.lua.table_from({"call": self._call, "register": self._register})
+        self._api = state.run_package_lua(
+            Path(__file__).with_name("session.lua"),
+            host,
+            self._error_marker,
+            state.lua.table_from(sorted(LUA_SESSION_METHODS)),
+            state.core_internals.new_dict,
+            state.api,
+        )
+        httpsrv = self._api.httpsrv
+        for name in ("msys.httpsrv", "msys.extended.httpsrv"):
+            state.preload(name, lambda: httpsrv)
+
+    def _call(self, name: str, sid: int, *args: object) -> object:
+        session = self.sessions.get(sid)
+        if session is None:
+            return self._error_marker, "session is no longer valid"
+        try:
+            return self._calls[name](session, *args)
+        except LuaArgumentError as error:
+            return self._error_marker, str(error)
+
+    def _register(self, method: str | None, endpoint: str, handler_id: int) -> int:
+        closure = self._api.service_closure(handler_id)
+        return self.registry.register(
+            method, endpoint, LuaHandler(self, handler_id), closure=closure
+        )
+
+    async def run(self, handler_id: int, session: HttpSession) -> None:
+        """Run one handler call to its end (it may suspend); a Lua error raises
+        LuaScriptError after the session object has been invalidated."""
+        sid = next(self._session_ids)
+        self.sessions[sid] = session
+        try:
+            await self.state.run_task(
+                lambda task_id: self._api.start_handler(task_id, handler_id, sid)
+            )
+        finally:
+            del self.sessions[sid]
+            self._api.end_session(sid)
+
+
+__all__ = ["LuaHandler", "LuaHttpsrvBinding", "LUA_SESSION_METHODS", "as_tuple"]

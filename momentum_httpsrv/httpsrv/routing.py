@@ -1,0 +1,83 @@
+"""The endpoint registry behind ``ec_httpsrv_register`` (httpsrv.md §3.A.1).
+
+One registry belongs to one configuration generation; a reload builds a new one by running
+every module's ``rsrc_setup`` again and swaps it in whole.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One ``ec_httpsrv_register`` call: method None serves every method."""
+
+    method: str | None
+    base: str  # normalised: leading and trailing "/"
+    handler: Any  # something the dispatcher knows how to run (a LuaHandler, a Python callable)
+    closure: Any = None  # what ec_httpsrv_service_ctx_get returns
+    job_class: int = -1
+
+    def matches(self, method: str, path: str) -> bool:
+        """Exact method (or any), and the path is the base or lies below it, segment-aware."""
+        if self.method is not None and self.method != method:
+            return False
+        return path.startswith(self.base) or path == self.base[:-1]
+
+
+def normalise_base_path(path: str) -> str:
+    """``foo`` → ``/foo/``: Momentum 3 required the trailing slash, Momentum 4 made it optional."""
+    if not path.startswith("/"):
+        path = "/" + path
+    if not path.endswith("/"):
+        path += "/"
+    return path
+
+
+class EndpointRegistry:
+    """Ordered registrations; the first one that matches wins."""
+
+    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
+        self._registrations: list[Registration] = []
+        self._warn = warn or (lambda message: None)
+
+    def register(
+        self,
+        method: str | None,
+        path: str | None,
+        handler: Any,
+        closure: Any = None,
+        job_class: int = -1,
+        instance: str | None = None,
+    ) -> int:
+        """``ec_httpsrv_register``: 0 on success, else an errno value (EINVAL)."""
+        if instance is not None or not path or handler is None:
+            return errno.EINVAL
+        if not path.startswith("/"):
+            self._warn(f"httpsrv: endpoint {path!r} has no leading '/'; registered as '/{path}'")
+        base = normalise_base_path(path)
+        for earlier in self._registrations:
+            if earlier.base == base and earlier.method == method:
+                self._warn(
+                    f"httpsrv: {method or 'any method'} {base} registered again; "
+                    "the earlier registration keeps answering"
+                )
+                break
+        self._registrations.append(Registration(method, base, handler, closure, job_class))
+        return 0
+
+    def match(self, method: str, path: str) -> Registration | None:
+        for registration in self._registrations:
+            if registration.matches(method, path):
+                return registration
+        return None
+
+    def __iter__(self):
+        return iter(self._registrations)
+
+    def __len__(self) -> int:
+        return len(self._registrations)

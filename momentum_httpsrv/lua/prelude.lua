@@ -1,0 +1,246 @@
+-- The Momentum environment every Lua state starts with. Called once with the host table
+-- (Python callbacks); returns the functions Python drives the state with.
+local host = ...
+local translate, host_print, host_warn = host.translate, host.print, host.warn
+local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
+local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
+
+-- Every chunk passes through the thrLua translator before Lua 5.1 sees it.
+local function load_source(source, chunkname)
+  return raw_loadstring(translate(source, chunkname), chunkname)
+end
+
+function loadstring(source, chunkname)
+  return load_source(source, chunkname or source)
+end
+
+function load(reader, chunkname)
+  local parts = {}
+  while true do
+    local piece = reader()
+    if piece == nil or piece == "" then break end
+    parts[#parts + 1] = piece
+  end
+  return load_source(concat(parts), chunkname or "=(load)")
+end
+
+local function read_file(path)
+  local fh, err = io.open(path, "rb")
+  if not fh then return nil, err end
+  local source = fh:read("*a")
+  fh:close()
+  return source
+end
+
+function loadfile(path)
+  if path == nil then return load_source(io.read("*a"), "=stdin") end
+  local source, err = read_file(path)
+  if not source then return nil, "cannot open " .. err end
+  return load_source(source, "@" .. path)
+end
+
+function dofile(path)
+  local chunk, err = loadfile(path)
+  if not chunk then error(err, 2) end
+  return chunk()
+end
+
+-- Lua-file searcher for `require`, translating like every other chunk.
+package.loaders[2] = function(name)
+  local fname = name:gsub("%.", "/")
+  local tried = {}
+  for template in package.path:gmatch("[^;]+") do
+    local path = template:gsub("%?", fname)
+    local source = read_file(path)
+    if source then
+      local chunk, err = load_source(source, "@" .. path)
+      if not chunk then
+        error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, err), 0)
+      end
+      return chunk
+    end
+    tried[#tried + 1] = "\n\tno file '" .. path .. "'"
+  end
+  return concat(tried)
+end
+
+-- print goes where the host says: the paniclog, a console reply, or stdout.
+function print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  host_print(concat(parts, "\t"))
+end
+
+-- Packages Momentum has but we do not emulate load fine and fail only when used.
+local function make_stub(name)
+  return setmetatable({}, {
+    __index = function(t, key)
+      local stub = make_stub(name .. "." .. tostring(key))
+      rawset(t, key, stub)
+      return stub
+    end,
+    __call = function() error("not emulated: " .. name, 2) end,
+    __tostring = function() return "not emulated: " .. name end,
+  })
+end
+
+package.loaders[#package.loaders + 1] = function(name)
+  if name:sub(1, 5) == "msys." then
+    return function() return make_stub(name) end
+  end
+  return "\n\tno emulated package '" .. name .. "'"
+end
+
+-- Emulated system packages are reachable through their global path once required
+-- (`require "msys.core"` makes `msys.core` usable, `require "json"` makes `json`).
+local system_packages = {}
+local raw_require = require
+function require(name)
+  local module = raw_require(name)
+  if system_packages[name] then
+    local parent, last = _G, nil
+    for part in name:gmatch("[^.]+") do
+      if last then
+        local child = rawget(parent, last)
+        if type(child) ~= "table" then child = {}; rawset(parent, last, child) end
+        parent = child
+      end
+      last = part
+    end
+    rawset(parent, last, module)
+  end
+  return module
+end
+
+-- `msys` and its namespaces autoload on first use (no require needed).
+msys = setmetatable({}, {
+  __index = function(t, key)
+    if type(key) ~= "string" then return nil end
+    local module = require("msys." .. key)
+    rawset(t, key, module)
+    return module
+  end,
+})
+
+-- Modules and their callouts (lua-runtime.md §2).
+local modules = {}
+
+function msys.registerModule(name, tbl)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'registerModule' (string expected, got " .. type(name) .. ")", 2)
+  end
+  if type(tbl) ~= "table" then
+    error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 2)
+  end
+  for _, value in pairs(tbl) do
+    if type(value) == "function" then
+      modules[#modules + 1] = { name = name, tbl = tbl }
+      return
+    end
+  end
+  host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
+end
+
+local api = {}
+
+local function traceback(message)
+  return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }
+end
+
+-- Run `chunk` under a traceback handler: true, results... or false, message, traceback.
+local function call_traced(fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local result = { xpcall(function() return fn(unpack(args, 1, n)) end, traceback) }
+  if result[1] then return unpack(result) end
+  return false, result[2].message, result[2].traceback
+end
+api.call_traced = call_traced
+
+function api.load(source, chunkname)
+  local chunk, err = load_source(source, chunkname)
+  if not chunk then return false, err, nil end
+  return true, chunk
+end
+
+-- Call `hook` on every module that defines it, in registration order. Returns a list
+-- of {name, ok, value-or-message, traceback}.
+local hook_aliases = { rsrc_setup = "config_rsrc_setup" }
+function api.call_hook(hook)
+  local results = {}
+  for _, module in ipairs(modules) do
+    local fn = module.tbl[hook]
+    if fn == nil and hook_aliases[hook] then fn = module.tbl[hook_aliases[hook]] end
+    if type(fn) == "function" then
+      local ok, value, tb = call_traced(fn, module.tbl)
+      results[#results + 1] = { module.name, ok, ok and value or value, tb }
+    end
+  end
+  return results
+end
+
+function api.module_names()
+  local names = {}
+  for i, module in ipairs(modules) do names[i] = module.name end
+  return names
+end
+
+-- `require(name)` returns `opener()` (a host function: Lua's require accepts only Lua
+-- functions from package.preload). System packages also get their global path.
+function api.preload(name, opener, system)
+  package.preload[name] = function() return opener() end
+  if system then system_packages[name] = true end
+end
+
+-- Tasks: handler and command calls run as coroutines, so helpers such as msys.sleep
+-- can suspend them by yielding a request to the host (httpsrv.md §4.8).
+local tasks = {}
+local task_of = setmetatable({}, { __mode = "k" })
+
+local function task_step(id, co, ok, ...)
+  if not ok then
+    local message = tostring((...))
+    tasks[id] = nil
+    return "error", message, debug.traceback(co, message)
+  end
+  if coroutine.status(co) == "dead" then
+    tasks[id] = nil
+    return "done", ...
+  end
+  return "yield", ...
+end
+
+function api.start_task(id, fn, ...)
+  local co = coroutine.create(fn)
+  tasks[id], task_of[co] = co, id
+  return task_step(id, co, coroutine.resume(co, ...))
+end
+
+function api.resume_task(id, ...)
+  local co = tasks[id]
+  return task_step(id, co, coroutine.resume(co, ...))
+end
+
+local function in_task()
+  local co = coroutine.running()
+  return co ~= nil and task_of[co] ~= nil
+end
+
+-- msys.sleep suspends the running handler or command; elsewhere it blocks.
+function msys.sleep(seconds)
+  if type(seconds) ~= "number" then
+    error("bad argument #1 to 'sleep' (number expected, got " .. type(seconds) .. ")", 2)
+  end
+  if in_task() then
+    coroutine.yield("sleep", seconds)
+  else
+    host.block_sleep(seconds)
+  end
+end
+
+function msys.asyncOk()
+  return in_task()
+end
+
+api.make_stub = make_stub
+return api

@@ -1,0 +1,213 @@
+"""One Momentum Lua state: lupa's Lua 5.1 with the thrLua translator in front, the
+``msys`` namespace, Momentum's ``print`` routing and module hooks.
+
+All scripts of a configuration generation share one state, as they share one global
+state in Momentum (lua-runtime.md §1.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lupa import lua51
+
+from . import dialect
+from .msys_core import CORE_CONSTANTS, now_ts
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Lua files we ship for scripts to require (msys.getopt, Test.More, …): the stand-in for
+# Momentum's libexec/scriptlets directory, last on the search path.
+SHIPPED_LUA_DIR = PACKAGE_DIR.parents[1] / "lua"
+
+PrintSink = Callable[[str], None]
+# A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
+# is what the task resumes with.
+YieldService = Callable[..., Awaitable[tuple]]
+
+
+class LuaScriptError(Exception):
+    """A Lua error, shaped as Lua reports it (``script:line: message``)."""
+
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.traceback = trim_traceback(traceback) if traceback else None
+
+
+def trim_traceback(traceback: str) -> str:
+    """Keep the script's frames of a Lua traceback; drop our harness's (the package's own
+    Lua files, xpcall, the C ``error`` frame behind an argument check)."""
+    kept = []
+    for line in traceback.splitlines():
+        if "in function 'xpcall'" in line:
+            break
+        internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
+            "[C]: in function 'error'",
+            "(tail call): ?",
+        )
+        if not internal:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+@dataclass(frozen=True)
+class HookResult:
+    """What one module's callout returned (``value``) or raised (``ok`` False)."""
+
+    module: str
+    ok: bool
+    value: object
+    traceback: str | None
+
+
+def as_tuple(result: object) -> tuple:
+    """lupa returns one Lua result bare and several as a tuple; always give a tuple."""
+    return result if isinstance(result, tuple) else (result,)
+
+
+def lua_path_for(directories: Sequence[Path]) -> str:
+    """``package.path`` for a directory list: ``dir/?.lua;dir/?/init.lua`` each."""
+    return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
+
+
+class LuaState:
+    """A Lua 5.1 interpreter set up as Momentum's scriptlet environment."""
+
+    def __init__(
+        self,
+        search_path: Sequence[Path] = (),
+        *,
+        print_sink: PrintSink | None = None,
+        warn: Callable[[str], None] | None = None,
+        gc_pause: int = 100,
+        gc_stepmul: int = 400,
+    ) -> None:
+        self.lua = lua51.LuaRuntime(
+            encoding="latin-1",
+            unpack_returned_tuples=True,
+            register_eval=False,
+            register_builtins=False,
+        )
+        self._print_sinks: list[PrintSink] = [print_sink or (lambda text: None)]
+        self.warn = warn or (lambda message: None)
+        globals_ = self.lua.globals()
+        globals_.python = None  # lupa's bridge is not part of Momentum's Lua
+        self._plain_loadstring = globals_.loadstring  # before the prelude wraps it
+        install = getattr(dialect, "install_dialect_runtime", None)
+        if install is not None:
+            install(self.lua)
+        self.search_path = [Path(p) for p in search_path] + [SHIPPED_LUA_DIR]
+        globals_.package.path = lua_path_for(self.search_path)
+        # Handlers make garbage fast, and Lua cannot see the memory Python holds for it:
+        # collect after 100% growth instead of 200%, and work through it four times as fast.
+        globals_.collectgarbage("setpause", gc_pause)
+        globals_.collectgarbage("setstepmul", gc_stepmul)
+        host = self.lua.table_from(
+            {
+                "translate": dialect.translate,
+                "print": self._print,
+                "warn": self.warn,
+                "block_sleep": time.sleep,
+            }
+        )
+        self._task_ids = itertools.count(1)
+        self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
+        self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
+        core, self.core_internals = self.run_package_lua(
+            PACKAGE_DIR / "msys_core.lua",
+            self.lua.table_from({"now": now_ts}),
+            self.lua.table_from(CORE_CONSTANTS),
+        )
+        self.preload("msys.core", lambda: core)
+
+    def run_package_lua(self, path: Path, *args: object) -> object:
+        """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
+        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), f"@{path}")
+        if isinstance(loaded, tuple):  # (nil, message)
+            raise LuaScriptError(loaded[1])
+        return loaded(*args)
+
+    def preload(self, name: str, opener: Callable[[], object], system: bool = True) -> None:
+        """Make ``require(name)`` return ``opener()``; system packages also get their
+        global path (``msys.core``, ``json``) as Momentum's autoloader gives them."""
+        self.api.preload(name, opener, system)
+
+    # -- running code -----------------------------------------------------------------
+
+    def compile(self, source: str, chunkname: str) -> object:
+        """Translate and compile a chunk; ``chunkname`` is Lua's (``@path`` or ``=name``)."""
+        ok, chunk_or_error = as_tuple(self.api.load(source, chunkname))[:2]
+        if not ok:
+            raise LuaScriptError(chunk_or_error)
+        return chunk_or_error
+
+    def call(self, function: object, *args: object) -> tuple:
+        """Call a Lua function under a traceback handler; raise LuaScriptError on error."""
+        result = as_tuple(self.api.call_traced(function, *args))
+        if result[0] is False:
+            raise LuaScriptError(str(result[1]), result[2])
+        return result[1:]
+
+    def execute(self, source: str, chunkname: str, *args: object) -> tuple:
+        """Compile and run a chunk; returns what it returned."""
+        return self.call(self.compile(source, chunkname), *args)
+
+    def execute_file(self, path: Path, chunkname: str | None = None, *args: object) -> tuple:
+        """Run a script file; its errors name ``chunkname`` (default: the path as given)."""
+        source = Path(path).read_bytes().decode("latin-1")
+        return self.execute(source, "@" + (chunkname or str(path)), *args)
+
+    def call_hook(self, hook: str) -> list[HookResult]:
+        """Call a callout (``init``, ``rsrc_setup``, ``deinit``) on every module in order."""
+        results = []
+        for entry in self.api.call_hook(hook).values():
+            name, ok, value, traceback = (entry[i] for i in range(1, 5))
+            results.append(HookResult(name, bool(ok), value, traceback))
+        return results
+
+    async def run_task(self, start: Callable[[int], object]) -> tuple:
+        """Drive a coroutine task to its end, serving what it yields; ``start(task_id)``
+        starts it (``api.start_task`` or a binding's wrapper). Returns what it returned."""
+        task_id = next(self._task_ids)
+        result = as_tuple(start(task_id))
+        while result[0] == "yield":
+            kind = result[1] if len(result) > 1 else None
+            service = self.yield_services.get(kind)
+            if service is None:
+                self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
+                values: tuple = ()
+            else:
+                values = await service(*result[2:])
+            result = as_tuple(self.api.resume_task(task_id, *values))
+        if result[0] == "error":
+            raise LuaScriptError(str(result[1]), result[2])
+        return result[1:]
+
+    def module_names(self) -> list[str]:
+        return list(self.api.module_names().values())
+
+    # -- print routing ----------------------------------------------------------------
+
+    def _print(self, text: str) -> None:
+        self._print_sinks[-1](text)
+
+    @contextlib.contextmanager
+    def printing_to(self, sink: PrintSink) -> Iterator[None]:
+        """Send ``print`` output to ``sink`` while the block runs (console replies)."""
+        self._print_sinks.append(sink)
+        try:
+            yield
+        finally:
+            self._print_sinks.pop()
+
+
+async def _sleep_service(seconds: float) -> tuple:
+    """``msys.sleep`` inside a task: suspend it, keep the event loop serving."""
+    await asyncio.sleep(max(0.0, float(seconds)))
+    return ()
