@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,14 @@ class PaniclogEntry:
 class Paniclog:
     """Append-only log file plus the last ``ring_size`` entries in memory."""
 
-    def __init__(self, path: Path | None, ring_size: int = 1000) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        ring_size: int = 1000,
+        echo: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.path = path
+        self._echo = echo  # (level, text): the CLI shows warnings and errors on stderr
         self.entries: deque[PaniclogEntry] = deque(maxlen=ring_size)
         self._file = None
         if path is not None:
@@ -35,6 +42,8 @@ class Paniclog:
         """Log ``text`` (Latin-1 text; one entry even if it spans lines)."""
         entry = PaniclogEntry(time.time(), level, subsystem, text)
         self.entries.append(entry)
+        if self._echo is not None:
+            self._echo(level, text)
         if self._file is not None:
             line = f"{int(entry.timestamp)}:{subsystem}: {text}\n"
             self._file.write(line.encode("latin-1", "replace"))

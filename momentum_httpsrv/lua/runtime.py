@@ -189,6 +189,10 @@ class LuaState:
             raise LuaScriptError(str(result[1]), result[2])
         return result[1:]
 
+    async def run_in_task(self, function: object, *args: object) -> tuple:
+        """Call a Lua function as a task, so it may suspend (msys.sleep)."""
+        return await self.run_task(lambda task_id: self.api.start_task(task_id, function, *args))
+
     def module_names(self) -> list[str]:
         return list(self.api.module_names().values())
 
