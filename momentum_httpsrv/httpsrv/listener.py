@@ -1,0 +1,516 @@
+"""The asyncio side of an HTTP listener: sockets, timers, back-pressure, dispatch.
+
+HTTP itself lives in ``Http11Protocol``; this module moves bytes between it and the
+socket and calls the dispatcher once per request, strictly one request at a time per
+connection. One task per connection runs the request loop, and one timer handle per
+connection serves every timeout (head deadline, body progress, idle, lingering close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import stat
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+
+from .addresses import ListenAddress, ListenAddressError, parse_listen_address
+from .protocol import (
+    CLOSE,
+    NEED_DATA,
+    Http11Protocol,
+    Interim,
+    ListenerSettings,
+    Reject,
+    ResponseError,
+    reason_for,
+)
+from .requests import ConnectionInfo, Request, next_connection_id
+from .responses import ResponseSink
+
+__all__ = ["Dispatch", "HttpListener", "ListenerError", "ListenerSettings", "http_date"]
+
+Dispatch = Callable[[Request, ResponseSink], Awaitable[None]]
+
+_log = logging.getLogger(__name__)
+
+_PAUSE_READING_AT = 512 * 1024  # unparsed input kept before the socket stops being read
+_FLUSH_AT = 64 * 1024  # streamed body bytes collected before they are handed to the socket
+_LINGER_SECONDS = 2.0  # after our last byte, wait this long for the client's FIN
+_ERROR_HEADERS = (("Content-Type", "text/plain"),)
+
+
+class ListenerError(Exception):
+    """A listener could not start (bad address, port in use, socket path taken)."""
+
+    def __init__(self, address: str, message: str) -> None:
+        super().__init__(f"HTTP listener {address!r}: {message}")
+        self.address = address
+
+
+_date_second = -1
+_date_text = ""
+
+
+def http_date() -> str:
+    """The current time as an HTTP Date value, formatted at most once per second."""
+    global _date_second, _date_text
+    second = int(time.time())
+    if second != _date_second:
+        _date_text = formatdate(second, usegmt=True)
+        _date_second = second
+    return _date_text
+
+
+class HttpListener:
+    """Serves HTTP/1.1 on one ``Listen`` address, handing each request to ``dispatch``."""
+
+    def __init__(
+        self,
+        address: str,
+        dispatch: Dispatch,
+        settings: ListenerSettings | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.address = address
+        self.settings = settings or ListenerSettings()
+        self._dispatch = dispatch
+        self._log = log or _log.error
+        self._server: asyncio.AbstractServer | None = None
+        self._unix_path: str | None = None
+        self._connections: set[_Connection] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        """Bind and start accepting. Raises ListenerError naming the address on failure."""
+        try:
+            where = parse_listen_address(self.address)
+        except ListenAddressError as exc:
+            raise ListenerError(self.address, str(exc)) from None
+        self._loop = asyncio.get_running_loop()
+        backlog = self.settings.listen_backlog
+        try:
+            if where.path is not None:
+                self._server = await self._start_unix(where, backlog)
+            else:
+                self._server = await self._loop.create_server(
+                    lambda: _Connection(self),
+                    where.host,
+                    where.port,
+                    family=where.family,
+                    backlog=backlog,
+                    reuse_address=True,
+                )
+        except OSError as exc:
+            raise ListenerError(self.address, exc.strerror or str(exc)) from exc
+
+    async def _start_unix(self, where: ListenAddress, backlog: int) -> asyncio.AbstractServer:
+        path = where.path
+        assert path is not None and self._loop is not None
+        _remove_stale_socket(self.address, path)
+        server = await self._loop.create_unix_server(
+            lambda: _Connection(self), path, backlog=backlog
+        )
+        os.chmod(path, self.settings.file_mode)
+        self._unix_path = path
+        return server
+
+    @property
+    def bound_addresses(self) -> list[tuple[str, int] | str]:
+        """What the sockets are actually bound to: (host, port) pairs or a Unix path."""
+        if self._server is None:
+            return []
+        bound: list[tuple[str, int] | str] = []
+        for sock in self._server.sockets:
+            name = sock.getsockname()
+            bound.append(name if isinstance(name, str) else (name[0], name[1]))
+        return bound
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    def swap_dispatch(self, dispatch: Dispatch) -> None:
+        """Use ``dispatch`` for requests that start from now on; requests already being
+        dispatched finish with the one they started with (config generation swap)."""
+        self._dispatch = dispatch
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop accepting, let in-flight requests finish for up to ``grace`` seconds,
+        close idle connections at once, abort whatever remains, and return."""
+        if self._server is not None:
+            self._server.close()
+        connections = list(self._connections)
+        for connection in connections:
+            connection.shut_down()
+        if connections:
+            await asyncio.wait([c.closed for c in connections], timeout=grace)
+            for connection in connections:
+                connection.abort()
+            tasks = [c.task for c in connections if c.task is not None and not c.task.done()]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        if self._unix_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._unix_path)
+            self._unix_path = None
+
+
+def _remove_stale_socket(address: str, path: str) -> None:
+    """Remove a socket file left by a dead server; refuse a live one or a non-socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise ListenerError(address, f"{path} exists and is not a socket")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except OSError:
+        os.unlink(path)
+        return
+    finally:
+        probe.close()
+    raise ListenerError(address, f"another server is listening on {path}")
+
+
+def _ip_port(name: object) -> tuple[str, int] | None:
+    if isinstance(name, tuple) and len(name) >= 2:
+        return (name[0], name[1])
+    return None
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: feeds the protocol, runs the request loop, owns the timer."""
+
+    __slots__ = (
+        "_listener",
+        "_loop",
+        "_settings",
+        "_transport",
+        "_proto",
+        "task",
+        "_waiter",
+        "_timer",
+        "_reading_paused",
+        "_writing_paused",
+        "_drain_waiter",
+        "_lost",
+        "_peer_eof",
+        "closed",
+        "_lingering",
+        "_shutting_down",
+        "_dispatching",
+    )
+
+    def __init__(self, listener: HttpListener) -> None:
+        self._listener = listener
+        self._settings = listener.settings
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._proto: Http11Protocol | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._lost = False
+        self._peer_eof = False
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+        self._lingering = False
+        self._shutting_down = False
+        self._dispatching = False
+
+    # ------------------------------------------------------- asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        info = ConnectionInfo(
+            conn_id=next_connection_id(),
+            listener=self._listener.address,
+            peer=_ip_port(transport.get_extra_info("peername")),
+            local=_ip_port(transport.get_extra_info("sockname")),
+        )
+        self._proto = Http11Protocol(self._settings, self._loop.time(), info)
+        self._listener._connections.add(self)
+        self.task = self._loop.create_task(self._serve())
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
+        proto = self._proto
+        assert proto is not None
+        proto.feed(data, self._loop.time())
+        if proto.buffered > _PAUSE_READING_AT and not self._reading_paused:
+            self._reading_paused = True
+            self._transport.pause_reading()  # type: ignore[union-attr]
+        self._wake()
+
+    def eof_received(self) -> bool:
+        if self._lingering:
+            return False  # the client has read our last byte and closed: done
+        assert self._proto is not None
+        self._peer_eof = True
+        self._proto.feed_eof()
+        self._wake()
+        return True  # keep the write side open for responses still due
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._wake()
+        self._wake_drain()
+        self._listener._connections.discard(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake_drain()
+
+    # ----------------------------------------------------------- request loop
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _serve(self) -> None:
+        proto = self._proto
+        assert proto is not None
+        try:
+            while not (self._lost or self._lingering):
+                event = proto.next_event()
+                if event is NEED_DATA:
+                    self._arm_timer()
+                    if self._reading_paused:
+                        self._reading_paused = False
+                        self._transport.resume_reading()  # type: ignore[union-attr]
+                    self._waiter = self._loop.create_future()
+                    await self._waiter
+                elif type(event) is Request:
+                    await self._respond(event)
+                elif type(event) is Interim:
+                    self._write(event.data)
+                elif type(event) is Reject:
+                    self._send_error(event.status)
+                else:
+                    assert event is CLOSE
+                    break
+        except Exception:
+            self._listener._log(
+                f"HTTP listener {self._listener.address}: connection "
+                f"{proto.connection.conn_id} failed:\n{traceback.format_exc()}"
+            )
+            self.abort()
+            return
+        self._close()
+
+    async def _respond(self, request: Request) -> None:
+        proto = self._proto
+        assert proto is not None
+        if self._shutting_down:
+            proto.close_after_response()
+        sink = _ConnectionSink(self)
+        self._dispatching = True
+        try:
+            await self._listener._dispatch(request, sink)
+        except Exception:
+            self._report(request, "dispatcher raised:\n" + traceback.format_exc())
+            if not proto.response_started and proto.awaiting_response:
+                self._send_error(500)
+            elif not sink.ended:
+                proto.abort_response()
+                sink.flush()
+            return
+        finally:
+            self._dispatching = False
+        if proto.awaiting_response:
+            self._report(request, "dispatcher returned without starting a response")
+            self._send_error(500)
+        elif not sink.ended:
+            sink.end()
+
+    def _report(self, request: Request, what: str) -> None:
+        info = request.connection
+        self._listener._log(
+            f"HTTP listener {info.listener}: connection {info.conn_id}: "
+            f"{request.method} {request.target}: {what}"
+        )
+
+    def _send_error(self, status: int) -> None:
+        """A response the server generates itself (httpsrv.md §1.3): empty body."""
+        proto = self._proto
+        assert proto is not None
+        head = proto.start_response(status, reason_for(status), _ERROR_HEADERS, 0, http_date())
+        self._write(head + proto.end_response(self._loop.time()))
+
+    def _write(self, data: bytes) -> None:
+        if not self._lost and data:
+            self._transport.write(data)  # type: ignore[union-attr]
+
+    # ----------------------------------------------------------------- timers
+
+    def _arm_timer(self) -> None:
+        deadline = self._proto.deadline  # type: ignore[union-attr]
+        if deadline is None:
+            return
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= deadline:
+                return  # fires early, finds the later deadline, re-arms
+            timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._proto.expire(self._loop.time()):  # type: ignore[union-attr]
+            self._wake()
+        else:
+            self._arm_timer()
+
+    # ------------------------------------------------------------ back-pressure
+
+    def _wake_drain(self) -> None:
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_writable(self) -> None:
+        """Return once the socket buffer is below its high-water mark; a client that
+        reads nothing for ``send_timeout`` seconds is dropped."""
+        if not self._writing_paused or self._lost:
+            return
+        waiter = self._loop.create_future()
+        self._drain_waiter = waiter
+        stalled = self._loop.call_later(self._settings.send_timeout, self.abort)
+        try:
+            await waiter
+        finally:
+            stalled.cancel()
+
+    # ---------------------------------------------------------------- closing
+
+    def shut_down(self) -> None:
+        """Server shutdown: finish the request in progress, then close; close at once
+        between requests."""
+        self._shutting_down = True
+        self._proto.close_after_response()  # type: ignore[union-attr]
+        if not (self._dispatching or self._lingering or self._lost):
+            self._transport.close()  # type: ignore[union-attr]
+
+    def abort(self) -> None:
+        if not self._lost and self._transport is not None:
+            self._transport.abort()
+
+    def _close(self) -> None:
+        """Lingering close: send FIN after the last response, keep reading (and dropping)
+        until the client closes or ``_LINGER_SECONDS`` pass, so that unread request bytes
+        do not turn into a TCP reset that destroys the response in flight."""
+        transport = self._transport
+        if self._lost or self._lingering or transport is None:
+            return
+        self._lingering = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._peer_eof or not transport.can_write_eof():
+            transport.close()
+            return
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+        transport.write_eof()
+        self._timer = self._loop.call_later(
+            _LINGER_SECONDS, self._end_linger, transport.get_write_buffer_size()
+        )
+
+    def _end_linger(self, unsent_before: int) -> None:
+        transport = self._transport
+        assert transport is not None
+        unsent = transport.get_write_buffer_size()
+        if unsent and unsent < unsent_before:  # still delivering the last response
+            self._timer = self._loop.call_later(_LINGER_SECONDS, self._end_linger, unsent)
+        elif unsent:
+            transport.abort()
+        else:
+            transport.close()
+
+
+class _ConnectionSink:
+    """The ResponseSink a dispatcher writes one response into; batches small writes."""
+
+    __slots__ = ("_connection", "_proto", "_pending", "_pending_size", "ended")
+
+    def __init__(self, connection: _Connection) -> None:
+        self._connection = connection
+        self._proto = connection._proto
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self.ended = False
+
+    def start(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
+    ) -> None:
+        if self.ended or self._proto.response_started:  # type: ignore[union-attr]
+            raise ResponseError("the response was already started")
+        head = self._proto.start_response(  # type: ignore[union-attr]
+            status, reason, headers, body_length, http_date()
+        )
+        self._pending.append(head)
+
+    def write(self, data: bytes) -> None:
+        if self.ended:
+            raise ResponseError("write after end")
+        framed = self._proto.body(data)  # type: ignore[union-attr]
+        if framed:
+            self._pending.append(framed)
+            self._pending_size += len(framed)
+            if self._pending_size >= _FLUSH_AT:
+                self.flush()
+
+    async def drain(self) -> None:
+        self.flush()
+        await self._connection.wait_writable()
+
+    def end(self) -> None:
+        if self.ended:
+            raise ResponseError("the response was already ended")
+        tail = self._proto.end_response(self._connection._loop.time())  # type: ignore[union-attr]
+        if tail:
+            self._pending.append(tail)
+        self.ended = True
+        self.flush()
+
+    def flush(self) -> None:
+        pending = self._pending
+        if pending:
+            self._connection._write(pending[0] if len(pending) == 1 else b"".join(pending))
+            pending.clear()
+            self._pending_size = 0
+
+    @property
+    def peer_gone(self) -> bool:
+        return self._connection._lost
