@@ -1,0 +1,54 @@
+"""An in-process client: requests go through a node's pipeline with no sockets, so a
+Momentum site can be tested in pytest exactly as it is served."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..httpsrv.requests import Request
+from ..httpsrv.responses import Response
+from ..node import MomentumNode
+
+
+class MomentumTestClient:
+    """Start a configuration and send it requests; ``close()`` runs ``deinit``."""
+
+    def __init__(self, config_path: Path | str) -> None:
+        self.node = MomentumNode(config_path)
+        self.node.start()
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        body: bytes | str = b"",
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> Response:
+        if isinstance(body, str):
+            body = body.encode()
+        header_list = [("Host", "localhost"), *headers]
+        if body:
+            header_list.append(("Content-Length", str(len(body))))
+        return asyncio.run(self.node.handle(Request(method, target, "1.1", header_list, body)))
+
+    def get(self, target: str, **kwargs) -> Response:
+        return self.request("GET", target, **kwargs)
+
+    def post(self, target: str, body: bytes | str = b"", **kwargs) -> Response:
+        return self.request("POST", target, body, **kwargs)
+
+    @property
+    def paniclog(self) -> str:
+        assert self.node.paniclog is not None
+        return self.node.paniclog.text()
+
+    def close(self) -> None:
+        self.node.stop()
+
+    def __enter__(self) -> MomentumTestClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

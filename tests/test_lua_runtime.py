@@ -1,0 +1,116 @@
+"""The Momentum Lua environment: print routing, require, msys autoload and stubs,
+module hooks, errors shaped as script:line: message."""
+
+import asyncio
+
+import pytest
+
+from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState
+
+
+@pytest.fixture
+def printed():
+    return []
+
+
+@pytest.fixture
+def state(printed, tmp_path):
+    return LuaState([tmp_path], print_sink=printed.append)
+
+
+def test_print_is_routed_and_binary_safe(state, printed):
+    state.execute('print(1, nil, true, "a\\0\\255")', "=t")
+    captured = []
+    with state.printing_to(captured.append):
+        state.execute('print("to the console")', "=t")
+    state.execute('print("back")', "=t")
+    assert printed == ["1\tnil\ttrue\ta\x00\xff", "back"]
+    assert captured == ["to the console"]
+
+
+def test_no_python_bridge_in_lua(state):
+    assert state.execute("return type(python)", "=t") == ("nil",)
+
+
+def test_runtime_error_has_script_line_and_traceback(state):
+    with pytest.raises(LuaScriptError) as caught:
+        state.execute("local a = 1\nlocal t = nil\nreturn t.x\n", "@site/api.lua")
+    assert caught.value.message == "site/api.lua:3: attempt to index local 't' (a nil value)"
+    assert "stack traceback" in caught.value.traceback
+    assert "prelude.lua" not in caught.value.traceback
+
+
+def test_syntax_error_has_script_line(state):
+    with pytest.raises(LuaScriptError, match=r"^bad\.lua:2: unexpected symbol near '='"):
+        state.execute("local x = 1\nx = = 2\n", "@bad.lua")
+
+
+def test_require_finds_scripts_on_the_search_path(state, tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helper.lua").write_text("return { answer = 42 }\n")
+    (tmp_path / "broken.lua").write_text("return {\n")
+    assert state.execute('return require("lib.helper").answer', "=t") == (42,)
+    with pytest.raises(LuaScriptError, match=r"error loading module 'broken' from file .*broken\.lua"):
+        state.execute('require("broken")', "=t")
+    with pytest.raises(LuaScriptError, match="module 'nowhere' not found"):
+        state.execute('require("nowhere")', "=t")
+
+
+def test_msys_namespaces_autoload_and_unknown_ones_are_lazy_stubs(state):
+    ok, message = state.execute(
+        'local m = require("msys.extended.message"); return pcall(m.get_header)', "=t"
+    )
+    assert (ok, message) == (False, "not emulated: msys.extended.message.get_header")
+    assert state.execute("return msys.core == require('msys.core')", "=t") == (True,)
+    assert state.execute("return type(msys.core.dict_next)", "=t") == ("function",)
+    assert state.execute("return msys.pbp ~= nil", "=t") == (True,)  # loads fine
+
+
+def test_loadstring_and_dofile_work(state, tmp_path):
+    (tmp_path / "f.lua").write_text("return ... or 'none'\n")
+    assert state.execute("return loadstring('return 1 + 1')()", "=t") == (2,)
+    assert state.execute(f"return dofile('{tmp_path / 'f.lua'}')", "=t") == ("none",)
+    ok, message = state.execute("return loadstring('x = = 1', '=chunk')", "=t")
+    assert ok is None and message.startswith("chunk:1:")
+
+
+def test_module_hooks_in_registration_order(state, printed):
+    state.execute(
+        """
+        local a, b, c = {}, {}, { not_a_method = 1 }
+        function a:init() print("a init") return true end
+        function b:init() print("b init") return "yes" end
+        function b:rsrc_setup() error("setup failed") end
+        function a:config_rsrc_setup() return true end
+        msys.registerModule("a", a)
+        msys.registerModule("b", b)
+        msys.registerModule("c", c)
+        """,
+        "@mods.lua",
+    )
+    warnings = []
+    state.warn = warnings.append
+    init = state.call_hook("init")
+    assert [(r.module, r.ok, r.value) for r in init] == [("a", True, True), ("b", True, "yes")]
+    assert printed == ["a init", "b init"]
+    setup = state.call_hook("rsrc_setup")
+    assert [(r.module, r.ok) for r in setup] == [("a", True), ("b", False)]
+    assert setup[1].value == "mods.lua:5: setup failed"
+    assert state.module_names() == ["a", "b"]
+
+
+def test_module_without_methods_warns(tmp_path):
+    warnings = []
+    state = LuaState([tmp_path], warn=warnings.append)
+    state.execute('msys.registerModule("empty", {})', "=t")
+    assert warnings == ["scriptlet: no usable methods found for module empty in registerModule call"]
+
+
+def test_sleep_suspends_inside_tasks_only(state):
+    chunk = state.compile(
+        "local before = msys.asyncOk(); msys.sleep(0.01); return before, 'woke'", "=t"
+    )
+    assert asyncio.run(state.run_in_task(chunk)) == (True, "woke")
+    assert state.execute("return msys.asyncOk()", "=t") == (False,)
+    with pytest.raises(LuaScriptError, match="bad argument #1 to 'sleep'"):
+        state.execute("msys.sleep('x')", "=t")
