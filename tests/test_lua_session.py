@@ -1,0 +1,133 @@
+"""The session from Lua: msys.httpsrv.register and session:<method>() through the
+dispatcher, with no configuration file and no sockets."""
+
+import asyncio
+
+import pytest
+
+from momentum_httpsrv.httpsrv.dispatch import Dispatcher
+from momentum_httpsrv.httpsrv.requests import Request
+from momentum_httpsrv.httpsrv.responses import CollectingSink
+from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
+from momentum_httpsrv.lua.runtime import LuaState
+
+SITE = r'''
+require("msys.extended.httpsrv")
+require("msys.core")
+
+local function attrs_of(session)
+  local url = session:request_url_get()
+  if url.attrs == nil then return "no attrs" end
+  local out, iter = {}, msys.core.dict_iter2(url.attrs)
+  while true do
+    local rc, key, value = msys.core.dict_next(url.attrs, iter)
+    if rc == 0 then break end
+    out[#out + 1] = key .. "=" .. value
+  end
+  msys.core.dict_iter2_free(url.attrs, iter)
+  return table.concat(out, ",")
+end
+
+msys.httpsrv.register("GET", "/attrs", function(s) s:response_append(attrs_of(s)) end)
+msys.httpsrv.register("GET", "/url", function(s)
+  local u = s:request_url_get()
+  s:response_append(table.concat({u.url, u.path, tostring(u.raw_query), tostring(u.query),
+    tostring(u.fragment), tostring(u.port), tostring(u == s:request_url_get())}, "|"))
+  local ok, err = pcall(function() u.path = "/x" end)
+  s:response_append("|" .. tostring(err))
+end)
+msys.httpsrv.register("GET", "/headers", function(s)
+  local v = s:request_header_get("x-probe")
+  local missing, code = s:request_header_get("x-missing")
+  s:response_printf("%s|%s|%d|%s", v, tostring(missing), code, s:request_method_get())
+end)
+msys.httpsrv.register("POST", "/setters", function(s)
+  local rcs = {
+    s:response_status_set(299, "Custom"),
+    s:response_header_set("X-One", "1"),
+    s:response_header_set("X-Bad", "a\r\nb"),
+    s:response_status_set(42, "x"),
+  }
+  s:response_append(table.concat(rcs, ","))
+end)
+local stolen
+msys.httpsrv.register("GET", "/steal", function(s) stolen = s end)
+msys.httpsrv.register("GET", "/stale", function(s)
+  local ok, err = pcall(stolen.request_method_get, stolen)
+  s:response_append(tostring(err))
+end)
+msys.httpsrv.register("GET", "/badarg", function(s)
+  local ok, err = pcall(function() s:response_header_set(nil, "v") end)
+  s:response_append(err)
+end)
+msys.httpsrv.register("GET", "/flush", function(s)
+  s:response_append("one,")
+  s:response_flush(0)
+  s:response_append("two")
+  s:response_flush(1)
+  s:response_append(tostring(s:response_append("late")))
+end)
+'''
+
+
+@pytest.fixture
+def site(tmp_path):
+    log = []
+    state = LuaState([tmp_path], print_sink=log.append, warn=log.append)
+    binding = LuaHttpsrvBinding(state)
+    state.execute(SITE, "@site.lua")
+    dispatcher = Dispatcher(binding.registry, lambda message, tb: log.append(message))
+
+    def request(method, target, body=b"", headers=()):
+        sink = CollectingSink()
+        asyncio.run(dispatcher(Request(method, target, "1.1", list(headers), body), sink))
+        return sink.response
+
+    request.log = log
+    return request
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        ("/attrs?b=2&a=x%20y", b"b=2,a=x y"),
+        ("/attrs?flag", b"no attrs"),
+        ("/attrs", b"no attrs"),
+    ],
+)
+def test_query_attrs_with_dict_helpers(site, target, body):
+    assert site("GET", target).body == body
+
+
+def test_url_details_fields(site):
+    body = site("GET", "/url/a%20b?q=1%2B1#frag").body.decode()
+    assert body.startswith("/url/a%20b?q=1%2B1#frag|/url/a b|q=1%2B1|q=1+1|frag|0|true|")
+    assert body.endswith("ec_url_details is read-only")
+
+
+def test_header_and_method_getters(site):
+    response = site("GET", "/headers", headers=[("X-Probe", "yes")])
+    assert response.body == b"yes|nil|2|GET"
+
+
+def test_setters_return_c_codes(site):
+    response = site("POST", "/setters")
+    assert (response.status, response.reason) == (299, "Custom")
+    assert response.body == b"0,0,22,22"
+    assert response.header("X-One") == "1" and response.header("X-Bad") is None
+
+
+def test_session_is_invalid_after_its_request(site):
+    site("GET", "/steal")
+    assert site("GET", "/stale").body == b"session is no longer valid"
+
+
+def test_bad_argument_is_a_lua_error_at_the_caller(site):
+    assert site("GET", "/badarg").body == (
+        b"site.lua:54: bad argument #1 to 'response_header_set' (string expected, got nil)"
+    )
+
+
+def test_flush_then_final_locks_output(site):
+    response = site("GET", "/flush")
+    assert response.streamed and response.body == b"one,two"
