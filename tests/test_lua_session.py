@@ -123,9 +123,10 @@ def test_session_is_invalid_after_its_request(site):
 
 
 def test_bad_argument_is_a_lua_error_at_the_caller(site):
+    line = next(n for n, text in enumerate(SITE.split("\n"), 1) if "s:response_header_set(nil" in text)
     assert site("GET", "/badarg").body == (
-        b"site.lua:54: bad argument #1 to 'response_header_set' (string expected, got nil)"
-    )
+        f"site.lua:{line}: bad argument #1 to 'response_header_set' (string expected, got nil)"
+    ).encode()
 
 
 def test_flush_then_final_locks_output(site):
