@@ -1,15 +1,173 @@
 """thrLua 5.1 → Lua 5.1 source translation.
 
 Every chunk of Lua that reaches the interpreter (scripts, ``require``d modules,
-``loadstring`` chunks, console ``scriptlet eval``) passes through ``translate``.
+``loadstring`` chunks, console ``scriptlet eval``) passes through :func:`translate`, and
+every Lua state gets the runtime helpers once through :func:`install_dialect_runtime`.
+
+What is translated (thrlua ``PATCHES``, ``src/llex.c``, ``src/lparser.c``, ``src/lvm.c``):
+
+* ``a != b`` → ``a ~= b``; unary ``!x`` → ``not x`` (pure token swaps).
+* ``a | b``, ``a & b``, ``a ^^ b``, ``a << b``, ``a >> b``, ``a \\ b`` and unary ``~a`` →
+  calls ``__thrlua.bor(a, b)`` … ``__thrlua.bnot(a)``, parsed with thrLua's precedence
+  (see :mod:`momentum_httpsrv.lua.parser`). The helpers (``thrlua_ops.lua``) convert operands
+  to 64-bit integers like thrLua and honour ``__or __and __xor __shl __shr __not``; ``\\`` on
+  non-numbers falls back to ``__div`` exactly as thrLua's VM does.
+* Numerals starting with ``0`` are read as C's ``strtol(s, NULL, 0)`` reads them: ``0660`` →
+  ``432``; hex above 2^63-1 saturates; ``08``, ``0e5`` are malformed in thrLua.
+* ``"\\xHH"`` and ``"\\uHHHH"``/``"\\uHHHHHH"``/``"\\uHHHHHHHH"`` escapes in short strings →
+  decimal escapes of the same bytes (UTF-8 for ``\\u``). Long strings are never touched.
+* The ``__iter`` rule: in ``for names in explist do`` whose explist is a single expression,
+  that expression is wrapped as ``__thrlua.iter(expr)``, which returns a function unchanged
+  and otherwise applies the value's ``__iter`` metamethod, as thrLua's ``OP_TFORLOOP`` does.
+  The one exception is a call of a standard iterator factory, ``pairs``, ``ipairs``,
+  ``gmatch`` or ``lines`` (``string.gmatch(s, p)``, ``f:lines()`` …): those return
+  functions, so they are left byte-identical. Explists of two or more expressions
+  (``for k, v in next, t do``) are never rewritten.
+
+Guarantees: text inside strings (other than the escapes above) and comments is never changed;
+no newline is added or removed, so every error reports the source's own line; a chunk that
+needs helpers gets ``local __thrlua = ("").__thrlua;`` prepended to its first line. The
+helpers are reached through the string metatable rather than a global so that chunks run
+under ``setfenv``/``module(...)`` environments still find them.
+
+Speed: a cheap scan returns sources without any candidate character unchanged; results are
+cached by content hash in memory and, when a cache directory is given (parameter, or the
+``MOMENTUM_HTTPSRV_DIALECT_CACHE`` environment variable), on disk.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import tempfile
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
-def translate(source: str, chunkname: str) -> str:
+from momentum_httpsrv.lua.lexer import LuaDialectSyntaxError, tokenize
+from momentum_httpsrv.lua.parser import HELPERS_NAME, find_rewrites
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "LuaDialectSyntaxError",
+    "clear_memory_cache",
+    "install_dialect_runtime",
+    "translate",
+]
+
+CACHE_DIR_ENV = "MOMENTUM_HTTPSRV_DIALECT_CACHE"
+PRELUDE = f'local {HELPERS_NAME} = ("").{HELPERS_NAME}; '
+"""Put in front of line 1 of chunks that call helpers (no newline, so lines stay put)."""
+
+_TRANSLATOR_VERSION = b"thrlua-dialect-1\0"  # part of the cache key: bump when output changes
+_MEMORY_CACHE_LIMIT = 1024
+_memory_cache: dict[str, str] = {}
+
+# Anything that might be a thrLua extension. Sources without a match are returned as is;
+# a match only means the real tokenizer and parser get to decide.
+_CANDIDATES = re.compile(
+    r"[!&|\\]|~(?!=)|\^\^|<<|>>|(?<![\w.])0\w|\bin\b(?!\s*i?pairs\s*\()", re.ASCII
+)
+_IDENTIFIER_CHAR = re.compile(r"\w", re.ASCII)
+
+
+def translate(
+    source: str, chunkname: str, *, cache_dir: str | os.PathLike[str] | None = None
+) -> str:
     """Translate thrLua source (Latin-1 text) into plain Lua 5.1 with the same line count.
 
-    Identity for now: the dialect translator replaces this.
+    ``chunkname`` follows Lua's convention (``@file``, ``=name`` or the source itself) and
+    only appears in :class:`LuaDialectSyntaxError`, raised for input that thrLua's own lexer
+    rejects. Parser-level errors are left for stock Lua to report at the same line.
     """
-    return source
+    key = hashlib.blake2b(
+        _TRANSLATOR_VERSION + source.encode("utf-8", "surrogatepass"), digest_size=20
+    ).hexdigest()
+    translated = _memory_cache.get(key)
+    if translated is not None:
+        return translated
+    directory = cache_dir if cache_dir is not None else os.environ.get(CACHE_DIR_ENV)
+    disk_path = Path(directory, f"{key}.lua") if directory else None
+    if disk_path is not None and disk_path.is_file():
+        translated = disk_path.read_bytes().decode("utf-8", "surrogatepass")
+    else:
+        translated = _translate_uncached(source, chunkname)
+        if disk_path is not None:
+            _write_atomically(disk_path, translated.encode("utf-8", "surrogatepass"))
+    if len(_memory_cache) >= _MEMORY_CACHE_LIMIT:
+        del _memory_cache[next(iter(_memory_cache))]
+    _memory_cache[key] = translated
+    return translated
+
+
+def clear_memory_cache() -> None:
+    """Forget every in-memory translation (the on-disk cache is left alone)."""
+    _memory_cache.clear()
+
+
+def _translate_uncached(source: str, chunkname: str) -> str:
+    if not _CANDIDATES.search(source):
+        return source
+    tokens = tokenize(source, chunkname)
+    kinds = tokens.kinds
+    needs_parser = any(
+        kind in ("|", "&", "^^", "<<", ">>", "\\", "~", "in") for kind in kinds
+    )
+    if not needs_parser and not tokens.replacements:
+        return source
+    if needs_parser:
+        rewrites = find_rewrites(tokens)
+        before, instead, after = rewrites.before, rewrites.instead, rewrites.after
+        uses_helpers = rewrites.uses_helpers
+    else:
+        before, instead, after = {}, tokens.replacements, {}
+        uses_helpers = False
+    edited = sorted(set(before) | set(instead) | set(after))
+    if not edited:
+        return source
+
+    starts, ends = tokens.starts, tokens.ends
+    pieces: list[str] = []
+    last = 0
+    if uses_helpers:
+        at = tokens.body_start + 1 if tokens.body_start else 0
+        pieces += [source[:at], PRELUDE]
+        last = at
+    for index in edited:
+        start, end = starts[index], ends[index]
+        gap = source[last:start]
+        text = before.get(index, "") + instead.get(index, source[start:end]) + after.get(index, "")
+        previous = gap[-1:] or (pieces[-1][-1:] if pieces else "")
+        if previous and _IDENTIFIER_CHAR.match(previous) and _IDENTIFIER_CHAR.match(text):
+            gap += " "
+        pieces += [gap, text]
+        last = end
+    pieces.append(source[last:])
+    return "".join(pieces)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".lua")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+@cache
+def _helpers_source() -> str:
+    return resources.files(__package__).joinpath("thrlua_ops.lua").read_text("latin-1")
+
+
+def install_dialect_runtime(lua: Any) -> None:
+    """Define the helpers translated chunks call, in one ``lupa.lua51.LuaRuntime``.
+
+    Call once per Lua state, before running translated code. Safe to call again.
+    """
+    lua.execute(_helpers_source(), name="=thrlua_ops")

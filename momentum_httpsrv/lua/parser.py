@@ -1,0 +1,387 @@
+"""Recursive-descent parser for thrLua 5.1 that records the syntactic rewrites.
+
+It walks the whole Lua 5.1 grammar (blocks, every statement, function bodies, table
+constructors, the full operator-precedence expression grammar) over the token stream from
+:mod:`momentum_httpsrv.lua.lexer`, using thrLua's priority table from ``lparser.c``:
+
+====================  =====  ======
+operators             left   right
+====================  =====  ======
+``or``                1      1
+``and``               2      2
+comparisons           3      3
+``..``                5      4
+``+ - | & ^^``        6      6
+``* / % << >> \\``    7      7
+unary ``not ! - # ~`` 8 (operand parsed at 8)
+``^``                 10     9
+====================  =====  ======
+
+Instead of building a tree it records, per token, text to put before it, in place of it, or
+after it. A bitwise operation ``L op R`` becomes ``__thrlua.f(L, R)`` by writing
+``__thrlua.f(`` before the first token of ``L``, ``,`` in place of ``op`` and ``)`` after the
+last token of ``R``; nested operations compose because inner ones are recorded first and the
+enclosing prefix is put in front of theirs. No newline is ever added or removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from momentum_httpsrv.lua.lexer import Tokens
+
+__all__ = ["HELPERS_NAME", "ITERATOR_FACTORIES", "Rewrites", "find_rewrites"]
+
+HELPERS_NAME = "__thrlua"
+"""The local that translated chunks use to reach the runtime helpers."""
+
+ITERATOR_FACTORIES = frozenset({"pairs", "ipairs", "gmatch", "lines"})
+"""Calls left alone in a one-expression ``for … in`` (they return iterator functions)."""
+
+_BINARY_PRIORITY = {
+    "+": (6, 6), "-": (6, 6), "*": (7, 7), "/": (7, 7), "%": (7, 7), "^": (10, 9),
+    "|": (6, 6), "&": (6, 6), "^^": (6, 6), "<<": (7, 7), ">>": (7, 7), "\\": (7, 7),
+    "..": (5, 4),
+    "==": (3, 3), "~=": (3, 3), "!=": (3, 3),
+    "<": (3, 3), "<=": (3, 3), ">": (3, 3), ">=": (3, 3),
+    "and": (2, 2), "or": (1, 1),
+}  # fmt: skip
+_UNARY_PRIORITY = 8
+_UNARY = frozenset({"not", "!", "-", "#", "~"})
+_BITWISE_HELPERS = {"|": "bor", "&": "band", "^^": "bxor", "<<": "shl", ">>": "shr", "\\": "idiv"}
+_BLOCK_END = frozenset({"else", "elseif", "end", "until", "eof"})
+_LITERALS = frozenset({"number", "string", "nil", "true", "false", "..."})
+
+# Expression results are (first token, last token, tag); the tag tells the statement level
+# what the expression was: a helper call we generated, a call of a named function, or other.
+_PLAIN = ""
+_HELPER_CALL = "helper"
+_CALL_PREFIX = "call:"
+Expr = tuple[int, int, str]
+
+
+class ParseError(Exception):
+    """The token stream is not valid Lua here; stock Lua will report it with the right line."""
+
+
+class Rewrites:
+    """Text to emit before, instead of, and after tokens, plus whether helpers are needed."""
+
+    def __init__(self, replacements: dict[int, str]) -> None:
+        self.before: dict[int, str] = {}
+        self.instead: dict[int, str] = dict(replacements)
+        self.after: dict[int, str] = {}
+        self.uses_helpers = False
+        self.complete = True  # False when parsing stopped at a syntax error
+
+    def wrap(self, first: int, last: int, opening: str, closing: str = ")") -> None:
+        self.before[first] = opening + self.before.get(first, "")
+        self.after[last] = self.after.get(last, "") + closing
+
+    def helper_call(self, first: int, last: int, helper: str) -> None:
+        self.wrap(first, last, f"{HELPERS_NAME}.{helper}(")
+        self.uses_helpers = True
+
+
+class _Parser:
+    def __init__(self, tokens: Tokens, rewrites: Rewrites) -> None:
+        self.tokens = tokens
+        self.kinds = tokens.kinds
+        self.rewrites = rewrites
+        self.pos = 0
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def expect(self, kind: str) -> int:
+        pos = self.pos
+        if self.kinds[pos] != kind:
+            raise ParseError(f"'{kind}' expected at token {pos}")
+        self.pos = pos + 1
+        return pos
+
+    def accept(self, kind: str) -> bool:
+        if self.kinds[self.pos] == kind:
+            self.pos += 1
+            return True
+        return False
+
+    # -- blocks and statements -------------------------------------------------------------
+
+    def chunk(self) -> None:
+        self.block()
+        self.expect("eof")
+
+    def block(self) -> None:
+        kinds = self.kinds
+        while kinds[self.pos] not in _BLOCK_END:
+            kind = kinds[self.pos]
+            if kind == "return":
+                self.return_statement()
+                self.accept(";")
+                return
+            if kind == "break":
+                self.pos += 1
+                self.accept(";")
+                return
+            self.statement(kind)
+            self.accept(";")
+
+    def statement(self, kind: str) -> None:
+        handler = self._STATEMENTS.get(kind)
+        if handler is not None:
+            self.pos += 1
+            handler(self)
+        else:
+            self.expression_statement()
+
+    def if_statement(self) -> None:
+        self.expression()
+        self.expect("then")
+        self.block()
+        while self.accept("elseif"):
+            self.expression()
+            self.expect("then")
+            self.block()
+        if self.accept("else"):
+            self.block()
+        self.expect("end")
+
+    def while_statement(self) -> None:
+        self.expression()
+        self.expect("do")
+        self.block()
+        self.expect("end")
+
+    def do_statement(self) -> None:
+        self.block()
+        self.expect("end")
+
+    def repeat_statement(self) -> None:
+        self.block()
+        self.expect("until")
+        self.expression()
+
+    def for_statement(self) -> None:
+        self.expect("name")
+        if self.accept("="):
+            self.expression()
+            self.expect(",")
+            self.expression()
+            if self.accept(","):
+                self.expression()
+        else:
+            while self.accept(","):
+                self.expect("name")
+            self.expect("in")
+            expressions = self.expression_list()
+            if len(expressions) == 1:
+                self.route_through_iter(expressions[0])
+        self.expect("do")
+        self.block()
+        self.expect("end")
+
+    def route_through_iter(self, expr: Expr) -> None:
+        """Let ``__iter`` apply: thrLua consults it whenever the generator is not a function."""
+        first, last, tag = expr
+        if tag.startswith(_CALL_PREFIX) and tag[len(_CALL_PREFIX) :] in ITERATOR_FACTORIES:
+            return
+        self.rewrites.helper_call(first, last, "iter")
+
+    def function_statement(self) -> None:
+        self.expect("name")
+        while self.accept("."):
+            self.expect("name")
+        if self.accept(":"):
+            self.expect("name")
+        self.function_body()
+
+    def local_statement(self) -> None:
+        if self.accept("function"):
+            self.expect("name")
+            self.function_body()
+            return
+        self.expect("name")
+        while self.accept(","):
+            self.expect("name")
+        if self.accept("="):
+            self.expression_list()
+
+    def return_statement(self) -> None:
+        self.pos += 1
+        if self.kinds[self.pos] in _BLOCK_END or self.kinds[self.pos] == ";":
+            return
+        expressions = self.expression_list()
+        if len(expressions) == 1 and expressions[0][2] == _HELPER_CALL:
+            # `return f(x)` would be a tail call and lose the caller's line in error messages
+            first, last, _ = expressions[0]
+            self.rewrites.wrap(first, last, "(")
+
+    def expression_statement(self) -> None:
+        self.suffixed_expression()
+        if self.kinds[self.pos] in ("=", ","):
+            while self.accept(","):
+                self.suffixed_expression()
+            self.expect("=")
+            self.expression_list()
+
+    _STATEMENTS: dict[str, Callable[[_Parser], None]] = {
+        "if": if_statement,
+        "while": while_statement,
+        "do": do_statement,
+        "for": for_statement,
+        "repeat": repeat_statement,
+        "function": function_statement,
+        "local": local_statement,
+    }
+
+    # -- expressions -----------------------------------------------------------------------
+
+    def expression_list(self) -> list[Expr]:
+        expressions = [self.expression()]
+        while self.accept(","):
+            expressions.append(self.expression())
+        return expressions
+
+    def expression(self) -> Expr:
+        return self.subexpression(0)
+
+    def subexpression(self, limit: int) -> Expr:
+        kinds = self.kinds
+        first = self.pos
+        kind = kinds[first]
+        if kind in _UNARY:
+            self.pos += 1
+            _, last, _ = self.subexpression(_UNARY_PRIORITY)
+            tag = _PLAIN
+            if kind == "~":
+                self.rewrites.instead[first] = f"{HELPERS_NAME}.bnot("
+                self.rewrites.after[last] = self.rewrites.after.get(last, "") + ")"
+                self.rewrites.uses_helpers = True
+                tag = _HELPER_CALL
+            expr = (first, last, tag)
+        else:
+            expr = self.simple_expression()
+        op = kinds[self.pos]
+        priority = _BINARY_PRIORITY.get(op)
+        while priority is not None and priority[0] > limit:
+            op_pos = self.pos
+            self.pos += 1
+            _, last, _ = self.subexpression(priority[1])
+            helper = _BITWISE_HELPERS.get(op)
+            if helper is not None:
+                self.rewrites.helper_call(first, last, helper)
+                self.rewrites.instead[op_pos] = ","
+                expr = (first, last, _HELPER_CALL)
+            else:
+                expr = (first, last, _PLAIN)
+            op = kinds[self.pos]
+            priority = _BINARY_PRIORITY.get(op)
+        return expr
+
+    def simple_expression(self) -> Expr:
+        pos = self.pos
+        kind = self.kinds[pos]
+        if kind in _LITERALS:
+            self.pos = pos + 1
+            return (pos, pos, _PLAIN)
+        if kind == "{":
+            return (pos, self.table_constructor(), _PLAIN)
+        if kind == "function":
+            self.pos = pos + 1
+            return (pos, self.function_body(), _PLAIN)
+        return self.suffixed_expression()
+
+    def primary_expression(self) -> None:
+        kind = self.kinds[self.pos]
+        if kind == "name":
+            self.pos += 1
+        elif kind == "(":
+            self.pos += 1
+            self.expression()
+            self.expect(")")
+        else:
+            raise ParseError(f"unexpected symbol at token {self.pos}")
+
+    def suffixed_expression(self) -> Expr:
+        kinds = self.kinds
+        first = self.pos
+        self.primary_expression()
+        name = self.tokens.text(first) if kinds[first] == "name" else ""
+        tag = _PLAIN
+        while True:
+            kind = kinds[self.pos]
+            if kind == ".":
+                self.pos += 1
+                name = self.tokens.text(self.expect("name"))
+                tag = _PLAIN
+            elif kind == "[":
+                self.pos += 1
+                self.expression()
+                self.expect("]")
+                name, tag = "", _PLAIN
+            elif kind == ":":
+                self.pos += 1
+                name = self.tokens.text(self.expect("name"))
+                self.call_arguments()
+                name, tag = "", _CALL_PREFIX + name
+            elif kind in ("(", "string", "{"):
+                self.call_arguments()
+                name, tag = "", _CALL_PREFIX + name
+            else:
+                return (first, self.pos - 1, tag)
+
+    def call_arguments(self) -> None:
+        kind = self.kinds[self.pos]
+        if kind == "string":
+            self.pos += 1
+        elif kind == "{":
+            self.table_constructor()
+        elif kind == "(":
+            self.pos += 1
+            if self.kinds[self.pos] != ")":
+                self.expression_list()
+            self.expect(")")
+        else:
+            raise ParseError(f"function arguments expected at token {self.pos}")
+
+    def table_constructor(self) -> int:
+        kinds = self.kinds
+        self.expect("{")
+        while kinds[self.pos] != "}":
+            kind = kinds[self.pos]
+            if kind == "[":
+                self.pos += 1
+                self.expression()
+                self.expect("]")
+                self.expect("=")
+            elif kind == "name" and kinds[self.pos + 1] == "=":
+                self.pos += 2
+            self.expression()
+            if not (self.accept(",") or self.accept(";")):
+                break
+        return self.expect("}")
+
+    def function_body(self) -> int:
+        self.expect("(")
+        if self.kinds[self.pos] != ")":
+            while not self.accept("..."):
+                self.expect("name")
+                if not self.accept(","):
+                    break
+        self.expect(")")
+        self.block()
+        return self.expect("end")
+
+
+def find_rewrites(tokens: Tokens) -> Rewrites:
+    """Parse ``tokens`` and return the rewrites that turn thrLua into stock Lua 5.1.
+
+    On a syntax error parsing stops; the rewrites recorded for the complete expressions
+    before it are kept (``complete`` is False) so stock Lua reports the error itself.
+    """
+    rewrites = Rewrites(tokens.replacements)
+    try:
+        _Parser(tokens, rewrites).chunk()
+    except (ParseError, RecursionError):
+        rewrites.complete = False
+    return rewrites

@@ -1,0 +1,161 @@
+-- Runtime side of the thrLua dialect: the functions translated chunks call as __thrlua.*.
+--
+-- thrLua (src/luaconf.h, src/lvm.c) converts each operand of a bitwise operator with a C cast
+-- to int64_t, operates, and converts the result back to a double. This file reproduces that
+-- with doubles only: an int64 is handled as two unsigned 32-bit words, so every intermediate
+-- stays exact and the final conversion rounds once, like the C code. Casts of NaN or of values
+-- outside [-2^63, 2^63) give INT64_MIN, and shift counts are taken modulo 64, which is what
+-- x86-64 (where Momentum runs) does for those undefined cases.
+--
+-- Errors are raised at level 3 (operator helper -> this file's dispatcher -> user code) so
+-- they carry the user's chunk name and line. The table ends up as string.__thrlua, reachable
+-- from any environment as ("").__thrlua.
+
+local floor, ceil, type, tonumber, rawget, error =
+  math.floor, math.ceil, type, tonumber, rawget, error
+local getmetatable = debug.getmetatable
+
+local TWO31, TWO32, TWO63, TWO64 = 2^31, 2^32, 2^63, 2^64
+
+-- AND of two 4-bit values, indexed by a * 16 + b.
+local AND4 = {}
+for a = 0, 15 do
+  for b = 0, 15 do
+    local result, bit = 0, 1
+    while bit < 16 do
+      if a % (bit * 2) >= bit and b % (bit * 2) >= bit then result = result + bit end
+      bit = bit * 2
+    end
+    AND4[a * 16 + b] = result
+  end
+end
+
+-- AND of two integers in [0, 2^32).
+local function and32(a, b)
+  local result, place = 0, 1
+  while a > 0 and b > 0 do
+    local low_a, low_b = a % 16, b % 16
+    result = result + AND4[low_a * 16 + low_b] * place
+    a, b, place = (a - low_a) / 16, (b - low_b) / 16, place * 16
+  end
+  return result
+end
+
+-- (int64_t)x as compiled for x86-64.
+local function toint(x)
+  if x ~= x or x >= TWO63 or x < -TWO63 then return -TWO63 end
+  if x >= 0 then return floor(x) end
+  return ceil(x)
+end
+
+-- Apply a word operation to two int64 values: fast for two values in [0, 2^32).
+local function wordwise(word_op, a, b)
+  if a >= 0 and b >= 0 and a < TWO32 and b < TWO32 then return word_op(a, b) end
+  local a_low, b_low = a % TWO32, b % TWO32
+  local high = word_op((a - a_low) / TWO32 % TWO32, (b - b_low) / TWO32 % TWO32)
+  if high >= TWO31 then high = high - TWO32 end
+  return high * TWO32 + word_op(a_low, b_low)
+end
+
+local function or32(a, b) return a + b - and32(a, b) end
+local function xor32(a, b) return a + b - 2 * and32(a, b) end
+
+local int_ops = {
+  __and = function(a, b) return wordwise(and32, a, b) end,
+  __or = function(a, b) return wordwise(or32, a, b) end,
+  __xor = function(a, b) return wordwise(xor32, a, b) end,
+  __shl = function(a, n)
+    local shifted = a * 2 ^ (n % 64) % TWO64
+    if shifted >= TWO63 then shifted = shifted - TWO64 end
+    return shifted
+  end,
+  __shr = function(a, n) return floor(a / 2 ^ (n % 64)) end,  -- arithmetic shift
+  __not = function(a) return -a - 1 end,
+}
+
+-- luaV_tonumber: numbers, and strings that convert to numbers.
+local function tonum(x)
+  local kind = type(x)
+  if kind == "number" then return x end
+  if kind == "string" then return tonumber(x) end
+  return nil
+end
+
+-- luaT_gettmbyobj on the first operand, then the second (call_binTM).
+local function metamethod(a, b, event)
+  local mt = getmetatable(a)
+  local handler = mt and rawget(mt, event)
+  if handler == nil then
+    mt = getmetatable(b)
+    handler = mt and rawget(mt, event)
+  end
+  return handler
+end
+
+local function culprit_type(a, b)
+  if tonum(a) == nil then return type(a) end
+  return type(b)
+end
+
+-- Slow path of every bitwise operator: string operands, metamethods, errors.
+local function bitwise(event, a, b)
+  local x, y = tonum(a), tonum(b)
+  if x and y then return int_ops[event](toint(x), toint(y)) end
+  local handler = metamethod(a, b, event)
+  if handler == nil then
+    error("attempt to perform bitwise operation on a " .. culprit_type(a, b) .. " value", 3)
+  end
+  return (handler(a, b))
+end
+
+local function binary(event)
+  local int_op = int_ops[event]
+  return function(a, b)
+    if type(a) == "number" and type(b) == "number" then return int_op(toint(a), toint(b)) end
+    return (bitwise(event, a, b))
+  end
+end
+
+local ops = {
+  band = binary("__and"),
+  bor = binary("__or"),
+  bxor = binary("__xor"),
+  shl = binary("__shl"),
+  shr = binary("__shr"),
+}
+
+function ops.bnot(a)
+  if type(a) == "number" then return -toint(a) - 1 end
+  return (bitwise("__not", a, a))
+end
+
+-- Integer division. thrLua floors only when both operands are numbers; otherwise its VM
+-- takes the ordinary division path (OP_INTDIV uses TM_DIV): strings are divided without
+-- flooring and tables go to __div, never __intdiv.
+local function divide(a, b)
+  local x, y = tonum(a), tonum(b)
+  if x and y then return x / y end
+  local handler = metamethod(a, b, "__div")
+  if handler == nil then
+    error("attempt to perform arithmetic on a " .. culprit_type(a, b) .. " value", 3)
+  end
+  return (handler(a, b))
+end
+
+function ops.idiv(a, b)
+  if type(a) == "number" and type(b) == "number" then return floor(a / b) end
+  return (divide(a, b))
+end
+
+-- Generic-for generator: a value that is not a function iterates through its __iter
+-- metamethod (OP_TFORLOOP), which receives the value and returns generator, state, control.
+function ops.iter(generator, state, control)
+  if type(generator) ~= "function" then
+    local mt = getmetatable(generator)
+    local handler = mt and rawget(mt, "__iter")
+    if type(handler) == "function" then return handler(generator) end
+  end
+  return generator, state, control
+end
+
+rawset(getmetatable("").__index, "__thrlua", ops)
