@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Configuration, load_config
-from .config import ConfigScope
+from .config import ConfigScope, Configuration, load_config
 from .httpsrv.dispatch import Dispatcher
 from .httpsrv.listener import HttpListener, ListenerSettings
 from .httpsrv.lua_binding import LuaHttpsrvBinding
