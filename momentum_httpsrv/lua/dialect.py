@@ -55,6 +55,7 @@ __all__ = [
     "clear_memory_cache",
     "install_dialect_runtime",
     "translate",
+    "translate_for_loader",
 ]
 
 CACHE_DIR_ENV = "MOMENTUM_HTTPSRV_DIALECT_CACHE"
@@ -100,6 +101,18 @@ def translate(
         del _memory_cache[next(iter(_memory_cache))]
     _memory_cache[key] = translated
     return translated
+
+
+def translate_for_loader(source: str, chunkname: str) -> tuple[str | None, str | None]:
+    """:func:`translate` shaped for a Lua loader: ``(text, None)`` or ``(None, message)``.
+
+    Lua's ``loadstring`` reports syntax errors by returning ``nil, message``; returning the
+    message (instead of raising through lupa) lets a loader written in Lua do the same.
+    """
+    try:
+        return translate(source, chunkname), None
+    except LuaDialectSyntaxError as error:
+        return None, str(error)
 
 
 def clear_memory_cache() -> None:
