@@ -1,0 +1,38 @@
+"""The shared HTTP/1.1 edge-case probe against a real listener (about 20 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from test_listener import DemoApp
+
+from momentum_httpsrv.httpsrv.listener import HttpListener, ListenerSettings
+
+PROBE = Path(__file__).resolve().parents[1] / ".." / "shared" / "tools" / "http_probe.py"
+
+
+@pytest.mark.skipif(not PROBE.is_file(), reason=f"the shared probe is absent ({PROBE})")
+def test_listener_passes_the_http_probe() -> None:
+    async def scenario() -> str:
+        listener = HttpListener("127.0.0.1:0", DemoApp(), ListenerSettings())
+        await listener.start()
+        port = listener.bound_addresses[0][1]  # type: ignore[index]
+        try:
+            probe = await asyncio.create_subprocess_exec(
+                sys.executable, str(PROBE), "--port", str(port), "--get", "/hello",
+                "--echo", "/echo",
+                stdout=asyncio.subprocess.PIPE,
+            )
+            output, _ = await asyncio.wait_for(probe.communicate(), 90)
+        finally:
+            await listener.close(grace=1.0)
+        return output.decode()
+
+    output = asyncio.run(scenario())
+    failures = [line for line in output.splitlines() if line.startswith("FAIL")]
+    last_line = output.rstrip().rsplit("\n", 1)[-1]
+    assert re.fullmatch(r"\d+ passed, 0 failed", last_line), "\n".join(failures) or output

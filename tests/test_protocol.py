@@ -1,0 +1,554 @@
+"""The sans-IO HTTP/1.1 class alone: bytes in, events and bytes out, time passed in."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from momentum_httpsrv.httpsrv.protocol import (
+    CLOSE,
+    CONTINUE_RESPONSE,
+    NEED_DATA,
+    Http11Protocol,
+    Interim,
+    ListenerSettings,
+    Reject,
+    ResponseError,
+    reason_for,
+)
+from momentum_httpsrv.httpsrv.requests import ConnectionInfo, Request
+
+DATE = "Thu, 01 Jan 2026 00:00:00 GMT"
+
+
+def protocol(now: float = 0.0, **overrides: object) -> Http11Protocol:
+    return Http11Protocol(ListenerSettings(**overrides), now)  # type: ignore[arg-type]
+
+
+def first_event(data: bytes, **overrides: object) -> object:
+    proto = protocol(**overrides)
+    proto.feed(data, 0.0)
+    return proto.next_event()
+
+
+def respond(proto: Http11Protocol, body: bytes = b"ok", now: float = 0.0) -> bytes:
+    out = proto.start_response(200, "OK", [], len(body), DATE)
+    return out + proto.body(body) + proto.end_response(now)
+
+
+def head_lines(wire: bytes) -> list[str]:
+    return wire.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+
+
+def header(wire: bytes, name: str) -> str | None:
+    for line in head_lines(wire)[1:]:
+        key, _, value = line.partition(": ")
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+GET = b"GET /hello HTTP/1.1\r\nHost: h\r\n\r\n"
+
+# ------------------------------------------------------------------ rejections
+
+REJECTED = [
+    ("request line over the limit", b"GET /" + b"u" * 100 + b" HTTP/1.1\r\nHost: h\r\n\r\n", 414),
+    ("request line over the limit, head unfinished", b"GET /" + b"u" * 100, 414),
+    ("head over the limit", b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 300 + b"\r\n\r\n", 431),
+    ("head over the limit, unfinished", b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 300, 431),
+    ("HTTP/2.0", b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+    ("HTTP/0.9", b"GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505),
+    ("bad version token", b"GET / HTP/1.1\r\nHost: h\r\n\r\n", 400),
+    ("lower-case version", b"GET / http/1.1\r\nHost: h\r\n\r\n", 400),
+    ("missing target", b"GET HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    ("extra token", b"GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n", 400),
+    ("space in target", b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    ("non-ASCII in target", b"GET /\xe9 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+    ("TE and CL", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400),
+    ("unknown transfer coding", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: x-c\r\n\r\n",
+     501),
+    ("gzip then chunked", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+     501),
+    ("chunked twice", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n", 400),
+    ("missing Host on 1.1", b"GET / HTTP/1.1\r\nX: y\r\n\r\n", 400),
+    ("two Host fields", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    ("two Host fields on 1.0", b"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", 400),
+    ("Content-Length abc", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n", 400),
+    ("Content-Length -5", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n", 400),
+    ("Content-Length +5", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n", 400),
+    ("Content-Length empty", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n", 400),
+    ("Content-Length 5, 6", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\n", 400),
+    ("two different Content-Length", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+     b"Content-Length: 6\r\n\r\n", 400),
+    ("Content-Length with 19 digits", b"POST / HTTP/1.1\r\nHost: h\r\n"
+     b"Content-Length: 1900000000000000000\r\n\r\n", 400),
+    ("header without colon", b"GET / HTTP/1.1\r\nHost: h\r\nNoColonHere\r\n\r\n", 400),
+    ("space before colon", b"GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400),
+    ("empty header name", b"GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n", 400),
+    ("obsolete line folding", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n  b\r\n\r\n", 400),
+    ("NUL in a value", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n", 400),
+    ("DEL in a value", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n", 400),
+    ("bare CR in a value", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400),
+    ("binary garbage", b"\x16\x03\x01\x02\x00\x01\xff\xfe\r\n\r\n", 400),
+    ("body over Max_Request_Size", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n",
+     413),
+    ("chunked body over Max_Request_Size", b"POST / HTTP/1.1\r\nHost: h\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\nghijk\r\n0\r\n\r\n", 413),
+    ("bad chunk size", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"zz\r\n", 400),
+    ("empty chunk size", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"\r\n", 400),
+    ("chunk data without CRLF", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"3\r\nabcde", 400),
+    ("chunk-size line too long", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"3;" + b"e" * 5000, 400),
+    ("trailer without colon", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"0\r\nbroken\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "status"), [case[1:] for case in REJECTED], ids=[case[0] for case in REJECTED]
+)
+def test_rejected_requests_get_their_status_and_close(data: bytes, status: int) -> None:
+    proto = protocol(max_request_line=64, max_head_size=256, max_request_size=10)
+    proto.feed(data, 0.0)
+    event = proto.next_event()
+    assert isinstance(event, Reject) and event.status == status, event
+    wire = proto.start_response(status, reason_for(status), [], 0, DATE) + proto.end_response(0)
+    assert head_lines(wire)[0] == f"HTTP/1.1 {status} {reason_for(status)}"
+    assert header(wire, "Connection") == "close"
+    assert proto.closed and proto.next_event() is CLOSE
+
+
+def test_request_after_a_rejected_one_is_never_parsed() -> None:
+    proto = protocol()
+    proto.feed(b"GET / HTTP/1.1\r\n\r\n" + GET, 0.0)
+    assert isinstance(proto.next_event(), Reject)
+    proto.start_response(400, "Bad Request", [], 0, DATE)
+    proto.end_response(0)
+    proto.feed(GET, 0.0)
+    assert proto.next_event() is CLOSE
+
+
+# ------------------------------------------------------------------ accepted
+
+ACCEPTED = [
+    ("plain GET", GET, ("GET", "/hello", "1.1", [("Host", "h")], b"")),
+    ("leading empty lines", b"\r\n\n" + GET, ("GET", "/hello", "1.1", [("Host", "h")], b"")),
+    ("bare LF line ends", b"GET /x HTTP/1.1\nHost: h\nA:\tb \n\n",
+     ("GET", "/x", "1.1", [("Host", "h"), ("A", "b")], b"")),
+    ("spelling, order and OWS kept/trimmed", b"GET /?q=1 HTTP/1.1\r\nhOsT:  h \r\n"
+     b"X-B: two  words\t\r\nx-a: \r\n\r\n",
+     ("GET", "/?q=1", "1.1", [("hOsT", "h"), ("X-B", "two  words"), ("x-a", "")], b"")),
+    ("obs-text in a value", b"GET / HTTP/1.1\r\nHost: h\r\nX: caf\xe9\xff\r\n\r\n",
+     ("GET", "/", "1.1", [("Host", "h"), ("X", "caf\xe9\xff")], b"")),
+    ("HTTP/1.0 without Host", b"GET / HTTP/1.0\r\n\r\n", ("GET", "/", "1.0", [], b"")),
+    ("HTTP/1.1 absolute-form", b"GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",
+     ("GET", "http://h/x", "1.1", [("Host", "h")], b"")),
+    ("any method token", b"PURGE * HTTP/1.1\r\nHost: h\r\n\r\n",
+     ("PURGE", "*", "1.1", [("Host", "h")], b"")),
+    ("Content-Length body with binary bytes", b"POST /e HTTP/1.1\r\nHost: h\r\n"
+     b"Content-Length: 6\r\n\r\n\x00\x01\r\n\xfe\xff",
+     ("POST", "/e", "1.1", [("Host", "h"), ("Content-Length", "6")], b"\x00\x01\r\n\xfe\xff")),
+    ("repeated identical Content-Length", b"POST /e HTTP/1.1\r\nHost: h\r\n"
+     b"Content-Length: 2, 2\r\n\r\nab",
+     ("POST", "/e", "1.1", [("Host", "h"), ("Content-Length", "2, 2")], b"ab")),
+    ("chunked with extension, upper-case hex and trailer", b"POST /e HTTP/1.1\r\nHost: h\r\n"
+     b"Transfer-Encoding: Chunked\r\n\r\nA;x=y\r\n0123456789\r\n3 \r\nabc\r\n0\r\nT: t\r\n\r\n",
+     ("POST", "/e", "1.1", [("Host", "h"), ("Transfer-Encoding", "Chunked")],
+      b"0123456789abc")),
+    ("chunked with bare LF", b"POST /e HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n"
+     b"2\nab\n0\n\n",
+     ("POST", "/e", "1.1", [("Host", "h"), ("Transfer-Encoding", "chunked")], b"ab")),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"), [case[1:] for case in ACCEPTED], ids=[case[0] for case in ACCEPTED]
+)
+def test_accepted_requests_are_parsed(data: bytes, expected: tuple) -> None:
+    event = first_event(data, max_request_size=100)
+    assert isinstance(event, Request)
+    assert (event.method, event.target, event.http_version, event.headers, event.body) == expected
+
+
+def test_request_carries_the_connection_info() -> None:
+    info = ConnectionInfo(conn_id=7, listener=":2081", peer=("10.0.0.1", 5000))
+    proto = Http11Protocol(ListenerSettings(), 0.0, info)
+    proto.feed(GET, 0.0)
+    event = proto.next_event()
+    assert isinstance(event, Request) and event.connection is info
+
+
+def test_request_line_and_head_limits_are_inclusive() -> None:
+    line = b"GET /" + b"u" * 59 + b" HTTP/1.1"  # exactly 73 bytes
+    event = first_event(line + b"\r\nHost: h\r\n\r\n", max_request_line=len(line))
+    assert isinstance(event, Request)
+    data = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    assert isinstance(first_event(data, max_head_size=len(data)), Request)
+    assert first_event(data, max_head_size=len(data) - 1) == Reject(431, "request head too large")
+
+
+# --------------------------------------------------------- incremental input
+
+
+def test_one_byte_at_a_time() -> None:
+    data = (
+        b"POST /e HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n"
+    )
+    proto = protocol()
+    events = []
+    for index in range(len(data)):
+        proto.feed(data[index : index + 1], float(index))
+        events.append(proto.next_event())
+    assert all(event is NEED_DATA for event in events[:-1])
+    assert isinstance(events[-1], Request) and events[-1].body == b"hello"
+
+
+PIPELINE = (
+    b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nfirst"
+    b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+    b"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"3\r\nthi\r\n2\r\nrd\r\n0\r\n\r\n"
+)
+
+
+def serve_all(proto: Http11Protocol, pieces: list[bytes]) -> list[tuple[str, bytes]]:
+    """Feed ``pieces``; answer every request; return (target, body) in order."""
+    seen = []
+    for piece in pieces:
+        proto.feed(piece, 0.0)
+        while True:
+            event = proto.next_event()
+            if not isinstance(event, Request):
+                assert event is NEED_DATA
+                break
+            seen.append((event.target, event.body))
+            respond(proto)
+    return seen
+
+
+def test_pipelined_requests_come_out_in_order_one_at_a_time() -> None:
+    proto = protocol()
+    proto.feed(PIPELINE, 0.0)
+    first = proto.next_event()
+    assert isinstance(first, Request) and first.target == "/a"
+    with pytest.raises(ResponseError):
+        proto.next_event()  # the second is not parsed before the first is answered
+    respond(proto)
+    assert serve_all(proto, [b""]) == [("/b", b""), ("/c", b"third")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(PIPELINE)), max_size=12))
+def test_any_split_of_a_pipeline_gives_the_same_requests(cuts: list[int]) -> None:
+    bounds = [0, *sorted(cuts), len(PIPELINE)]
+    pieces = [PIPELINE[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    assert serve_all(protocol(), pieces) == [("/a", b"first"), ("/b", b""), ("/c", b"third")]
+
+
+def test_eof_inside_a_head_closes_without_a_response() -> None:
+    proto = protocol()
+    proto.feed(b"GET / HTTP/1.1\r\nHo", 0.0)
+    proto.feed_eof()
+    assert proto.next_event() is CLOSE
+
+
+def test_eof_inside_a_body_closes_without_a_response() -> None:
+    proto = protocol()
+    proto.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\nabc", 0.0)
+    proto.feed_eof()
+    assert proto.next_event() is CLOSE
+
+
+def test_half_closed_client_still_gets_its_pipelined_answers() -> None:
+    proto = protocol()
+    proto.feed(GET + GET, 0.0)
+    proto.feed_eof()
+    assert isinstance(proto.next_event(), Request)
+    respond(proto)
+    assert isinstance(proto.next_event(), Request)
+    respond(proto)
+    assert proto.next_event() is CLOSE
+
+
+# ------------------------------------------------------------------ keep-alive
+
+KEEP_ALIVE = [
+    ("1.1 default", b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", True, None),
+    ("1.1 close", b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", False, "close"),
+    ("1.1 close among tokens",
+     b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Keep-Alive, CLOSE\r\n\r\n", False, "close"),
+    ("1.0 default", b"GET / HTTP/1.0\r\n\r\n", False, "close"),
+    ("1.0 keep-alive", b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", True, "keep-alive"),
+    ("1.0 with Transfer-Encoding", b"POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", False, "close"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "keep", "connection_header"),
+    [case[1:] for case in KEEP_ALIVE],
+    ids=[case[0] for case in KEEP_ALIVE],
+)
+def test_keep_alive_decision(data: bytes, keep: bool, connection_header: str | None) -> None:
+    proto = protocol()
+    proto.feed(data + GET, 0.0)
+    assert isinstance(proto.next_event(), Request)
+    wire = respond(proto)
+    assert header(wire, "Connection") == connection_header
+    assert proto.keep_alive is keep
+    follow_up = proto.next_event()
+    assert isinstance(follow_up, Request) if keep else follow_up is CLOSE
+
+
+def test_close_after_response_makes_the_current_response_the_last() -> None:
+    proto = protocol()
+    proto.feed(GET + GET, 0.0)
+    assert isinstance(proto.next_event(), Request)
+    proto.close_after_response()
+    assert header(respond(proto), "Connection") == "close"
+    assert proto.next_event() is CLOSE
+
+
+# ------------------------------------------------------------- response framing
+
+FRAMING = [
+    # request, status, body_length, disable_chunked -> framing header, body bytes, tail, keep
+    ("1.1 known length", GET, 200, 5, False, ("Content-Length", "5"), b"abcde", b"", True),
+    ("1.1 streamed", GET, 200, None, False, ("Transfer-Encoding", "chunked"),
+     b"2\r\nab\r\n3\r\ncde\r\n", b"0\r\n\r\n", True),
+    ("1.0 streamed", b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, None, False,
+     ("Connection", "close"), b"abcde", b"", False),
+    ("Disable_Chunked", GET, 200, None, True, ("Connection", "close"), b"abcde", b"", False),
+    ("HEAD known length", b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", 200, 5, False,
+     ("Content-Length", "5"), b"", b"", True),
+    ("HEAD streamed", b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", 200, None, False,
+     ("Transfer-Encoding", "chunked"), b"", b"", True),
+    ("HEAD streamed on 1.0", b"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, None,
+     False, ("Connection", "keep-alive"), b"", b"", True),
+    ("204", GET, 204, 5, False, ("Content-Length", None), b"", b"", True),
+    ("304", GET, 304, 5, False, ("Content-Length", "5"), b"", b"", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_data", "status", "body_length", "disable_chunked", "framing", "body", "tail", "keep"),
+    [case[1:] for case in FRAMING],
+    ids=[case[0] for case in FRAMING],
+)
+def test_response_framing(
+    request_data: bytes,
+    status: int,
+    body_length: int | None,
+    disable_chunked: bool,
+    framing: tuple[str, str | None],
+    body: bytes,
+    tail: bytes,
+    keep: bool,
+) -> None:
+    proto = protocol(disable_chunked=disable_chunked)
+    proto.feed(request_data, 0.0)
+    assert isinstance(proto.next_event(), Request)
+    wire = proto.start_response(status, "X", [], body_length, DATE)
+    assert header(wire, framing[0]) == framing[1]
+    assert proto.body(b"ab") + proto.body(b"") + proto.body(b"cde") == body
+    assert proto.end_response(0.0) == tail
+    assert proto.keep_alive is keep
+
+
+def test_server_owns_framing_headers_and_adds_date_but_no_server() -> None:
+    proto = protocol()
+    proto.feed(GET, 0.0)
+    proto.next_event()
+    handler_headers = [
+        ("Content-Type", "text/plain"),
+        ("content-length", "999"),
+        ("Transfer-Encoding", "gzip"),
+        ("Connection", "close"),
+        ("X-Custom", "v"),
+    ]
+    wire = proto.start_response(200, "OK", handler_headers, 2, DATE)
+    assert head_lines(wire) == [
+        "HTTP/1.1 200 OK",
+        "Content-Type: text/plain",
+        "X-Custom: v",
+        f"Date: {DATE}",
+        "Content-Length: 2",
+    ]
+    assert proto.keep_alive
+
+
+def test_handler_date_is_kept() -> None:
+    proto = protocol()
+    proto.feed(GET, 0.0)
+    proto.next_event()
+    wire = proto.start_response(200, "OK", [("date", "yesterday")], 0, DATE)
+    assert header(wire, "Date") == "yesterday" and wire.count(b"ate:") == 1
+
+
+BAD_RESPONSES = [
+    ("CRLF in a value", 200, "OK", [("X", "a\r\nSet-Cookie: evil")]),
+    ("LF in a value", 200, "OK", [("X", "a\nb")]),
+    ("NUL in a value", 200, "OK", [("X", "a\x00b")]),
+    ("CR in the reason", 200, "O\rK", []),
+    ("space in a name", 200, "OK", [("X Y", "v")]),
+    ("colon in a name", 200, "OK", [("X:Y", "v")]),
+    ("non-Latin-1 value", 200, "OK", [("X", "\u20ac")]),
+    ("interim status", 100, "Continue", []),
+    ("status out of range", 1000, "X", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "headers"),
+    [case[1:] for case in BAD_RESPONSES],
+    ids=[case[0] for case in BAD_RESPONSES],
+)
+def test_unsafe_response_heads_are_refused(status: int, reason: str, headers: list) -> None:
+    proto = protocol()
+    proto.feed(GET, 0.0)
+    proto.next_event()
+    with pytest.raises(ResponseError):
+        proto.start_response(status, reason, headers, 0, DATE)
+
+
+def test_body_beyond_declared_length_is_refused() -> None:
+    proto = protocol()
+    proto.feed(GET, 0.0)
+    proto.next_event()
+    proto.start_response(200, "OK", [], 3, DATE)
+    with pytest.raises(ResponseError):
+        proto.body(b"four")
+
+
+def test_body_short_of_declared_length_closes_the_connection() -> None:
+    proto = protocol()
+    proto.feed(GET + GET, 0.0)
+    proto.next_event()
+    proto.start_response(200, "OK", [], 3, DATE)
+    proto.body(b"ab")
+    proto.end_response(0.0)
+    assert not proto.keep_alive and proto.next_event() is CLOSE
+
+
+def test_abort_response_closes() -> None:
+    proto = protocol()
+    proto.feed(GET + GET, 0.0)
+    proto.next_event()
+    proto.start_response(200, "OK", [], None, DATE)
+    proto.abort_response()
+    assert proto.closed and proto.next_event() is CLOSE
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: p.start_response(200, "OK", [], 0, DATE),
+        lambda p: p.body(b"x"),
+        lambda p: p.end_response(0.0),
+    ],
+    ids=["start", "body", "end"],
+)
+def test_response_calls_out_of_order_are_refused(call) -> None:
+    with pytest.raises(ResponseError):
+        call(protocol())
+
+
+def test_reason_phrases_of_generated_responses() -> None:
+    assert [reason_for(code) for code in (400, 408, 500, 505)] == [
+        "Bad Request",
+        "Request Timeout",
+        "ERROR",
+        "HTTP Version Not Supported",
+    ]
+
+
+# ------------------------------------------------------------------ 100-continue
+
+EXPECT = b"POST /e HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n"
+
+
+def test_expect_continue_sends_100_before_the_body_is_read() -> None:
+    proto = protocol()
+    proto.feed(EXPECT, 0.0)
+    assert proto.next_event() == Interim(CONTINUE_RESPONSE)
+    assert proto.next_event() is NEED_DATA
+    proto.feed(b"body", 0.0)
+    event = proto.next_event()
+    assert isinstance(event, Request) and event.body == b"body"
+
+
+@pytest.mark.parametrize(
+    ("data", "overrides", "expected"),
+    [
+        (EXPECT + b"bo", {}, NEED_DATA),  # body already arriving: no 100 needed
+        (EXPECT.replace(b"HTTP/1.1", b"HTTP/1.0"), {}, NEED_DATA),  # 1.0 ignores Expect
+        (EXPECT.replace(b"Length: 4", b"Length: 0"), {}, Request),  # no body to wait for
+        (EXPECT, {"max_request_size": 3}, Reject(413, "body of 4 bytes exceeds 3")),
+    ],
+    ids=["body-already-sent", "http-1.0", "empty-body", "too-large"],
+)
+def test_expect_continue_is_not_sent_when_pointless(data, overrides, expected) -> None:
+    event = first_event(data, **overrides)
+    assert isinstance(event, Request) if expected is Request else event == expected
+
+
+# ---------------------------------------------------------------------- timers
+
+
+def test_fresh_connection_gets_the_head_timeout_then_closes() -> None:
+    proto = protocol(now=100.0, head_timeout=10.0, keepalive_timeout=60.0)
+    assert proto.deadline == 110.0
+    assert not proto.expire(109.9)
+    assert proto.expire(110.0) and proto.next_event() is CLOSE
+
+
+def test_head_deadline_is_total_not_per_read() -> None:
+    proto = protocol(head_timeout=10.0)
+    proto.feed(b"GET / HTTP/1.1\r\n", 1.0)
+    for second in range(2, 11):  # one byte per second, like a slowloris client
+        proto.feed(b"X", float(second))
+        assert proto.next_event() is NEED_DATA
+    assert proto.deadline == 11.0
+    assert proto.expire(11.0)
+    assert proto.next_event() == Reject(408, "request head not received in time")
+    proto.feed(b"\r\n\r\n", 11.5)  # too late: ignored
+    wire = proto.start_response(408, reason_for(408), [], 0, DATE) + proto.end_response(12.0)
+    assert header(wire, "Connection") == "close" and proto.next_event() is CLOSE
+
+
+def test_body_timeout_counts_from_the_last_progress() -> None:
+    proto = protocol(body_timeout=15.0)
+    proto.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\nab", 0.0)
+    assert proto.next_event() is NEED_DATA
+    proto.feed(b"cd", 5.0)
+    assert proto.next_event() is NEED_DATA
+    assert proto.deadline == 20.0 and not proto.expire(19.0)
+    assert proto.expire(20.0)
+    assert proto.next_event() == Reject(408, "request body not received in time")
+
+
+@pytest.mark.parametrize(("idle_time", "expected"), [(0, 63.0), (7, 10.0)])
+def test_idle_timeout_between_requests(idle_time: float, expected: float) -> None:
+    proto = protocol(idle_time=idle_time, keepalive_timeout=60.0)
+    proto.feed(GET, 1.0)
+    proto.next_event()
+    assert proto.deadline is None  # no timer while the dispatcher works
+    respond(proto, now=3.0)
+    assert proto.next_event() is NEED_DATA and proto.deadline == expected
+    assert proto.expire(expected) and proto.next_event() is CLOSE
+
+
+def test_pipelined_head_deadline_starts_when_the_previous_response_ends() -> None:
+    proto = protocol(head_timeout=10.0)
+    proto.feed(GET + b"GET / HT", 0.0)
+    proto.next_event()
+    respond(proto, now=4.0)
+    assert proto.next_event() is NEED_DATA and proto.deadline == 14.0
