@@ -49,6 +49,9 @@ _BINARY_PRIORITY = {
 _UNARY_PRIORITY = 8
 _UNARY = frozenset({"not", "!", "-", "#", "~"})
 _BITWISE_HELPERS = {"|": "bor", "&": "band", "^^": "bxor", "<<": "shl", ">>": "shr", "\\": "idiv"}
+# On a syntax error, extension operators not yet rewritten become stock operators of the same
+# priority, so that stock Lua's parser takes thrLua's path and stops at the same token.
+_SYNTAX_STAND_INS = {"|": "+", "&": "+", "^^": "+", "<<": "*", ">>": "*", "\\": "*", "~": "-"}
 _BLOCK_END = frozenset({"else", "elseif", "end", "until", "eof"})
 _LITERALS = frozenset({"number", "string", "nil", "true", "false", "..."})
 
@@ -376,12 +379,16 @@ class _Parser:
 def find_rewrites(tokens: Tokens) -> Rewrites:
     """Parse ``tokens`` and return the rewrites that turn thrLua into stock Lua 5.1.
 
-    On a syntax error parsing stops; the rewrites recorded for the complete expressions
-    before it are kept (``complete`` is False) so stock Lua reports the error itself.
+    On a syntax error parsing stops (``complete`` is False): the rewrites recorded for the
+    complete expressions before it are kept, the remaining extension operators get stand-ins,
+    and stock Lua reports the error itself, at the line thrLua would.
     """
     rewrites = Rewrites(tokens.replacements)
     try:
         _Parser(tokens, rewrites).chunk()
     except (ParseError, RecursionError):
         rewrites.complete = False
+        for index, kind in enumerate(tokens.kinds):
+            if kind in _SYNTAX_STAND_INS and index not in rewrites.instead:
+                rewrites.instead[index] = _SYNTAX_STAND_INS[kind]
     return rewrites
