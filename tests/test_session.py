@@ -1,5 +1,6 @@
 """HttpSession: the ec_httpsrv_* C API in Python, its output model and error codes."""
 
+import asyncio
 import errno
 
 import pytest
@@ -30,7 +31,7 @@ def test_default_response_is_200_ok_with_appended_body():
     session, sink = make_session()
     session.response_append(b"a")
     session.response_printf("%s-%d", "b", 7)
-    session.complete()
+    asyncio.run(session.complete())
     response = sink.response
     assert (response.status, response.reason, response.body) == (200, "OK", b"ab-7")
     assert response.header("Content-Length") == "4" and sink.finished
@@ -44,7 +45,7 @@ def test_status_set_std_message_is_body_only_if_empty(body, expected_body):
     session, sink = make_session()
     assert session.response_status_set_std(201, "hello bob", "text/plain") == 0
     session.response_append(body)
-    session.complete()
+    asyncio.run(session.complete())
     response = sink.response
     assert (response.status, response.reason) == (201, "hello bob")
     assert response.header("Content-Type") == "text/plain"
@@ -63,7 +64,7 @@ def test_status_set_std_message_is_body_only_if_empty(body, expected_body):
 def test_status_helpers(helper, status, reason):
     session, sink = make_session()
     assert getattr(session, helper)("text/html") == 0
-    session.complete()
+    asyncio.run(session.complete())
     assert (sink.response.status, sink.response.reason, sink.response.body) == (status, reason, b"")
     assert sink.response.header("content-type") == "text/html"
 
@@ -80,7 +81,7 @@ def test_status_and_header_rules():
     assert session.response_header_set("X-B", "v\r\nInjected: 1") == errno.EINVAL
     assert session.response_header_set("Bad\nName", "v") == errno.EINVAL
     assert session.response_header_set("Content-Length", "99") == 0
-    session.complete()
+    asyncio.run(session.complete())
     response = sink.response
     assert response.reason == "bad  reason"
     assert [h for h in response.headers if h[0].lower().startswith("x-")] == [("x-a", "2")]
@@ -99,7 +100,7 @@ def test_flush_streams_and_locks_the_head():
     assert session.response_flush(1) == 0
     assert session.response_append(b"more") == errno.EALREADY
     assert session.response_flush(0) == errno.EALREADY
-    session.complete()
+    asyncio.run(session.complete())
     assert sink.response.body == b"part1 part2" and sink.response.status == 200
 
 

@@ -11,7 +11,7 @@ from ..lua.runtime import LuaScriptError
 from .requests import Request
 from .responses import MOMENTUM_REASONS, ResponseSink
 from .routing import EndpointRegistry
-from .session import HttpSession
+from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
 from .url import UrlParseError
 
 ErrorLog = Callable[[str, str | None], None]
@@ -31,31 +31,49 @@ class Dispatcher:
         except UrlParseError as error:
             session.response_status_set(400, "Bad Request")
             self._log_error(f"httpsrv: {error}", None)
-            session.complete()
+            await session.complete()
             return
         registration = self.registry.match(request.method, path)
         if registration is None:
             session.response_status_set(404, MOMENTUM_REASONS[404])
             session.response_header_set("Content-Type", "text/plain")
-            session.complete()
+            await session.complete()
             return
         session.service_closure = registration.closure
         try:
-            result = registration.handler(session)
-            if inspect.isawaitable(result):
-                await result
+            finished = await self._run_handler(registration.handler, session)
+            if finished:
+                await session.complete()
         except LuaScriptError as error:
             self._log_error(error.message, error.traceback)
             session.fail()
             return
-        except Exception as error:  # a bug in a Python handler must not stop the server
+        except Exception as error:  # a bug in a handler must not stop the server
             self._log_error(f"httpsrv: handler raised {error!r}", traceback.format_exc())
             session.fail()
             return
-        session.complete()
         if session.ignored_framing_headers:
             self._log_error(
                 "httpsrv: the server owns framing headers; ignored "
                 + ", ".join(session.ignored_framing_headers),
                 None,
             )
+
+    async def _run_handler(self, handler, session: HttpSession) -> bool:
+        """Call the handler until it is DONE (httpsrv.md §6.1): ASYNC after
+        ``session_suspend`` waits for ``session_resume``; resume(0) calls it again,
+        resume(finished) ends it. Returns False when the session already failed."""
+        while True:
+            result = handler(session)
+            if inspect.isawaitable(result):
+                result = await result
+            if result != HANDLER_ASYNC:
+                if result not in (None, HANDLER_DONE):
+                    self._log_error(f"httpsrv: handler returned {result!r}; taken as DONE", None)
+                return True
+            if not session.suspended:
+                self._log_error("httpsrv: handler returned ASYNC without session_suspend", None)
+                session.fail()
+                return False
+            if await session.wait_resumed():
+                return True

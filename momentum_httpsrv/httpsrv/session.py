@@ -13,16 +13,98 @@ client before ``response_flush`` or completion. The head is committed by the fir
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import io
 import re
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
-from .requests import Request
+from .requests import ConnectionInfo, Request
 from .responses import MOMENTUM_REASONS, ResponseSink, standard_reason
 from .url import UrlDetails, parse_url
+
+# Handler return codes (httpsrv.md §2.2, values [PROP]).
+HANDLER_DONE = 0
+HANDLER_ASYNC = 1
+# Bytes read from an IO object per chunk when streaming it to the client.
+STREAM_CHUNK = 64 * 1024
+# How long a stream whose reader reports EAGAIN waits before reading again.
+_EAGAIN_RETRY_SECONDS = 0.01
 
 # Headers the server owns; a handler's values are dropped at commit ([PROP] §1.4).
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class IoSource(Protocol):
+    """What ``response_io`` reads: Momentum's io_object reduced to block reads. ``read``
+    returns b"" at the end and raises BlockingIOError for EAGAIN."""
+
+    def read(self, size: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SocketAddress:
+    """An ``ec_sockaddr``: family, host and port; ``str()`` is ``ip:port``/``[ip6]:port``."""
+
+    host: str
+    port: int
+
+    @property
+    def family(self) -> int:
+        return socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if self.family == socket.AF_INET6 else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SchedulerInstance:
+    """``ec_scheduler_inst``: the event loop that owns a session; work for that loop is
+    queued with ``call_soon_threadsafe`` from any thread."""
+
+    loop: asyncio.AbstractEventLoop | None
+    name: str = "master"
+
+    def call_soon_threadsafe(self, callback, *args: object) -> None:
+        if self.loop is None:
+            raise RuntimeError("the session has no event loop (offline call)")
+        self.loop.call_soon_threadsafe(callback, *args)
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """The ``Event`` of a session: its connection and the loop it is scheduled on. Valid
+    only during the call that obtained it (httpsrv.md §3.C.10)."""
+
+    connection: ConnectionInfo
+    scheduler: SchedulerInstance
+    closure: object
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _parse_content_type(value: str) -> tuple[str, str | None]:
+    media_type, *params = value.split(";")
+    charset = None
+    for param in params:
+        key, _, raw = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = raw.strip().strip('"')
+            break
+    return media_type.strip(), charset
 
 
 def sanitise_reason(message: str) -> str:
@@ -37,17 +119,31 @@ class HttpSession:
         self.request = request
         self._sink = sink
         self.service_closure = closure
+        self.auth_user: str | None = None  # set by authentication (httpsrv.md §5.8)
+        self.remote_cn: str | None = None  # CN of a verified client certificate (§5.7)
+        self.scheduler = SchedulerInstance(_running_loop())
         self._url: UrlDetails | None = None
         self.status = 200
         self.reason = "OK"
         self._std_message: str | None = None
         self._headers: list[tuple[str, str]] = []
+        # Pending output in order: byte buffers and IO objects still to be streamed.
         self._pending = bytearray()
+        self._queued: list[bytearray | IoSource] = []
         self._produced_body = False
+        self._sink_ended = False
+        self._ctx: object = None
         self.committed = False
         self.output_closed = False
         self.completed = False
         self.ignored_framing_headers: list[str] = []
+        # Suspend/resume (§6.1): ``_resume`` holds the finished flag of a resume that has
+        # not been taken yet; it may arrive before the handler returned ASYNC.
+        self._state_lock = threading.Lock()
+        self._owner_thread = threading.get_ident()
+        self.suspended = False
+        self._resume: int | None = None
+        self._resumed = asyncio.Event()
 
     # -- request inspection (§3.C) --------------------------------------------------
 
@@ -71,7 +167,63 @@ class HttpSession:
         value = self.request.header(name)
         return (errno.ENOENT, None) if value is None else (0, value)
 
+    def request_content_type_get(self) -> tuple[int, str | None, str | None]:
+        """ec_httpsrv_request_content_type_get: media type without parameters and the
+        charset parameter (None when absent); ENOENT without a Content-Type header."""
+        value = self.request.header("Content-Type")
+        if value is None:
+            return errno.ENOENT, None, None
+        return (0, *_parse_content_type(value))
+
+    def request_username_get(self) -> str | None:
+        """ec_httpsrv_request_username_get: the authenticated user, or None."""
+        return self.auth_user
+
+    def request_subject_cn_get(self) -> str | None:
+        """ec_httpsrv_request_subject_cn_get: CN of a verified client certificate, or None."""
+        return self.remote_cn
+
+    def request_accept_construct_get(self) -> ConnectionInfo:
+        """ec_httpsrv_request_accept_construct_get: the connection's accept construct."""
+        return self.request.connection
+
+    def request_local_address(self) -> SocketAddress | None:
+        """ec_httpsrv_request_local_address: the bound local address (None offline)."""
+        local = self.request.connection.local
+        return SocketAddress(*local) if local else None
+
+    def request_peer_address(self) -> SocketAddress | None:
+        """ec_httpsrv_request_peer_address: the client's address (None offline)."""
+        peer = self.request.connection.peer
+        return SocketAddress(*peer) if peer else None
+
+    def request_event_get(self) -> SessionEvent:
+        """ec_httpsrv_request_event_get: a fresh wrapper on every call, never cached."""
+        return SessionEvent(self.request.connection, self.scheduler, self)
+
+    def request_event_get_scheduler_inst(self) -> SchedulerInstance:
+        """ec_httpsrv_request_event_get_scheduler_inst: the loop that owns the session."""
+        return self.scheduler
+
+    # -- context (§3.B) -------------------------------------------------------------
+
+    def service_ctx_get(self) -> object:
+        """ec_httpsrv_service_ctx_get: the closure given at registration, or None."""
+        return self.service_closure
+
+    def ctx_set(self, value: object) -> None:
+        """ec_httpsrv_ctx_set: per-request state; None clears; dropped at completion."""
+        self._ctx = value
+
+    def ctx_get(self) -> object:
+        """ec_httpsrv_ctx_get: what ctx_set stored, or None."""
+        return self._ctx
+
     # -- request payload (§3.D) -----------------------------------------------------
+
+    def request_data_get(self) -> tuple[int, io.BytesIO]:
+        """ec_httpsrv_request_data_get: a new handle at offset 0 of the payload per call."""
+        return 0, io.BytesIO(self.request.body)
 
     def request_data_get_string(self) -> tuple[int, bytes]:
         """ec_httpsrv_request_data_get_string: the whole (de-chunked) payload."""
@@ -152,52 +304,186 @@ class HttpSession:
 
     def response_printf(self, fmt: str, *args: object) -> int:
         """ec_httpsrv_response_printf: C-style formatting, then append."""
+        return self.response_vprintf(fmt, args)
+
+    def response_vprintf(self, fmt: str, args: Sequence[object]) -> int:
+        """ec_httpsrv_response_vprintf: printf with the arguments as one sequence."""
         try:
-            text = fmt % args if args else fmt
+            text = fmt % tuple(args) if args else fmt
         except (TypeError, ValueError):
             return errno.EINVAL
         return self.response_append(text.encode("latin-1", "replace"))
 
+    def response_string(self, data: bytes | bytearray) -> int:
+        """ec_httpsrv_response_string: copy an ec_string's bytes into the output now."""
+        return self.response_append(bytes(data))
+
+    def response_io(self, source: IoSource, immediate: int) -> int:
+        """ec_httpsrv_response_io: ``immediate`` reads ``source`` to its end now (EAGAIN
+        keeps what was read; call again to continue); otherwise the session keeps the
+        object and streams it after the output pending before it, then closes it."""
+        if self.output_closed:
+            return errno.EALREADY
+        if not immediate:
+            self._queued.append(self._pending)
+            self._queued.append(source)
+            self._pending = bytearray()
+            self._produced_body = True
+            return 0
+        while True:
+            try:
+                chunk = source.read(STREAM_CHUNK)
+            except BlockingIOError:
+                return errno.EAGAIN
+            if not chunk:
+                return 0
+            self.response_append(chunk)
+
     def response_flush(self, final: int = 0) -> int:
         """ec_httpsrv_response_flush: commit the head (streamed framing) and send what is
-        pending; ``final`` ends the body, after which writers return EALREADY."""
+        pending; ``final`` ends the body, after which writers return EALREADY. Output
+        queued behind an IO object still being streamed waits for completion."""
         if self.output_closed:
             return errno.EALREADY
         if self._sink.peer_gone:
             return errno.EPIPE
         if not self.committed:
             self._commit(body_length=None)
-        if self._pending:
+        if not self._queued and self._pending:
             self._sink.write(bytes(self._pending))
             self._pending.clear()
+        elif self._queued and self._queued[0]:
+            first = self._queued[0]
+            if isinstance(first, bytearray):
+                self._sink.write(bytes(first))
+                first.clear()
         if final:
             self.output_closed = True
-            self._sink.end()
+            if not self._queued:
+                self._end()
         return 0
+
+    # -- suspend and resume (§3.H, §6.1) --------------------------------------------
+
+    def session_suspend(self) -> int:
+        """ec_httpsrv_session_suspend: only on the session's own thread; EBADF when
+        already suspended."""
+        if threading.get_ident() != self._owner_thread:
+            return errno.EINVAL
+        with self._state_lock:
+            if self.completed:
+                return errno.EBADF
+            if self.suspended:
+                return errno.EBADF
+            self.suspended = True
+            return 0
+
+    def session_resume(self, finished: int) -> int:
+        """ec_httpsrv_session_resume: from any thread. ``finished`` 0 runs the handler
+        again; non-zero completes as if it returned DONE. A resume arriving before the
+        handler returned ASYNC is queued. EINVAL if not suspended, EBADF if completed."""
+        with self._state_lock:
+            if self.completed:
+                return errno.EBADF
+            if not self.suspended or self._resume is not None:
+                return errno.EINVAL
+            self._resume = 1 if finished else 0
+        loop = self.scheduler.loop
+        if loop is not None and threading.get_ident() != self._owner_thread:
+            loop.call_soon_threadsafe(self._resumed.set)
+        else:
+            self._resumed.set()
+        return 0
+
+    def take_resume(self) -> int | None:
+        """Apply a pending resume: back to DISPATCHED; returns its finished flag, or None
+        when no resume has arrived."""
+        with self._state_lock:
+            finished, self._resume = self._resume, None
+            if finished is not None:
+                self.suspended = False
+                self._resumed.clear()
+            return finished
+
+    async def wait_resumed(self) -> int:
+        """After the handler returned ASYNC: wait for ``session_resume`` and take it."""
+        while (finished := self.take_resume()) is None:
+            await self._resumed.wait()
+        return finished
 
     # -- completion -----------------------------------------------------------------
 
-    def complete(self) -> None:
-        """The handler is DONE: send whatever has not been sent and end the response."""
+    async def complete(self) -> None:
+        """The handler is DONE: send whatever has not been sent and end the response,
+        streaming queued IO objects chunk by chunk with back-pressure. An IO read error
+        propagates after the connection has been cut (the status already went out)."""
         if self.completed:
             return
         self.completed = True
-        if not self.committed:
-            body = bytes(self._pending)
-            if not self._produced_body and self._std_message:
-                body = self._std_message.encode("latin-1")
-            self._pending.clear()
-            self._commit(body_length=len(body))
-            if body:
-                self._sink.write(body)
+        self._ctx = None
+        try:
+            if not self.committed and not self._queued:
+                body = bytes(self._pending)
+                if not self._produced_body and self._std_message:
+                    body = self._std_message.encode("latin-1")
+                self._pending.clear()
+                self._commit(body_length=len(body))
+                if body:
+                    self._sink.write(body)
+                self._end()
+                return
+            if not self.committed:
+                self._commit(body_length=None)
+            self._queued.append(self._pending)
+            self._pending = bytearray()
+            await self._send_queued()
+            self.output_closed = True
+            self._end()
+        except BaseException:
+            self._sink.abort()
+            raise
+        finally:
+            self._release_queued()
+
+    async def _send_queued(self) -> None:
+        while self._queued:
+            item = self._queued.pop(0)
+            if isinstance(item, bytearray):
+                if item and not self._sink.peer_gone:
+                    self._sink.write(bytes(item))
+                continue
+            try:
+                while not self._sink.peer_gone:
+                    try:
+                        chunk = item.read(STREAM_CHUNK)
+                    except BlockingIOError:
+                        await asyncio.sleep(_EAGAIN_RETRY_SECONDS)
+                        continue
+                    if not chunk:
+                        break
+                    self._sink.write(chunk)
+                    await self._sink.drain()
+            finally:
+                item.close()
+
+    def _release_queued(self) -> None:
+        """Drop the references the session took on IO objects it did not stream."""
+        for item in self._queued:
+            if not isinstance(item, bytearray):
+                item.close()
+        self._queued.clear()
+
+    def _end(self) -> None:
+        if not self._sink_ended:
+            self._sink_ended = True
             self._sink.end()
-        elif not self.output_closed:
-            self.response_flush(1)
 
     def fail(self) -> None:
         """A handler error: ``500 ERROR`` if nothing went out yet; else the sink must cut the
         connection, because the status can no longer change (§1.3)."""
         self.completed = True
+        self._ctx = None
+        self._release_queued()
         if self.committed:
             self.output_closed = True
             self._sink.abort()
@@ -205,7 +491,7 @@ class HttpSession:
         self._headers = [("Content-Type", "text/plain")]
         self.status, self.reason = 500, MOMENTUM_REASONS[500]
         self._commit(body_length=0)
-        self._sink.end()
+        self._end()
 
     def _commit(self, body_length: int | None) -> None:
         headers = []
