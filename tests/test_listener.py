@@ -21,6 +21,7 @@ from momentum_httpsrv.httpsrv.addresses import (
     parse_listen_address,
 )
 from momentum_httpsrv.httpsrv.listener import HttpListener, ListenerError, ListenerSettings
+from momentum_httpsrv.httpsrv.protocol import ResponseError
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
 
@@ -38,6 +39,7 @@ class DemoApp:
     streamed: int = 0
     peer_gone_after_stream: bool = False
     release: asyncio.Event | None = None
+    kept_sink: ResponseSink | None = None
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
         self.seen.append(request)
@@ -58,7 +60,17 @@ class DemoApp:
             await sink.drain()
             raise RuntimeError("handler failed mid-body")
         elif path == "/no-response":
-            return
+            self.kept_sink = sink
+        elif path == "/use-kept-sink":  # a sink leaked from an earlier request
+            assert self.kept_sink is not None
+            try:
+                self.kept_sink.start(200, "OK", [], 5)
+                self.kept_sink.write(b"stale")
+                self.kept_sink.end()
+            except ResponseError:
+                sink.start(200, "OK", [], 7)
+                sink.write(b"refused")
+                sink.end()
         elif path == "/unended":
             sink.start(200, "OK", [], None)
             sink.write(b"left open")
@@ -381,9 +393,9 @@ def test_dispatcher_returning_without_a_response_gives_500() -> None:
     async def scenario() -> None:
         async with serving() as listener:
             reader, writer = await connect(listener)
-            writer.write(get("/no-response") + get("/hello"))
+            writer.write(get("/no-response") + get("/use-kept-sink"))
             assert (await read_reply(reader)).status == 500  # type: ignore[union-attr]
-            assert (await read_reply(reader)).status == 200  # type: ignore[union-attr]
+            assert (await read_reply(reader)).body == b"refused"  # type: ignore[union-attr]
             assert "without starting a response" in listener.logged[0]  # type: ignore[attr-defined]
             writer.close()
 

@@ -342,14 +342,15 @@ class _Connection(asyncio.Protocol):
             elif not sink.ended:
                 proto.abort_response()
                 sink.flush()
-            return
+        else:
+            if proto.awaiting_response:
+                self._report(request, "dispatcher returned without starting a response")
+                self._send_error(500)
+            elif not sink.ended:
+                sink.end()
         finally:
             self._dispatching = False
-        if proto.awaiting_response:
-            self._report(request, "dispatcher returned without starting a response")
-            self._send_error(500)
-        elif not sink.ended:
-            sink.end()
+            sink.ended = True  # a sink kept past its request must not reach the next one
 
     def _report(self, request: Request, what: str) -> None:
         info = request.connection
