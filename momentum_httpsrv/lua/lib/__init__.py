@@ -1,0 +1,19 @@
+"""Momentum's Lua libraries that scripts ``require``: json, xml, msys.pcre, msys.base64,
+msys.dumper.
+
+``LIBRARY_OPENERS`` maps each require-name to an opener that builds the module table in a Lua
+state; the runtime calls it at most once per state, from ``package.preload``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lupa import lua51
+
+from momentum_httpsrv.lua.lib.json import open_json
+
+LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
+    "json": open_json,
+}
