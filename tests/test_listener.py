@@ -215,6 +215,41 @@ def test_bad_listen_address_is_a_specific_error(text: str) -> None:
         parse_listen_address(text)
 
 
+def _ipv6_loopback_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("address", "connect_to"),
+    [
+        (":0", "127.0.0.1"),
+        pytest.param(
+            "[::1]:0",
+            "::1",
+            marks=pytest.mark.skipif(not _ipv6_loopback_available(), reason="no IPv6 loopback"),
+        ),
+    ],
+)
+def test_listen_on_all_ipv4_and_on_ipv6(address: str, connect_to: str) -> None:
+    async def scenario() -> None:
+        async with serving(address=address) as listener:
+            host, port = listener.bound_addresses[0]  # type: ignore[misc]
+            assert host == ("0.0.0.0" if connect_to == "127.0.0.1" else "::1")
+            reader, writer = await asyncio.open_connection(connect_to, port)
+            writer.write(get("/conn"))
+            reply = await read_reply(reader)
+            assert reply is not None
+            assert f" {address} ('{connect_to}', " in reply.body.decode()
+            writer.close()
+
+    run(scenario())
+
+
 def test_bad_address_fails_start_with_listener_error() -> None:
     async def scenario() -> None:
         listener = HttpListener("localhost:80", DemoApp())
