@@ -8,17 +8,31 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_listener import DemoApp
 
 from momentum_httpsrv.httpsrv.listener import HttpListener, ListenerSettings
+from momentum_httpsrv.httpsrv.requests import Request
+from momentum_httpsrv.httpsrv.responses import ResponseSink
 
 PROBE = Path(__file__).resolve().parents[1] / ".." / "shared" / "tools" / "http_probe.py"
+
+
+async def probe_app(request: Request, sink: ResponseSink) -> None:
+    """What the probe assumes: GET/HEAD /hello answers, POST /echo echoes, the rest is 404."""
+    if request.target == "/hello" and request.method in ("GET", "HEAD"):
+        status, reason, body = 200, "OK", b"Hello World!"
+    elif request.target == "/echo" and request.method == "POST":
+        status, reason, body = 200, "OK", request.body
+    else:
+        status, reason, body = 404, "NOT FOUND", b""
+    sink.start(status, reason, [("Content-Type", "text/plain")], len(body))
+    sink.write(body)
+    sink.end()
 
 
 @pytest.mark.skipif(not PROBE.is_file(), reason=f"the shared probe is absent ({PROBE})")
 def test_listener_passes_the_http_probe() -> None:
     async def scenario() -> str:
-        listener = HttpListener("127.0.0.1:0", DemoApp(), ListenerSettings())
+        listener = HttpListener("127.0.0.1:0", probe_app, ListenerSettings())
         await listener.start()
         port = listener.bound_addresses[0][1]  # type: ignore[index]
         try:
