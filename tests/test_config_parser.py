@@ -134,6 +134,11 @@ def test_hash_ends_a_bare_word_and_comment_hides_braces() -> None:
     assert root.get("b") == 2
 
 
+def test_block_comments_do_not_nest() -> None:
+    # If "/*" nested, "a = 1" would still be inside a comment that never ends.
+    assert parse("/* outer /* inner */ a = 1").get("a") == 1
+
+
 def test_slash_inside_bare_words_as_in_the_momentum_docs() -> None:
     root = parse("Control_Listener { Listen /tmp/2025 {} }\nRelay_Hosts = ( 127.0.0.0/8 )\n")
     assert root.scope("control_listener").scope("listen").name == "/tmp/2025"

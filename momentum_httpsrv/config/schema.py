@@ -151,6 +151,7 @@ _SCOPES = [
     ("role", "Role", True, ("authorization",)),
     ("snmp", "SNMP", False, ("global",)),
     ("snmp_traps", "SNMP_Traps", False, ("global",)),
+    ("destination", "Destination", True, ("snmp_traps",)),
     (
         "adaptive_sweep_rule",
         "Adaptive_Sweep_Rule",

@@ -20,21 +20,22 @@ SCOPE_GROUPS = {
     "@tls": "ecstream_listener esmtp_listener http_listener xmpp_listener listen peer @pw",
 }
 
-# Momentum modules (modules/summary-all-modules and module pages); "*" marks singletons, which
-# take no instance name.
+# Momentum modules (modules/summary-all-modules, module pages, modules seen in doc examples);
+# "*" marks documented singletons, which take no instance name.
 MODULES = """
 ac_auth adaptive* alerting* alias antivirus apn* apn_logger as_logger* auth_ds* auth_radius*
-beik* bind_address_secondary bounce_classifier_override* bounce_logger brightmail bzip2io*
-chunk_logger cidrdb* clamav cloudmark* cluster* commtouch_ctasd compress_spool* conntrol csapi
-curfew* custom_bounce_logger custom_logger dane delay_dsn dk_sign dk_validate dkim_sign
-dkim_validate dnsbuf ds_core* ec_logger eleven* engagement_tracker event_hydrant exim_logger fbl*
-fingerprint gcm* gcm_logger gzipio* ha_proxy_client http_logger httpsrv* icu* ilf_logger*
-inbound_audit* ipv6_lookup jlog* mail_loop maildir mm7* mm7_serv* mms_bounce_logger mms_logger
-msg_gen* msgc_client* msgc_server* mxip openarc opendkim outbound_audit outbound_smtp_auth
+av_fsecure beik* bind_address_secondary bounce_classifier bounce_classifier_override* bounce_logger
+brightmail bzip2io* cassandra_client chunk_logger cidrdb* clamav cloudmark* cluster*
+commtouch_ctasd compress_spool* conntrol csapi curfew* custom_bounce_logger custom_logger dane
+delay_dsn dk_sign dk_validate dkim_sign dkim_validate dnsbuf ds_core* ds_ldap ec_logger eleven*
+engagement_tracker event_hydrant exim_logger fbl* fingerprint gcm* gcm_logger gzipio*
+ha_proxy_client http_logger httpsrv* icu* ilf_logger* imageanalyzer inbound_audit* ipv6_lookup
+jlog* mail_loop maildir mm7* mm7_serv* mms_bounce_logger mms_logger msg_gen* msgc_client*
+msgc_server* mxip openarc opendkim outbound_audit outbound_smtp_auth outbound_smtp_auth_v0
 persist_io* pipe_io* pipe_transport postfix_logger reception_timing response_transcode*
-restinjector* sched* scriptlet securecreds* seedlist senderid sendmail_logger smpp*
-smpp_bounce_logger smpp_logger smtp_auth_proxy smtp_cbv smtp_rcptto_proxy spamassassin*
-spf_macros* spf_v1 static_routes suppress_spool syslog_io* tls_macros url_ripper
+restinjector* sched* scriptlet securecreds* seedlist senderid sendmail_logger sieve sievelib smpp*
+smpp_bounce_logger smpp_logger smtp_auth_proxy smtp_cbv smtp_rcptto_proxy spamassassin* spf_macros*
+spf_v1 static_routes statp suppress_spool syslog_io* tls_macros url_ripper
 """
 
 OPTION_TABLE = """
@@ -67,7 +68,7 @@ Adaptive_Retry_Fuzz            int    4096     @send
 Adaptive_Retry_Interval        any    -        @send
 Adaptive_Rset_Timeout          any    -        @send
 Adaptive_Scope                 str    auto     @send
-Adaptive_Sweep_Rule_Enabled    int    1        @send
+Adaptive_Sweep_Rule_Enabled    bool   1        @send
 Address                        any    -        snmp
 Address_Metrics_Cleanse_Interval int 3600 global
 Address_Metrics_Lifetime       int    1800     global
@@ -88,7 +89,7 @@ AuthPlainParameters            params -        esmtp_listener http_listener list
 Backlog                        int    0        threadpool
 Banner_Hostname                str    -        @recv
 Bind_Address                   str    -        binding binding_group global
-Blackhole                      bool   false    @send
+Blackhole                      any    false    @send
 Body_Timeout                   int    600      @send
 Bounce_Behavior                str    pass     domain global
 Bounce_Domains                 list   -        global @pw
@@ -189,7 +190,7 @@ Growbuf_Size                   int    16384    global
 Heartbeat_Start_Delay          int    15       cluster
 Heartbeats_Per_Sec             int    1        cluster
 High_Action                    list   -        adaptive_sweep_rule
-High_Threshold                 int    10       adaptive_sweep_rule
+High_Threshold                 any    10       adaptive_sweep_rule
 Host_Failure_Retry             int    120      domain global
 Hot_Domains                    list   -        global
 Hostname                       str    -        global
@@ -223,7 +224,7 @@ Log_Requests_To_Paniclog       bool   false    http_listener listen peer @pw
 Logfile                        any    -        logs
 Logs                           any    -        cluster
 Low_Action                     list   -        adaptive_sweep_rule
-Low_Threshold                  int    5        adaptive_sweep_rule
+Low_Threshold                  any    5        adaptive_sweep_rule
 Mail_Queue_Check_VM_Interval   int    60       global
 MailerDaemon                   any    -        @send
 Mailfrom_Timeout               int    300      @send
@@ -327,8 +328,8 @@ SpoolBase str "/var/spool/ecelerity" global
 SSL_Lock_Method                str    mutex    global
 Stack_Size                     int    0        threadpool
 Starttls_Injection_Policy      str    reject   @recv
-State                          int    1        snmp
-State                          int    0        snmp_traps
+State                          bool   1        snmp
+State                          bool   0        snmp_traps
 Static_Banner                  any    -        @recv
 Supplemental_Groups            any    -        security
 Suspend_Delivery               bool   false    @send
@@ -380,10 +381,22 @@ View_Balance_Interval          int    10       cluster
 View_Broadcast_Interval        int    0        cluster
 View_Mature_Time               int    5        cluster
 Warning                        list   -        debug_flags
-Watch_Variables                any    -        snmp_traps
+Watch_Variables                params -        snmp_traps
 XClient                        str    no       @send
 XMPP_Dialback_Secret           any    -        domain
 XMPP_Role                      any    -        domain
+# Documented on their own pages (config/, modules/) but missing from the summary table.
+Enable_DANE                    bool   -        @send
+Use_DANE                       bool   -        domain global
+Rollup_MX                      bool   -        host
+Rollup_MX_Name                 str    -        host
+Privileges                     str    -        security
+Watch_Interval                 int    -        snmp_traps
+Community                      str    Public   destination
+Outbound_SMTP_AUTH_Type        str    -        @send
+Outbound_SMTP_AUTH_User        str    -        @send
+Outbound_SMTP_AUTH_Pass        str    -        @send
+Outbound_SMTP_AUTH_Key         str    -        @send
 # Options of the modules this project catalogues (modules reference pages; lua-runtime.md 1.2).
 # "module" applies to every module stanza.
 Enabled                        bool   true     module
