@@ -14,12 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigScope, Configuration, load_config
+from .config import ConfigError, ConfigOption, ConfigScope, Configuration, load_config
+from .console.commands import ConsoleDispatcher, ReconfigureError
+from .console.control import ControlRegistry, LuaControlBinding
+from .console.mailqueue import MailQueue
+from .console.server import ControlListener, control_listen_specs
 from .httpsrv.dispatch import Dispatcher
 from .httpsrv.listener import HttpListener, ListenerSettings
 from .httpsrv.lua_binding import LuaHttpsrvBinding
 from .httpsrv.requests import Request
 from .httpsrv.responses import CollectingSink, Response
+from .httpsrv.routing import EndpointRegistry
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .paniclog import Paniclog
@@ -50,6 +55,7 @@ class Generation:
     lua: LuaState
     httpsrv: LuaHttpsrvBinding
     dispatch: Dispatcher
+    control: LuaControlBinding
     scripts: list = field(default_factory=list)
 
 
@@ -72,7 +78,9 @@ def paniclog_path_for(config: Configuration) -> Path:
     return config.directory / "paniclog.ec"
 
 
-def build_generation(config: Configuration, number: int, paniclog: Paniclog) -> Generation:
+def build_generation(
+    config: Configuration, number: int, paniclog: Paniclog, mail_queue: MailQueue | None = None
+) -> Generation:
     """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure."""
     scriptlet = config.root.scope("scriptlet")
     state, binding = create_lua_environment(
@@ -82,23 +90,48 @@ def build_generation(config: Configuration, number: int, paniclog: Paniclog) -> 
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
     )
+    control = LuaControlBinding(state, mail_queue or MailQueue())
     try:
         scripts = load_scripts(state, config)
     except LuaScriptError as error:
         paniclog.error(error.message, error.traceback)
         raise GenerationError(error.message) from error
     for hook in ("init", "rsrc_setup"):
-        for result in state.call_hook(hook):
-            if not result.ok:
-                paniclog.error(str(result.value), result.traceback)
-                raise GenerationError(str(result.value))
-            if result.value is not True:
-                message = f"scriptlet: module '{result.module}' {hook} did not return true"
-                if hook == "init":
-                    raise GenerationError(message)
-                paniclog.warn(message)
+        run_hook(state, hook, paniclog)
     dispatch = Dispatcher(binding.registry, paniclog.error)
-    return Generation(number, config, state, binding, dispatch, scripts)
+    return Generation(number, config, state, binding, dispatch, control, scripts)
+
+
+def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
+    """Call ``hook`` on every module; GenerationError if one fails (or ``init`` is not true)."""
+    for result in state.call_hook(hook):
+        if not result.ok:
+            paniclog.error(str(result.value), result.traceback)
+            raise GenerationError(str(result.value))
+        if result.value is not True:
+            message = f"scriptlet: module '{result.module}' {hook} did not return true"
+            if hook == "init":
+                raise GenerationError(message)
+            paniclog.warn(message)
+
+
+def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) -> Generation:
+    """A generation on the same scripts and Lua state with fresh registries that every
+    ``rsrc_setup`` filled again (``config set``/``unset``, lua-runtime.md §1.6). On failure
+    the old generation's registries are put back and GenerationError raised."""
+    httpsrv, control, state = generation.httpsrv, generation.control, generation.lua
+    old_endpoints, old_commands = httpsrv.registry, control.registry
+    httpsrv.registry = EndpointRegistry(warn=state.warn)
+    control.registry = ControlRegistry(warn=state.warn)
+    try:
+        run_hook(state, "rsrc_setup", paniclog)
+    except GenerationError:
+        httpsrv.registry, control.registry = old_endpoints, old_commands
+        raise
+    dispatch = Dispatcher(httpsrv.registry, paniclog.error)
+    return Generation(
+        number, generation.config, state, httpsrv, dispatch, control, generation.scripts
+    )
 
 
 class MomentumNode:
@@ -113,6 +146,10 @@ class MomentumNode:
         self.paniclog: Paniclog | None = None
         self.listeners: list = []
         self._generations = 0
+        self.mail_queue = MailQueue()  # node-wide: survives reloads
+        self.control_listeners: list[ControlListener] = []
+        self._console = ConsoleDispatcher(self)
+        self._stop: asyncio.Event | None = None
 
     def start(self) -> Generation:
         """Parse the configuration and apply it (ConfigError / GenerationError on failure)."""
@@ -121,8 +158,91 @@ class MomentumNode:
         for warning in config.warnings:
             self.paniclog.warn(str(warning))
         self._generations += 1
-        self.generation = build_generation(config, self._generations, self.paniclog)
+        self.generation = build_generation(
+            config, self._generations, self.paniclog, self.mail_queue
+        )
         return self.generation
+
+    # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
+
+    async def run_console(self, line: str) -> str:
+        """Run one console command line; the same pipeline as the control listener's."""
+        return await self._console.execute(line)
+
+    def console(self, line: str) -> str:
+        """``run_console`` for synchronous callers (tests, scripts)."""
+        return asyncio.run(self.run_console(line))
+
+    async def reload(self, path: Path | str | None = None) -> Generation:
+        """``config reload``: build a new generation from the file and swap it in; requests
+        already running finish on the old one. ReconfigureError leaves everything as it was."""
+        assert self.generation is not None and self.paniclog is not None, "start() first"
+        try:
+            config = load_config(Path(path) if path else self.config_path)
+            generation = build_generation(
+                config, self._generations + 1, self.paniclog, self.mail_queue
+            )
+        except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
+            self.paniclog.error(f"config reload failed: {error}")
+            raise ReconfigureError(str(error)) from error
+        for warning in config.warnings:
+            self.paniclog.warn(str(warning))
+        self._swap(generation)
+        return generation
+
+    async def change_config(
+        self,
+        change: Callable[[], object],
+        scope: ConfigScope,
+        name: str,
+        previous: ConfigOption | None,
+    ) -> object:
+        """``config set``/``unset``: apply ``change`` to option ``name`` of ``scope`` in the
+        running tree and re-run ``rsrc_setup`` into fresh registries; on failure the option
+        is restored (``previous``) and ReconfigureError raised."""
+        assert self.generation is not None and self.paniclog is not None, "start() first"
+        try:
+            result = change()
+        except ConfigError as error:
+            raise ReconfigureError(str(error)) from error
+        try:
+            generation = resetup_generation(
+                self.generation, self._generations + 1, self.paniclog
+            )
+        except GenerationError as error:
+            if previous is None:
+                scope.unset_option(name)
+            else:
+                scope.put(previous)
+            raise ReconfigureError(str(error)) from error
+        self._swap(generation, deinit_old=False)
+        return result
+
+    def _swap(self, generation: Generation, deinit_old: bool = True) -> None:
+        old = self.generation
+        self._generations = generation.number
+        self.generation = generation
+        if deinit_old and old is not None:
+            self._deinit(old)
+
+    def _deinit(self, generation: Generation) -> None:
+        for result in generation.lua.call_hook("deinit"):
+            if not result.ok and self.paniclog is not None:
+                self.paniclog.error(str(result.value), result.traceback)
+
+    def request_shutdown(self) -> None:
+        """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""
+        if self._stop is not None:
+            self._stop.set()
+
+    async def start_control_listeners(self) -> list[ControlListener]:
+        """Bind every enabled ``Control_Listener`` ``Listen`` of the configuration."""
+        assert self.generation is not None, "start() the node first"
+        for spec in control_listen_specs(self.generation.config):
+            listener = ControlListener(spec, self.run_console)
+            await listener.start()
+            self.control_listeners.append(listener)
+        return self.control_listeners
 
     async def dispatch(self, request: Request, sink) -> None:
         """Serve one request on the generation current when it arrived."""
@@ -166,7 +286,7 @@ class MomentumNode:
 
     async def serve(self, announce: Callable[[str], None] = print) -> None:
         """Serve until SIGINT/SIGTERM, then close the listeners."""
-        stop = asyncio.Event()
+        stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
@@ -177,6 +297,10 @@ class MomentumNode:
                     announce(f"HTTP_Listener {listener.address!r}: listening on {shown}")
             if not self.listeners:
                 announce("no enabled HTTP_Listener Listen scope; nothing to serve")
+            for control in await self.start_control_listeners():
+                for address in control.bound_addresses:
+                    shown = address if isinstance(address, str) else f"{address[0]}:{address[1]}"
+                    announce(f"Control_Listener {control.address!r}: listening on {shown}")
             await stop.wait()
         finally:
             await self.close_listeners()
@@ -185,13 +309,14 @@ class MomentumNode:
         for listener in self.listeners:
             await listener.close()
         self.listeners.clear()
+        for control in self.control_listeners:
+            await control.close()
+        self.control_listeners.clear()
 
     def stop(self) -> None:
         """Run every module's ``deinit`` and close the paniclog."""
         if self.generation is not None:
-            for result in self.generation.lua.call_hook("deinit"):
-                if not result.ok and self.paniclog is not None:
-                    self.paniclog.error(str(result.value), result.traceback)
+            self._deinit(self.generation)
             self.generation = None
         if self.paniclog is not None:
             self.paniclog.close()

@@ -1,0 +1,148 @@
+-- msys.registerControl, the command_construct userdata, console print capture, and the
+-- mail-queue corner of msys.core (lua-runtime.md §3.1, §4.2). Called with the host table
+-- and the msys.core table; returns the functions Python runs commands with.
+local host, core = ...
+local host_register, host_delay = host.register, host.delay_domain
+local fallback_print = print -- the prelude's: the paniclog, or stdout under `lua`
+local concat, select, tostring, type, error = table.concat, select, tostring, type, error
+local floor, running = math.floor, coroutine.running
+
+local api = {}
+
+-- print inside a console command task goes to that command's reply; elsewhere as before.
+local capture = setmetatable({}, { __mode = "k" }) -- coroutine -> reply buffer
+local outputs = {} -- run id -> reply buffer, kept until Python takes it (also after errors)
+
+function print(...)
+  local co = running()
+  local buffer = co and capture[co]
+  if buffer == nil then return fallback_print(...) end
+  local parts, n = {}, select("#", ...)
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  buffer[#buffer + 1] = concat(parts, "\t") .. "\n"
+end
+
+-- Run fn(...) in the current task with print captured under run_id.
+function api.run(run_id, fn, ...)
+  local buffer = {}
+  outputs[run_id] = buffer
+  capture[running()] = buffer
+  return fn(...)
+end
+
+function api.take_output(run_id)
+  local buffer = outputs[run_id]
+  outputs[run_id] = nil
+  return buffer and concat(buffer) or ""
+end
+
+-- command_construct: read-only userdata; argv is 0-based and refuses to read past argc.
+local cc_fields = setmetatable({}, { __mode = "k" })
+local cc_proto = newproxy(true)
+local cc_mt = getmetatable(cc_proto)
+cc_mt.__index = function(cc, key) return cc_fields[cc][key] end
+cc_mt.__newindex = function() error("command_construct is read-only", 2) end
+cc_mt.__tostring = function() return "command_construct" end
+cc_mt.__name = "command_construct"
+
+local argv_words = setmetatable({}, { __mode = "k" })
+local argv_proto = newproxy(true)
+local argv_mt = getmetatable(argv_proto)
+argv_mt.__index = function(argv, index)
+  local words = argv_words[argv]
+  if type(index) ~= "number" then return nil end
+  if index < 0 or index >= words.n or index ~= floor(index) then
+    error(("cc.argv index %s out of range (argc=%d)"):format(tostring(index), words.n), 2)
+  end
+  return words[index + 1]
+end
+argv_mt.__newindex = function() error("cc.argv is read-only", 2) end
+argv_mt.__len = function(argv) return argv_words[argv].n end
+argv_mt.__tostring = function() return "command_construct argv" end
+
+local function new_cc(xml, line, ...)
+  local argv = newproxy(argv_proto)
+  argv_words[argv] = { n = select("#", ...), ... }
+  local cc = newproxy(cc_proto)
+  cc_fields[cc] = { argc = select("#", ...), argv = argv, xml = xml, command = line }
+  return cc
+end
+
+-- msys.registerControl(prefix, fn): the function lives here; the host keeps its number.
+local commands = {}
+
+local function register_control(prefix, fn)
+  if type(prefix) ~= "string" or not prefix:find("%S") then
+    error("bad argument #1 to 'registerControl' (non-empty string expected, got "
+      .. type(prefix) .. ")", 2)
+  end
+  if type(fn) == "string" then
+    local named = _G[fn]
+    if type(named) ~= "function" then
+      error("bad argument #2 to 'registerControl' (no global function named '" .. fn .. "')", 2)
+    end
+    fn = named
+  elseif type(fn) ~= "function" then
+    error("bad argument #2 to 'registerControl' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  commands[#commands + 1] = fn
+  host_register(prefix, #commands)
+end
+rawset(msys, "registerControl", register_control)
+
+function api.run_command(run_id, command_id, xml, line, ...)
+  return api.run(run_id, commands[command_id], new_cc(xml, line, ...))
+end
+
+-- Domain records: one userdata per domain name, enough for mail_queue_delay_domain.
+local domain_names = setmetatable({}, { __mode = "k" })
+local domain_cache = setmetatable({}, { __mode = "v" })
+local domain_proto = newproxy(true)
+local domain_mt = getmetatable(domain_proto)
+domain_mt.__index = function(dr, key)
+  if key == "name" then return domain_names[dr] end
+  return nil
+end
+domain_mt.__newindex = function() error("domain_record is read-only", 2) end
+domain_mt.__tostring = function(dr) return domain_names[dr] end
+domain_mt.__name = "domain_record"
+
+local function is_domain_name(name)
+  if #name == 0 or #name > 253 or not name:match("^[%w%-%.]+$") then return false end
+  for label in (name .. "."):gmatch("([^.]*)%.") do
+    if #label == 0 or #label > 63 or label:sub(1, 1) == "-" or label:sub(-1) == "-" then
+      return false
+    end
+  end
+  return true
+end
+
+function core.dns_get_domain(name)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'dns_get_domain' (string expected, got " .. type(name) .. ")", 2)
+  end
+  local key = name:lower()
+  if not is_domain_name(key) then return nil end
+  local dr = domain_cache[key]
+  if dr == nil then
+    dr = newproxy(domain_proto)
+    domain_names[dr] = key
+    domain_cache[key] = dr
+  end
+  return dr
+end
+
+function core.mail_queue_delay_domain(dr, note)
+  local name = domain_names[dr]
+  if name == nil then
+    error("bad argument #1 to 'mail_queue_delay_domain' (domain_record expected, got "
+      .. type(dr) .. ")", 2)
+  end
+  if note ~= nil and type(note) ~= "string" then
+    error("bad argument #2 to 'mail_queue_delay_domain' (string expected, got "
+      .. type(note) .. ")", 2)
+  end
+  host_delay(name, note or "")
+end
+
+return api
