@@ -84,6 +84,10 @@ CASES: list[tuple[str, str, str]] = [
     # -- 64-bit integer conversion ----------------------------------------------------------
     ("negative shift count", "print(1 << -1, 1 >> -1)", "-9.2233720368548e+18\t0"),
     ("arithmetic right shift", "print(-16 >> 2)", "-4"),
+    ("shifting negatives", "print(- 1 << 0, -1 << 1, -(2^62) << 1)",
+     "-1\t-2\t-9.2233720368548e+18"),
+    ("shl wraps around", "print(3 << 62, 0x7FFFFFFF << 33, -3 << 63)",
+     "-4.6116860184274e+18\t-8589934592\t-9.2233720368548e+18"),
     ("shift count modulo 64", "print(1 << 64, 1 >> 64)", "1\t1"),
     ("beyond 2^53 rounds once", "print(string.format('%.0f', (2^62 + 2^10) | 1))",
      "4611686018427388928"),

@@ -31,10 +31,7 @@ _TOKEN = re.compile(
     r"|(?P<minus>-)"
     r"|(?P<op>" + _OPERATOR + r")"
 )
-_ESCAPED_STRING = {
-    '"': re.compile(r'"(?:[^"\\\r\n]|\\(?:\r\n|\n\r|[\s\S]))*"'),
-    "'": re.compile(r"'(?:[^'\\\r\n]|\\(?:\r\n|\n\r|[\s\S]))*'"),
-}
+_STRING_STOP = {'"': re.compile(r'["\\\r\n]'), "'": re.compile(r"['\\\r\n]")}
 _ESCAPE = re.compile(r"\\(?:(\r\n|\n\r)|([0-9]{1,3})|(x)|(u)|([\s\S]))")
 _HEX_DIGITS = re.compile(r"[0-9A-Fa-f]{0,8}")
 _TWO_HEX_DIGITS = re.compile(r"[0-9A-Fa-f]{0,2}")
@@ -222,59 +219,58 @@ class _Lexer:
         return close + level + 2
 
     def escaped_string(self, pos: int) -> tuple[int, str | None]:
-        """Read a short string containing escapes; return its end and stock-Lua text if needed."""
+        """Read a short string with escapes (or unfinished) the way ``read_string`` does.
+
+        Returns the end offset and, when the string uses ``\\x``/``\\u``, its stock-Lua text.
+        """
         source = self.source
-        m = _ESCAPED_STRING[source[pos]].match(source, pos)
-        if m is None:
-            self.raise_unfinished_string(pos)
-        text = m.group()
+        stop = _STRING_STOP[source[pos]]
         pieces: list[str] = []
-        last = 0
-        for esc in _ESCAPE.finditer(text, 1, len(text) - 1):
+        last = i = pos + 1
+        while True:
+            m = stop.search(source, i)
+            if m is None:
+                raise self.error(len(source), "unfinished string", "<eof>")
+            at = m.start()
+            char = source[at]
+            if char in "\r\n":
+                raise self.error(at, "unfinished string", _decode_escapes(source[pos:at]))
+            if char != "\\":
+                break
+            esc = _ESCAPE.match(source, at)
+            if esc is None:  # a backslash ending the chunk
+                raise self.error(len(source), "unfinished string", "<eof>")
+            i = esc.end()
             decimal, is_hex, is_unicode = esc.group(2, 3, 4)
             if decimal is not None and int(decimal) > 255:
-                self.raise_in_string(pos, text, esc.start(), esc.end(), "escape sequence too large")
+                self.raise_in_string(pos, at, i, "escape sequence too large")
             if is_hex is None and is_unicode is None:
                 continue
             if is_hex is not None:
-                digits = _TWO_HEX_DIGITS.match(text, esc.end()).group()
+                digits = _TWO_HEX_DIGITS.match(source, i).group()
                 if len(digits) < 2:
-                    self.raise_in_string(pos, text, esc.start(), esc.end() + len(digits),
-                                         "expected hex digit")
+                    self.raise_in_string(pos, at, i + len(digits), "expected hex digit")
                 encoded = bytes([int(digits, 16)])
             else:
-                digits = _HEX_DIGITS.match(text, esc.end()).group()
+                digits = _HEX_DIGITS.match(source, i).group()
                 if len(digits) not in (4, 6, 8):
                     self.raise_in_string(
-                        pos, text, esc.start(), esc.end() + len(digits),
+                        pos, at, i + len(digits),
                         "expected either 4, 6 or 8 hex digits for unicode escape",
                     )
                 encoded = _thrlua_utf8(int(digits, 16))
-            pieces.append(text[last : esc.start()])
+            pieces.append(source[last:at])
             pieces.append("".join(f"\\{byte:03d}" for byte in encoded))
-            last = esc.end() + len(digits)
+            i = last = i + len(digits)
+        end = at + 1
         if not pieces:
-            return m.end(), None
-        pieces.append(text[last:])
-        return m.end(), "".join(pieces)
+            return end, None
+        pieces.append(source[last:end])
+        return end, source[pos] + "".join(pieces)
 
-    def raise_in_string(self, pos: int, text: str, escape: int, at: int, message: str) -> None:
+    def raise_in_string(self, pos: int, escape: int, at: int, message: str) -> None:
         """Raise a string-escape error the way llex.c words it: near the text read so far."""
-        raise self.error(pos + at, message, _decode_escapes(text[:escape]))
-
-    def raise_unfinished_string(self, pos: int) -> None:
-        """Find where a short string runs off its line or the chunk and raise Lua's error."""
-        source = self.source
-        i = pos + 1
-        while i < len(source):
-            char = source[i]
-            if char == "\\":
-                i += 3 if source[i + 1 : i + 3] in ("\r\n", "\n\r") else 2
-            elif char in "\r\n":
-                raise self.error(i, "unfinished string", _decode_escapes(source[pos:i]))
-            else:
-                i += 1
-        raise self.error(len(source), "unfinished string", "<eof>")
+        raise self.error(at, message, _decode_escapes(self.source[pos:escape]))
 
 
 def _decode_escapes(text: str) -> str:

@@ -15,7 +15,7 @@ local floor, ceil, type, tonumber, rawget, error =
   math.floor, math.ceil, type, tonumber, rawget, error
 local getmetatable = debug.getmetatable
 
-local TWO31, TWO32, TWO63, TWO64 = 2^31, 2^32, 2^63, 2^64
+local TWO31, TWO32, TWO63 = 2^31, 2^32, 2^63
 
 -- AND of two 4-bit values, indexed by a * 16 + b.
 local AND4 = {}
@@ -65,9 +65,21 @@ local int_ops = {
   __or = function(a, b) return wordwise(or32, a, b) end,
   __xor = function(a, b) return wordwise(xor32, a, b) end,
   __shl = function(a, n)
-    local shifted = a * 2 ^ (n % 64) % TWO64
-    if shifted >= TWO63 then shifted = shifted - TWO64 end
-    return shifted
+    n = n % 64
+    local shifted = a * 2 ^ n
+    if shifted >= -TWO63 and shifted < TWO63 then return shifted end
+    -- the result wraps: shift the two unsigned words, carrying from low to high
+    local low = a % TWO32
+    local high = (a - low) / TWO32 % TWO32
+    if n >= 32 then
+      high, low = low * 2 ^ (n - 32) % TWO32, 0
+    else
+      local moved = low * 2 ^ n
+      low = moved % TWO32
+      high = (high * 2 ^ n % TWO32 + (moved - low) / TWO32) % TWO32
+    end
+    if high >= TWO31 then high = high - TWO32 end
+    return high * TWO32 + low
   end,
   __shr = function(a, n) return floor(a / 2 ^ (n % 64)) end,  -- arithmetic shift
   __not = function(a) return -a - 1 end,
