@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from .config import ConfigError
+from .console import client as console_client
+from .console.server import DEFAULT_CONTROL_SOCKET, ControlListenerError
 from .httpsrv.requests import Request
 from .lua.runtime import LuaScriptError
 from .node import GenerationError, MomentumNode, create_lua_environment
@@ -51,7 +53,7 @@ def serve(config_path: Path) -> None:
     node = _started_node(config_path, echo_log=True)
     try:
         asyncio.run(node.serve(announce=lambda text: click.echo(text, err=True)))
-    except OSError as error:
+    except (OSError, ControlListenerError) as error:
         click.echo(f"cannot serve: {error}", err=True)
         sys.exit(2)
     finally:
@@ -130,3 +132,22 @@ def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
         sys.exit(1)
     finally:
         out.flush()
+
+
+if __name__ == "__main__":
+    main()
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("endpoint", required=False, default=DEFAULT_CONTROL_SOCKET)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def console(endpoint: str, command: tuple[str, ...]) -> None:
+    """Talk to a node's Control_Listener (ENDPOINT: socket path, host:port or [v6]:port).
+
+    With COMMAND words: run it, print the reply. Without, on a terminal: interactive; with
+    stdin not a terminal: one command per line.
+    """
+    sys.exit(console_client.main(endpoint, command))
+
+
+ec_console_main = console  # the `ec_console` script: the same command, standalone

@@ -7,14 +7,16 @@ import http.client
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from momentum_httpsrv.cli import main
 from momentum_httpsrv.testing.client import MomentumTestClient
+from momentum_httpsrv.testing.process import serve_process
 
-from .conftest import PROBE, serve_process
+PROBE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "http_probe.py"
 
 BINARY = bytes(range(256)) + b"\x00\xff\x00"
 

@@ -1,0 +1,52 @@
+"""Run ``momentum-httpsrv serve`` as a real process, for tests over real HTTP."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+@contextmanager
+def serve_process(
+    config: Path | str, timeout: float = 30.0
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """Yield (process, port) once the first 127.0.0.1 listener is up; SIGTERM it after.
+
+    Use ``Listen "127.0.0.1:0"`` in the configuration to get an ephemeral port.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "momentum_httpsrv.cli", "serve", "-c", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    port = None
+    deadline = time.monotonic() + timeout
+    while port is None and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        match = _LISTENING.search(line)
+        if match:
+            port = int(match.group(1))
+        elif not line and process.poll() is not None:
+            break
+    try:
+        if port is None:
+            process.kill()
+            raise RuntimeError(f"serve did not start: {process.stderr.read()}")
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        process.stderr.close()
