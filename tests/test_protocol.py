@@ -552,3 +552,52 @@ def test_pipelined_head_deadline_starts_when_the_previous_response_ends() -> Non
     proto.next_event()
     respond(proto, now=4.0)
     assert proto.next_event() is NEED_DATA and proto.deadline == 14.0
+
+
+# ------------------------------------------------ differential check against h11
+
+_TOKENS = st.from_regex(r"[-!#$%&'*+.^_`|~0-9A-Za-z]{1,12}", fullmatch=True)
+_VALUES = st.from_regex(r"[\x21-\x7e\x80-\xff]([\t\x20-\x7e\x80-\xff]{0,20}[\x21-\x7e\x80-\xff])?",
+                        fullmatch=True)
+_TARGETS = st.from_regex(r"/[\x21-\x7e]{0,30}", fullmatch=True)
+_SKIPPED_NAMES = {"host", "content-length", "transfer-encoding", "connection", "expect"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    method=_TOKENS,
+    target=_TARGETS,
+    fields=st.lists(st.tuples(_TOKENS, _VALUES), max_size=6),
+    padding=st.sampled_from(["", " ", "\t", " \t "]),
+    body=st.binary(max_size=40),
+    chunked=st.booleans(),
+)
+def test_well_formed_requests_parse_as_h11_parses_them(
+    method: str, target: str, fields: list, padding: str, body: bytes, chunked: bool
+) -> None:
+    h11 = pytest.importorskip("h11")
+    fields = [(name, value) for name, value in fields if name.lower() not in _SKIPPED_NAMES]
+    lines = [f"{method} {target} HTTP/1.1", "Host: example"]
+    lines += [f"{name}:{padding}{value}{padding}" for name, value in fields]
+    if chunked:
+        lines.append("Transfer-Encoding: chunked")
+        payload = (b"%x\r\n%b\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    else:
+        lines.append(f"Content-Length: {len(body)}")
+        payload = body
+    wire = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + payload
+
+    oracle = h11.Connection(h11.SERVER)
+    oracle.receive_data(wire)
+    head = oracle.next_event()
+    oracle_body = b""
+    while type(event := oracle.next_event()) is h11.Data:
+        oracle_body += event.data
+
+    ours = first_event(wire)
+    assert isinstance(ours, Request)
+    assert (ours.method, ours.target) == (head.method.decode(), head.target.decode())
+    assert [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in ours.headers] == [
+        (k, v) for k, v in head.headers
+    ]
+    assert ours.body == oracle_body == body
