@@ -134,8 +134,8 @@ class ControlListener:
                 self._clients[task] = False
                 writer.write(encode_reply(reply))
                 await writer.drain()
-        except ConnectionError:
-            pass
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client went away, or close() ended the connection
         finally:
             del self._clients[task]
             writer.close()
