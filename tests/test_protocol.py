@@ -371,7 +371,7 @@ def test_server_owns_framing_headers_and_adds_date_but_no_server() -> None:
         ("Content-Type", "text/plain"),
         ("content-length", "999"),
         ("Transfer-Encoding", "gzip"),
-        ("Connection", "close"),
+        ("Connection", "Keep-Alive"),
         ("X-Custom", "v"),
     ]
     wire = proto.start_response(200, "OK", handler_headers, 2, DATE)
@@ -383,6 +383,18 @@ def test_server_owns_framing_headers_and_adds_date_but_no_server() -> None:
         "Content-Length: 2",
     ]
     assert proto.keep_alive
+
+
+@pytest.mark.parametrize(("value", "keep"), [("close", False), ("Upgrade, Close", False),
+                                             ("keep-alive", True)])
+def test_handler_connection_close_is_honoured(value: str, keep: bool) -> None:
+    proto = protocol()
+    proto.feed(GET + GET, 0.0)
+    proto.next_event()
+    wire = proto.start_response(200, "OK", [("Connection", value)], 0, DATE)
+    assert header(wire, "Connection") == (None if keep else "close")
+    proto.end_response(0.0)
+    assert isinstance(proto.next_event(), Request) is keep
 
 
 def test_handler_date_is_kept() -> None:

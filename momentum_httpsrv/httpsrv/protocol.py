@@ -512,7 +512,8 @@ class Http11Protocol:
         """Serialise the response head. ``body_length`` None means the body is streamed.
 
         Content-Length, Transfer-Encoding and Connection from ``headers`` are replaced by
-        the server's own framing; Date is added unless given.
+        the server's own framing (a ``Connection: close`` among them still makes this the
+        last response); Date is added unless given.
         """
         if self._state not in (_DISPATCHED, _REJECTED):
             raise ResponseError("start_response without a request awaiting its response")
@@ -523,6 +524,8 @@ class Http11Protocol:
         for name, value in headers:
             lname = name.lower()
             if lname in _FRAMING_HEADERS:
+                if lname == "connection" and "close" in _tokens(value.lower()):
+                    self._keep_alive = False
                 continue
             if _TOKEN.fullmatch(name) is None:
                 raise ResponseError(f"response header name {name!r} is not a valid token")
