@@ -10,6 +10,7 @@ with a status code the value or ``nil, errno``.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,9 +60,33 @@ def _text(value: object, position: int, method: str, optional: bool = False) -> 
     return value
 
 
-def _value_or_errno(rc_and_value: tuple[int, Any]) -> Any:
-    rc, value = rc_and_value
-    return value if rc == 0 else (None, rc)
+def _value_or_errno(rc_and_values: tuple) -> Any:
+    """C ``(rc, value…)`` → Lua ``value…`` or ``nil, errno, message``."""
+    rc, *values = rc_and_values
+    if rc:
+        return None, rc, os.strerror(rc)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+class LuaReader:
+    """An IoSource over a Lua ``reader(n)`` function (a Lua file or io_object). The
+    session drops it, and with it the Lua function, when the stream ends."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[int], str | None]) -> None:
+        self._read: Callable[[int], str | None] | None = read
+
+    def read(self, size: int) -> bytes:
+        if self._read is None:
+            return b""
+        chunk = self._read(size)
+        if isinstance(chunk, tuple):  # nil, message from a failed read
+            raise OSError(f"response_io: read failed: {chunk[1:]}")
+        return chunk.encode("latin-1") if chunk else b""
+
+    def close(self) -> None:
+        self._read = None
 
 
 def _status_helper(name: str) -> Callable[..., int]:
@@ -69,6 +94,18 @@ def _status_helper(name: str) -> Callable[..., int]:
         return getattr(session, name)(_text(mimetype, 1, name, optional=True))
 
     return adapter
+
+
+def _connection_parts(session: HttpSession) -> tuple:
+    info = session.request_accept_construct_get()
+    peer, local = info.peer or (None, None), info.local or (None, None)
+    return (info.conn_id, info.listener, *peer, *local)
+
+
+def _content_type_default(session: HttpSession, value: str) -> int:
+    if session.has_response_header("Content-Type"):
+        return 0
+    return session.response_header_set("Content-Type", value)
 
 
 def _url_parts(session: HttpSession) -> tuple:
@@ -86,7 +123,12 @@ LUA_SESSION_METHODS: dict[str, Callable[..., Any]] = {
     "request_header_get": lambda s, name=None: _value_or_errno(
         s.request_header_get(_text(name, 1, "request_header_get"))
     ),
-    "request_data_get_string": lambda s: s.request_data_get_string()[1].decode("latin-1"),
+    "request_content_type_get": lambda s: _value_or_errno(s.request_content_type_get()),
+    "request_username_get": lambda s: s.request_username_get(),
+    "request_subject_cn_get": lambda s: s.request_subject_cn_get(),
+    "request_data_get_string": lambda s: _value_or_errno(
+        (lambda rc, data: (rc, data.decode("latin-1")))(*s.request_data_get_string())
+    ),
     "response_status_set": lambda s, code=None, message=None: s.response_status_set(
         _integer(code, 1, "response_status_set"),
         _text(message, 2, "response_status_set", optional=True),
@@ -114,7 +156,12 @@ LUA_SESSION_METHODS: dict[str, Callable[..., Any]] = {
     ),
 }
 # Reached only through the Lua methods that wrap them (request_url_get).
-_INTERNAL_CALLS: dict[str, Callable[..., Any]] = {"request_url_parts": _url_parts}
+_INTERNAL_CALLS: dict[str, Callable[..., Any]] = {
+    "request_url_parts": _url_parts,
+    "connection_parts": _connection_parts,
+    "content_type_default": _content_type_default,
+    "response_io_stream": lambda s, reader: s.response_io(LuaReader(reader), 0),
+}
 
 
 @dataclass(frozen=True)
@@ -144,8 +191,9 @@ class LuaHttpsrvBinding:
             host,
             self._error_marker,
             state.lua.table_from(sorted(LUA_SESSION_METHODS)),
-            state.core_internals.new_dict,
+            state.core_internals,
             state.api,
+            state.msys_async.master_scheduler,
         )
         httpsrv = self._api.httpsrv
         for name in ("msys.httpsrv", "msys.extended.httpsrv"):
@@ -171,10 +219,24 @@ class LuaHttpsrvBinding:
         LuaScriptError after the session object has been invalidated."""
         sid = next(self._session_ids)
         self.sessions[sid] = session
+        task_ids = []
+
+        def start(task_id: int) -> object:
+            task_ids.append(task_id)
+            return self._api.start_handler(task_id, handler_id, sid)
+
+        def resumed() -> None:
+            session.session_resume(0)
+            session.take_resume()
+
         try:
-            await self.state.run_task(
-                lambda task_id: self._api.start_handler(task_id, handler_id, sid)
-            )
+            # A yield suspends the session (httpsrv.md §4.8); resuming re-enters the
+            # coroutine. Fire-and-forget runInPool jobs finish before the response.
+            try:
+                await self.state.run_task(start, session.session_suspend, resumed)
+            finally:
+                if task_ids:
+                    await self.state.msys_async.wait_jobs(task_ids[0])
         finally:
             del self.sessions[sid]
             self._api.end_session(sid)

@@ -1,9 +1,12 @@
 -- msys.httpsrv and the ec_httpsrv_session class (httpsrv.md §4). Called with the host
--- table, the error marker, the names of the plain session methods, and the dict
--- constructor; returns the functions Python runs handlers with.
-local host, ERR, plain_methods, new_dict, tasks = ...
+-- table, the error marker, the names of the plain session methods, msys.core's
+-- internals, the task api and the scheduler instance; returns the functions Python runs
+-- handlers with.
+local host, ERR, plain_methods, core, tasks, scheduler = ...
+local new_dict, new_class = core.new_dict, core.new_class
 local call, register = host.call, host.register
 local coroutine, error, type, rawget, select = coroutine, error, type, rawget, select
+local tostring, unpack = tostring, unpack
 
 local SID = {} -- private key: a session table's id in the host's session map
 local Session = {}
@@ -61,9 +64,139 @@ function Session:request_url_get()
   return url
 end
 
+-- Per-request Lua state, keyed by session id and dropped by end_session: ctx_set values,
+-- the matched handler (for service_ctx_get) and the connection objects.
+local contexts, handler_of, connection_cache = {}, {}, {}
+
+function Session:ctx_set(value)
+  contexts[session_id(self, 2)] = value
+end
+
+function Session:ctx_get()
+  return contexts[session_id(self, 2)]
+end
+
+local function typed_error(position, fname, expected, value)
+  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
+    position, fname, expected, msys.type(value)), 3)
+end
+
+function Session:response_vprintf(fmt, args)
+  if type(args) ~= "table" then typed_error(2, "response_vprintf", "table", args) end
+  return self:response_printf(fmt, unpack(args, 1, args.n or #args))
+end
+
+function Session:response_string(s)
+  local sid = session_id(self, 2)
+  local text = type(s) == "string" and s or core.string_value(s)
+  if text == nil then typed_error(1, "response_string", "ec_string", s) end
+  return checked(call("response_append", sid, text))
+end
+
+-- Payload readers: a new in-memory io_object per call, and the json/xml parsers.
+function Session:request_data_get()
+  return core.memory_io(checked(call("request_data_get_string", session_id(self, 2))))
+end
+
+function Session:request_data_get_json()
+  local text = checked(call("request_data_get_string", session_id(self, 2)))
+  local json = require("json")
+  if text == "" then -- no payload is "unexpected end of data" (httpsrv.md §3.D.3)
+    return nil, json.ERROR_PARSE_EOF, json.strerror(json.ERROR_PARSE_EOF)
+  end
+  return json.decode(text)
+end
+
+function Session:request_data_get_xml()
+  local text = checked(call("request_data_get_string", session_id(self, 2)))
+  return (require("xml").parsexml(text))
+end
+
+-- json/xml writers: serialise now, append, and default the Content-Type.
+local function append_document(self, fname, text, content_type)
+  local sid = session_id(self, 3)
+  local rc = checked(call("response_append", sid, text))
+  if rc == 0 then call("content_type_default", sid, content_type) end
+  return rc
+end
+
+function Session:response_json(obj)
+  if type(obj) == "table" then obj = require("json").encode(obj) end
+  if msys.type(obj) == "nil" then typed_error(1, "response_json", "json object", obj) end
+  return append_document(self, "response_json", tostring(obj), "application/json")
+end
+
+function Session:response_xml(doc)
+  if type(doc) ~= "userdata" then typed_error(1, "response_xml", "xml document", doc) end
+  return append_document(self, "response_xml", tostring(doc), "text/xml")
+end
+
+-- response_io: immediate copies now; otherwise the host keeps a reader and streams it
+-- after what is pending (httpsrv.md §3.G.7).
+local IO_CHUNK = 65536
+function Session:response_io(obj, immediate)
+  local sid = session_id(self, 2)
+  local reader = core.io_reader(obj)
+  if reader == nil then typed_error(1, "response_io", "io object or file", obj) end
+  if immediate and immediate ~= 0 then
+    while true do
+      local chunk = reader(IO_CHUNK)
+      if chunk == nil or chunk == "" then return 0 end
+      local rc = checked(call("response_append", sid, chunk))
+      if rc ~= 0 then return rc end
+    end
+  end
+  return checked(call("response_io_stream", sid, reader))
+end
+
+-- Connection objects (httpsrv.md §2.4, §3.C.7–9): built once per request.
+local new_sockaddr, _, sockaddr_mt = new_class("ec_sockaddr", {}, true)
+sockaddr_mt.__tostring = function(addr)
+  local host = addr.address
+  if addr.family == msys.core.AF_INET6 then host = "[" .. host .. "]" end
+  return host .. ":" .. addr.port
+end
+local new_accept_construct = new_class("accept_construct", {}, true)
+local new_event = new_class("Event", {}, true)
+
+local function sockaddr(host, port)
+  if host == nil then return nil end
+  local family = host:find(":", 1, true) and msys.core.AF_INET6 or msys.core.AF_INET
+  return new_sockaddr({ family = family, address = host, port = port })
+end
+
+local function connection(self)
+  local sid = session_id(self, 3)
+  local cached = connection_cache[sid]
+  if cached then return cached end
+  local conn_id, listener, peer_host, peer_port, local_host, local_port =
+    call("connection_parts", sid)
+  cached = { peer = sockaddr(peer_host, peer_port), ["local"] = sockaddr(local_host, local_port) }
+  cached.ac = new_accept_construct({
+    conn_id = conn_id, remote_addr = cached.peer, local_addr = cached["local"],
+    protocol = msys.core.P_HTTP, inst = { address = listener },
+  })
+  connection_cache[sid] = cached
+  return cached
+end
+
+function Session:request_accept_construct_get() return connection(self).ac end
+function Session:request_peer_address() return connection(self).peer end
+function Session:request_local_address() return connection(self)["local"] end
+function Session:request_event_get_scheduler_inst() session_id(self, 2); return scheduler end
+
+function Session:request_event_get()
+  local ac = connection(self).ac
+  return new_event({ conn_id = ac.conn_id, scheduler = scheduler })
+end
+
 -- msys.httpsrv (httpsrv.md §4.2): handlers and closures stay on the Lua side; the
 -- host's registry holds their numbers.
 local handlers, closures = {}, {}
+
+function Session:service_ctx_get()
+  return closures[handler_of[session_id(self, 2)]]
+end
 local httpsrv = { DONE = 0 }
 
 function httpsrv.register(method, endpoint, handler, closure)
@@ -93,7 +226,7 @@ local sessions = {}
 
 function api.start_handler(task_id, handler_id, sid)
   local session = setmetatable({ [SID] = sid }, session_mt)
-  sessions[sid] = session
+  sessions[sid], handler_of[sid] = session, handler_id
   return tasks.start_task(task_id, handlers[handler_id], session)
 end
 
@@ -101,7 +234,8 @@ end
 function api.end_session(sid)
   local session = sessions[sid]
   if session then session[SID] = nil end
-  sessions[sid], url_cache[sid] = nil, nil
+  sessions[sid], url_cache[sid], handler_of[sid] = nil, nil, nil
+  contexts[sid], connection_cache[sid] = nil, nil
 end
 
 function api.service_closure(id) return closures[id] end

@@ -291,6 +291,11 @@ class HttpSession:
             self._headers.append((name, value))
         return 0
 
+    def has_response_header(self, name: str) -> bool:
+        """Whether a header of that name is set (json/xml writers default Content-Type)."""
+        wanted = name.lower()
+        return any(key.lower() == wanted for key, _ in self._headers)
+
     # -- response body (§3.G) -------------------------------------------------------
 
     def response_append(self, data: bytes) -> int:

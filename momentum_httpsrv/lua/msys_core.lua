@@ -57,4 +57,167 @@ end
 
 core.get_now_ts = host.now
 
-return core, { new_dict = new_dict }
+-- Userdata classes share one pattern: a proxy, its state in a weak table, and a
+-- metatable whose __name is the class msys.type reports.
+-- With `public`, the state's fields are readable (read-only) as the object's fields.
+local function new_class(name, methods, public)
+  local state = setmetatable({}, { __mode = "k" })
+  local proto = newproxy(true)
+  local mt = getmetatable(proto)
+  mt.__name = name
+  mt.__index = methods
+  if public then
+    mt.__index = function(obj, key)
+      local method = methods[key]
+      if method ~= nil then return method end
+      return state[obj][key]
+    end
+    mt.__newindex = function() error(name .. " is read-only", 2) end
+  end
+  mt.__tostring = function(obj) return name .. ": " .. tostring(state[obj]) end
+  local function new(fields)
+    local obj = newproxy(proto)
+    state[obj] = fields
+    return obj
+  end
+  local function check(obj, fname, level)
+    local fields = state[obj]
+    if fields == nil then
+      error("bad argument #1 to '" .. fname .. "' (" .. name .. " expected, got "
+        .. type(obj) .. ")", level + 1)
+    end
+    return fields
+  end
+  return new, check, mt
+end
+
+-- ec_string (msys.core.string_new): a mutable byte buffer.
+local EcString = {}
+local new_string, check_string, string_mt = new_class("ec_string", EcString)
+string_mt.__tostring = function(s) return check_string(s, "tostring", 1).value end
+string_mt.__len = function(s) return #check_string(s, "len", 1).value end
+
+function EcString:set(value)
+  check_string(self, "set", 2).value = tostring(value)
+end
+
+function EcString:write(buf, len)
+  local fields = check_string(self, "write", 2)
+  buf = tostring(buf)
+  fields.value = fields.value .. (len and buf:sub(1, len) or buf)
+  return len or #buf
+end
+
+function EcString:tostring() return check_string(self, "tostring", 2).value end
+
+function core.string_new() return new_string({ value = "" }) end
+
+-- io_object: block I/O over a descriptor the host opened (io_wrapper_open) or over an
+-- in-memory string (request payloads). Reads follow Lua's file:read formats.
+local IoObject = {}
+local new_io, check_io, io_mt = new_class("io_object", IoObject)
+
+local function read_memory(fields, fmt)
+  local data, pos = fields.data, fields.pos
+  if fmt == "*a" or fmt == "a" then
+    fields.pos = #data
+    return data:sub(pos + 1)
+  end
+  if pos >= #data then return nil end
+  if fmt == "*l" or fmt == "l" then
+    local stop = data:find("\n", pos + 1, true) or #data + 1
+    fields.pos = stop
+    return data:sub(pos + 1, stop - 1)
+  end
+  fields.pos = math.min(#data, pos + fmt)
+  return data:sub(pos + 1, fields.pos)
+end
+
+function IoObject:read(fmt)
+  local fields = check_io(self, "read", 2)
+  fmt = fmt or "*l"
+  if type(fmt) ~= "number" and type(fmt) ~= "string" then
+    error("bad argument #1 to 'read' (invalid format)", 2)
+  end
+  if fields.closed then return nil, "io object is closed", 9 end
+  if fields.data then return read_memory(fields, fmt) end
+  return host.io_read(fields.fd, fmt)
+end
+
+function IoObject:write(data, len)
+  local fields = check_io(self, "write", 2)
+  if fields.closed or not fields.fd then return nil, "io object is not writable", 9 end
+  data = tostring(data)
+  if len then data = data:sub(1, len) end
+  return host.io_write(fields.fd, data)
+end
+
+function IoObject:seek(whence, offset)
+  local fields = check_io(self, "seek", 2)
+  whence, offset = whence or "cur", offset or 0
+  if fields.data then
+    local base = ({ set = 0, cur = fields.pos, ["end"] = #fields.data })[whence]
+    if base == nil then error("bad argument #1 to 'seek' (invalid option)", 2) end
+    fields.pos = math.max(0, math.min(#fields.data, base + offset))
+    return fields.pos
+  end
+  return host.io_seek(fields.fd, whence, offset)
+end
+
+function IoObject:close()
+  local fields = check_io(self, "close", 2)
+  if not fields.closed then
+    fields.closed = true
+    if fields.fd then host.io_close(fields.fd) end
+  end
+  return true
+end
+
+-- An io_object nobody references any more releases its descriptor.
+io_mt.__gc = function(obj)
+  local ok, fields = pcall(check_io, obj, "gc", 1)
+  if ok and fields.fd and not fields.closed then host.io_close(fields.fd) end
+end
+
+-- msys.core.io_wrapper_open(name, flags, mode): files and file:// / jlog:// URIs.
+function core.io_wrapper_open(name, flags, mode)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'io_wrapper_open' (string expected, got " .. type(name) .. ")", 2)
+  end
+  local fd, code, message = host.io_open(name, flags or core.O_RDONLY, mode or 420)
+  if not fd then return nil, message, code end
+  return new_io({ fd = fd })
+end
+
+local function memory_io(data) return new_io({ data = data, pos = 0 }) end
+
+-- A function(n) reading up to n bytes from anything response_io accepts, or nil.
+local function io_reader(obj)
+  if io.type(obj) == "file" then
+    return function(n) return obj:read(n) end
+  end
+  local fields = type(obj) == "userdata" and pcall(check_io, obj, "response_io", 1)
+  if fields then
+    return function(n) return IoObject.read(obj, n) end
+  end
+  return nil
+end
+
+-- msys.type: like type(), but emulated userdata report their class name.
+function msys.type(value)
+  local mt = getmetatable(value)
+  if type(mt) == "string" then return mt end
+  if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then return mt.__name end
+  return type(value)
+end
+
+return core, {
+  new_dict = new_dict,
+  new_class = new_class,
+  memory_io = memory_io,
+  io_reader = io_reader,
+  string_value = function(s)
+    local ok, fields = pcall(check_string, s, "string", 1)
+    return ok and fields.value or nil
+  end,
+}

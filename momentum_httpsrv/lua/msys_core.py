@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -41,3 +42,100 @@ CORE_CONSTANTS: dict[str, int] = {
 def now_ts() -> int:
     """``msys.core.get_now_ts``: epoch seconds."""
     return int(time.time())
+
+
+# -- io_wrapper_open: descriptors handed to Lua as plain numbers, so no Python object is
+# pinned by Lua; the Lua io_object closes its descriptor on close() or when collected.
+
+_WHENCE = {"set": os.SEEK_SET, "cur": os.SEEK_CUR, "end": os.SEEK_END}
+
+
+def wrapper_path(name: str) -> tuple[str, bool]:
+    """The file behind an io_wrapper URI, and whether it is append-only: ``file://path``
+    is the path; ``jlog://path=>subscriber`` becomes an append to the plain file."""
+    if name.startswith("file://"):
+        return name[len("file://"):], False
+    if name.startswith("jlog://"):
+        return name[len("jlog://"):].partition("=>")[0], True
+    return name, False
+
+
+def _failure(error: OSError) -> tuple[None, int, str]:
+    code = error.errno or errno.EIO
+    return None, code, f"{error.filename}: {os.strerror(code)}"
+
+
+def io_open(name: str, flags: float, mode: float) -> tuple:
+    path, journal = wrapper_path(name)
+    flags = int(flags)
+    if journal:
+        flags |= os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    try:
+        return (os.open(path, flags, int(mode)),)
+    except OSError as error:
+        return _failure(error)
+
+
+def io_read(fd: float, fmt: object) -> tuple:
+    """Lua ``file:read`` formats over a descriptor: a byte count, ``*a`` or ``*l``."""
+    fd = int(fd)
+    try:
+        if isinstance(fmt, int | float):
+            data = os.read(fd, int(fmt))
+            return (data.decode("latin-1"),) if data else (None,)
+        if fmt in ("*a", "a"):
+            parts = []
+            while chunk := os.read(fd, 1 << 16):
+                parts.append(chunk)
+            return (b"".join(parts).decode("latin-1"),)
+        if fmt in ("*l", "l"):
+            line = bytearray()
+            while (byte := os.read(fd, 1)) and byte != b"\n":
+                line += byte
+            return (line.decode("latin-1"),) if line or byte else (None,)
+    except OSError as error:
+        return _failure(error)
+    return None, errno.EINVAL, f"invalid read format {fmt!r}"
+
+
+def io_write(fd: float, data: str) -> tuple:
+    try:
+        return (os.write(int(fd), data.encode("latin-1")),)
+    except OSError as error:
+        return _failure(error)
+
+
+def io_seek(fd: float, whence: str, offset: float) -> tuple:
+    if whence not in _WHENCE:
+        return None, errno.EINVAL, f"invalid seek option {whence!r}"
+    try:
+        return (os.lseek(int(fd), int(offset), _WHENCE[whence]),)
+    except OSError as error:
+        return _failure(error)
+
+
+def io_close(fd: float) -> None:
+    try:
+        os.close(int(fd))
+    except OSError:
+        pass  # already closed: close() is idempotent for scripts
+
+
+def read_file(name: str) -> tuple:
+    """``msys.readfile``: the whole file as a Latin-1 string, or ``None, reason``."""
+    path, _ = wrapper_path(name)
+    try:
+        with open(path, "rb") as handle:
+            return (handle.read().decode("latin-1"),)
+    except OSError as error:
+        return None, f"{name}: {os.strerror(error.errno or errno.EIO)}"
+
+
+CORE_HOST_FUNCTIONS = {
+    "now": now_ts,
+    "io_open": io_open,
+    "io_read": io_read,
+    "io_write": io_write,
+    "io_seek": io_seek,
+    "io_close": io_close,
+}

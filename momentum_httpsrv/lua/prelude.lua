@@ -242,5 +242,11 @@ function msys.asyncOk()
   return in_task()
 end
 
+-- The id of the task running now, or nil (msys_async.lua: whose jobs are whose).
+function api.current_task()
+  local co = coroutine.running()
+  return co and task_of[co]
+end
+
 api.make_stub = make_stub
 return api

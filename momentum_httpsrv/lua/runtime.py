@@ -18,7 +18,8 @@ from pathlib import Path
 from lupa import lua51
 
 from . import dialect
-from .msys_core import CORE_CONSTANTS, now_ts
+from .msys_async import MsysAsync
+from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Lua files we ship for scripts to require (msys.getopt, Test.More, …): the stand-in for
@@ -121,10 +122,12 @@ class LuaState:
         self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
-            self.lua.table_from({"now": now_ts}),
+            self.lua.table_from(CORE_HOST_FUNCTIONS),
             self.lua.table_from(CORE_CONSTANTS),
         )
         self.preload("msys.core", lambda: core)
+        # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
+        self.msys_async = MsysAsync(self, core)
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
@@ -171,9 +174,16 @@ class LuaState:
             results.append(HookResult(name, bool(ok), value, traceback))
         return results
 
-    async def run_task(self, start: Callable[[int], object]) -> tuple:
+    async def run_task(
+        self,
+        start: Callable[[int], object],
+        on_suspend: Callable[[], object] | None = None,
+        on_resume: Callable[[], object] | None = None,
+    ) -> tuple:
         """Drive a coroutine task to its end, serving what it yields; ``start(task_id)``
-        starts it (``api.start_task`` or a binding's wrapper). Returns what it returned."""
+        starts it (``api.start_task`` or a binding's wrapper). ``on_suspend`` and
+        ``on_resume`` bracket each served yield (a session's suspend/resume). Returns
+        what it returned."""
         task_id = next(self._task_ids)
         result = as_tuple(start(task_id))
         while result[0] == "yield":
@@ -183,7 +193,11 @@ class LuaState:
                 self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
                 values: tuple = ()
             else:
+                if on_suspend is not None:
+                    on_suspend()
                 values = await service(*result[2:])
+                if on_resume is not None:
+                    on_resume()
             result = as_tuple(self.api.resume_task(task_id, *values))
         if result[0] == "error":
             raise LuaScriptError(str(result[1]), result[2])

@@ -1,0 +1,120 @@
+-- msys.runInPool, msys.runInInst, msys.readfile, msys.timer (lua-runtime.md §4.6, §4.9).
+-- Called with the host table, the prelude's current_task and msys.core's class maker.
+local host, current_task, new_class = ...
+local type, error, pcall, coroutine = type, error, pcall, coroutine
+
+local function check_function(value, position, fname)
+  if type(value) ~= "function" then
+    error(("bad argument #%d to '%s' (function expected, got %s)"):format(
+      position, fname, type(value)), 3)
+  end
+end
+
+-- Synchronous form: a task yields to the host, which runs fn as its own task; outside
+-- a task (init, top level) fn runs at once under pcall.
+local function run_now(fn)
+  if current_task() then return coroutine.yield("run_in_pool", fn) end
+  return pcall(fn)
+end
+
+function msys.runInPool(pool, fn, mode, completion_mode)
+  if type(pool) ~= "string" and type(pool) ~= "number" then
+    error("bad argument #1 to 'runInPool' (string or number expected, got " .. type(pool) .. ")", 2)
+  end
+  check_function(fn, 2, "runInPool")
+  host.check_pool(pool)
+  if mode == nil or mode == false then return run_now(fn) end
+  if mode ~= true then check_function(mode, 3, "runInPool") end
+  -- Every completion runs on the scheduler (the loop), whatever completion_mode says.
+  host.spawn(current_task() or 0, fn, mode ~= true and mode or nil)
+end
+
+-- ec_scheduler_inst: an event loop a script can name in msys.runInInst.
+local new_scheduler_inst, check_scheduler_inst = new_class("ec_scheduler_inst", {})
+local master = new_scheduler_inst({ name = "master" })
+
+function msys.runInInst(inst, fn)
+  if msys.type(inst) == "Event" then inst = inst.scheduler end
+  check_scheduler_inst(inst, "runInInst", 2)
+  check_function(fn, 2, "runInInst")
+  return run_now(fn)
+end
+
+function msys.readfile(name)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'readfile' (string expected, got " .. type(name) .. ")", 2)
+  end
+  if current_task() then return coroutine.yield("readfile", name) end
+  return host.read_file(name)
+end
+
+-- msys.timer: the host keeps one loop timer per id; a timer nobody references is
+-- collected, and collecting it cancels it (as in Momentum: keep a reference).
+local Timer = {}
+local new_timer, check_timer, timer_mt = new_class("msys.timer", Timer)
+local live = setmetatable({}, { __mode = "v" })
+
+timer_mt.__gc = function(timer)
+  local ok, fields = pcall(check_timer, timer, "gc", 1)
+  if ok then host.timer_cancel(fields.id) end
+end
+
+local function arm(fields)
+  local delay = fields.at and (fields.at - host.now()) or fields.delay
+  host.timer_schedule(fields.id, delay)
+end
+
+function Timer:start()
+  local fields = check_timer(self, "start", 2)
+  if not fields.running then
+    fields.running = true
+    arm(fields)
+  end
+  return true
+end
+
+function Timer:stop()
+  local fields = check_timer(self, "stop", 2)
+  fields.running = false
+  host.timer_cancel(fields.id)
+  return true
+end
+
+function Timer:name() return check_timer(self, "name", 2).name end
+
+local function make_timer(fname, fields, fn, name)
+  check_function(fn, 2, fname)
+  if type(fields.delay or fields.at) ~= "number" then
+    error("bad argument #1 to '" .. fname .. "' (number expected)", 3)
+  end
+  fields.id, fields.fn, fields.name = host.timer_id(), fn, name
+  local timer = new_timer(fields)
+  live[fields.id] = timer
+  timer:start()
+  return timer
+end
+
+local timer = {}
+function timer.after(delta, fn, name) return make_timer("after", { delay = delta }, fn, name) end
+function timer.at(epoch, fn, name) return make_timer("at", { at = epoch }, fn, name) end
+function timer.every(interval, fn, name)
+  return make_timer("every", { delay = interval, every = true }, fn, name)
+end
+
+local api = { timer = timer, master = master }
+
+-- The host runs this as a task when a timer is due.
+function api.fire(id)
+  local t = live[id]
+  if t == nil then return end
+  local fields = check_timer(t, "fire", 1)
+  if not fields.running then return end
+  if fields.every then arm(fields) else fields.running = false end
+  fields.fn(t)
+end
+
+-- msys.core.scheduler_for_domain: one event loop serves every domain here.
+function api.install_core(core)
+  core.scheduler_for_domain = function() return master end
+end
+return api
