@@ -6,12 +6,14 @@
 --   like(msys_version(), "^4%.", "runs on Momentum 4")
 --
 -- Loading it defines the test functions as globals (the style thrLua's own tests use) and
--- also returns them as a table. Results go to io.stdout as TAP ("1..N", "ok N - name",
--- "not ok N - name"); diag() writes "# ..." lines to io.stderr, note() to io.stdout. Replace
--- M.out / M.err (anything with a :write method) to send them elsewhere. Plain Lua 5.1.
+-- also returns them as a table. Results are TAP lines ("1..N", "ok N - name",
+-- "not ok N - name") written with print, so they go wherever the host sends print; diag()
+-- writes "# ..." lines to io.stderr, note() with print. Replace M.out / M.err (functions
+-- taking one line) to send them elsewhere. Plain Lua 5.1.
 
 local M = {}
-M.out, M.err = io.stdout, io.stderr
+M.out = function(line) print(line) end
+M.err = function(line) io.stderr:write(line, "\n") end
 
 local state = {
   count = 0,          -- tests run so far
@@ -23,7 +25,7 @@ local state = {
 }
 
 local function emit(stream, line)
-  stream:write(line, "\n")
+  stream(line)
 end
 
 local function comment_lines(stream, text)
