@@ -134,10 +134,6 @@ def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
         out.flush()
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("endpoint", required=False, default=DEFAULT_CONTROL_SOCKET)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
@@ -151,3 +147,7 @@ def console(endpoint: str, command: tuple[str, ...]) -> None:
 
 
 ec_console_main = console  # the `ec_console` script: the same command, standalone
+
+
+if __name__ == "__main__":
+    main()
