@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import socket
 import stat
@@ -319,6 +320,32 @@ def test_connection_info_is_filled_per_connection() -> None:
                 )
                 writer.close()
             assert texts[0].split()[0] != texts[1].split()[0]  # distinct conn_id
+
+    run(scenario())
+
+
+def test_client_reset_just_before_the_final_fin_is_survived() -> None:
+    """Under load a client's reset can land between our last write and the FIN; the
+    shutdown() behind write_eof() then fails with ENOTCONN (seen with wrk)."""
+
+    async def scenario() -> None:
+        app = DemoApp(release=asyncio.Event())
+        async with serving(app) as listener:
+            reader, writer = await connect(listener)
+            writer.write(get("/wait", "Connection: close\r\n"))
+            while not app.seen:
+                await asyncio.sleep(0.01)
+            (connection,) = listener._connections  # white box: make the race deterministic
+
+            def reset_by_peer() -> None:
+                raise OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+
+            connection._transport.write_eof = reset_by_peer  # type: ignore[union-attr]
+            app.release.set()  # type: ignore[union-attr]
+            assert (await read_reply(reader)).body == b"done"  # type: ignore[union-attr]
+            assert await server_closed(reader, within=2)
+            assert listener.connection_count == 0 and listener.logged == []  # type: ignore
+            writer.close()
 
     run(scenario())
 

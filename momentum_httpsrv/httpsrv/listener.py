@@ -443,7 +443,11 @@ class _Connection(asyncio.Protocol):
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()
-        transport.write_eof()
+        try:
+            transport.write_eof()
+        except OSError:  # the client reset the connection already
+            transport.abort()
+            return
         self._timer = self._loop.call_later(
             _LINGER_SECONDS, self._end_linger, transport.get_write_buffer_size()
         )
