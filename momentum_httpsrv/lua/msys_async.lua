@@ -49,15 +49,11 @@ function msys.readfile(name)
 end
 
 -- msys.timer: the host keeps one loop timer per id; a timer nobody references is
--- collected, and collecting it cancels it (as in Momentum: keep a reference).
+-- collected and then does nothing when due (as in Momentum: keep a reference). No
+-- __gc calls the host: finalizers may run while the Lua state is being closed.
 local Timer = {}
-local new_timer, check_timer, timer_mt = new_class("msys.timer", Timer)
+local new_timer, check_timer = new_class("msys.timer", Timer)
 local live = setmetatable({}, { __mode = "v" })
-
-timer_mt.__gc = function(timer)
-  local ok, fields = pcall(check_timer, timer, "gc", 1)
-  if ok then host.timer_cancel(fields.id) end
-end
 
 local function arm(fields)
   local delay = fields.at and (fields.at - host.now()) or fields.delay

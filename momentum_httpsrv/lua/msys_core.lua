@@ -112,10 +112,10 @@ function EcString:tostring() return check_string(self, "tostring", 2).value end
 
 function core.string_new() return new_string({ value = "" }) end
 
--- io_object: block I/O over a descriptor the host opened (io_wrapper_open) or over an
+-- io_object: block I/O over a file object the host opened (io_wrapper_open) or over an
 -- in-memory string (request payloads). Reads follow Lua's file:read formats.
 local IoObject = {}
-local new_io, check_io, io_mt = new_class("io_object", IoObject)
+local new_io, check_io = new_class("io_object", IoObject)
 
 local function read_memory(fields, fmt)
   local data, pos = fields.data, fields.pos
@@ -141,15 +141,15 @@ function IoObject:read(fmt)
   end
   if fields.closed then return nil, "io object is closed", 9 end
   if fields.data then return read_memory(fields, fmt) end
-  return host.io_read(fields.fd, fmt)
+  return host.io_read(fields.file, fmt)
 end
 
 function IoObject:write(data, len)
   local fields = check_io(self, "write", 2)
-  if fields.closed or not fields.fd then return nil, "io object is not writable", 9 end
+  if fields.closed or not fields.file then return nil, "io object is not writable", 9 end
   data = tostring(data)
   if len then data = data:sub(1, len) end
-  return host.io_write(fields.fd, data)
+  return host.io_write(fields.file, data)
 end
 
 function IoObject:seek(whence, offset)
@@ -161,32 +161,29 @@ function IoObject:seek(whence, offset)
     fields.pos = math.max(0, math.min(#fields.data, base + offset))
     return fields.pos
   end
-  return host.io_seek(fields.fd, whence, offset)
+  return host.io_seek(fields.file, whence, offset)
 end
 
 function IoObject:close()
   local fields = check_io(self, "close", 2)
   if not fields.closed then
     fields.closed = true
-    if fields.fd then host.io_close(fields.fd) end
+    if fields.file then host.io_close(fields.file) end
   end
   return true
 end
 
--- An io_object nobody references any more releases its descriptor.
-io_mt.__gc = function(obj)
-  local ok, fields = pcall(check_io, obj, "gc", 1)
-  if ok and fields.fd and not fields.closed then host.io_close(fields.fd) end
-end
+-- An io_object nobody references any more drops its host file object, which closes
+-- the descriptor (no __gc calling the host: it may run while the state is closing).
 
 -- msys.core.io_wrapper_open(name, flags, mode): files and file:// / jlog:// URIs.
 function core.io_wrapper_open(name, flags, mode)
   if type(name) ~= "string" then
     error("bad argument #1 to 'io_wrapper_open' (string expected, got " .. type(name) .. ")", 2)
   end
-  local fd, code, message = host.io_open(name, flags or core.O_RDONLY, mode or 420)
-  if not fd then return nil, message, code end
-  return new_io({ fd = fd })
+  local file, code, message = host.io_open(name, flags or core.O_RDONLY, mode or 420)
+  if not file then return nil, message, code end
+  return new_io({ file = file })
 end
 
 local function memory_io(data) return new_io({ data = data, pos = 0 }) end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import time
 
@@ -44,8 +45,9 @@ def now_ts() -> int:
     return int(time.time())
 
 
-# -- io_wrapper_open: descriptors handed to Lua as plain numbers, so no Python object is
-# pinned by Lua; the Lua io_object closes its descriptor on close() or when collected.
+# -- io_wrapper_open: the one Python object handed to Lua per open file is an unbuffered
+# FileIO held by the Lua io_object. It is released by close(), or when Lua collects the
+# io_object and with it lupa's wrapper (FileIO closes its descriptor when freed).
 
 _WHENCE = {"set": os.SEEK_SET, "cur": os.SEEK_CUR, "end": os.SEEK_END}
 
@@ -71,15 +73,23 @@ def io_open(name: str, flags: float, mode: float) -> tuple:
     if journal:
         flags |= os.O_WRONLY | os.O_APPEND | os.O_CREAT
     try:
-        return (os.open(path, flags, int(mode)),)
+        fd = os.open(path, flags, int(mode))
     except OSError as error:
         return _failure(error)
+    return (io.FileIO(fd, _file_mode(flags), closefd=True),)
 
 
-def io_read(fd: float, fmt: object) -> tuple:
-    """Lua ``file:read`` formats over a descriptor: a byte count, ``*a`` or ``*l``."""
-    fd = int(fd)
+def _file_mode(flags: int) -> str:
+    access = flags & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
+    if access == os.O_RDWR:
+        return "r+"
+    return "w" if access == os.O_WRONLY else "r"
+
+
+def io_read(file: io.FileIO, fmt: object) -> tuple:
+    """Lua ``file:read`` formats over a file: a byte count, ``*a`` or ``*l``."""
     try:
+        fd = file.fileno()
         if isinstance(fmt, int | float):
             data = os.read(fd, int(fmt))
             return (data.decode("latin-1"),) if data else (None,)
@@ -98,27 +108,24 @@ def io_read(fd: float, fmt: object) -> tuple:
     return None, errno.EINVAL, f"invalid read format {fmt!r}"
 
 
-def io_write(fd: float, data: str) -> tuple:
+def io_write(file: io.FileIO, data: str) -> tuple:
     try:
-        return (os.write(int(fd), data.encode("latin-1")),)
+        return (file.write(data.encode("latin-1")),)
     except OSError as error:
         return _failure(error)
 
 
-def io_seek(fd: float, whence: str, offset: float) -> tuple:
+def io_seek(file: io.FileIO, whence: str, offset: float) -> tuple:
     if whence not in _WHENCE:
         return None, errno.EINVAL, f"invalid seek option {whence!r}"
     try:
-        return (os.lseek(int(fd), int(offset), _WHENCE[whence]),)
+        return (file.seek(int(offset), _WHENCE[whence]),)
     except OSError as error:
         return _failure(error)
 
 
-def io_close(fd: float) -> None:
-    try:
-        os.close(int(fd))
-    except OSError:
-        pass  # already closed: close() is idempotent for scripts
+def io_close(file: io.FileIO) -> None:
+    file.close()
 
 
 def read_file(name: str) -> tuple:
