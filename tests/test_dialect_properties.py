@@ -8,7 +8,7 @@ from functools import cache
 
 import lupa.lua51 as lua51
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from momentum_httpsrv.lua.dialect import LuaDialectSyntaxError, install_dialect_runtime, translate
@@ -211,10 +211,17 @@ def wrap64(value: int) -> int:
     return (value + 2**63) % 2**64 - 2**63
 
 
+class ZeroDivisor(Exception):
+    """The expression divides by zero somewhere.
+
+    Lua shares one constant slot between 0 and -0 within a function, so the sign of a zero
+    divisor depends on which literal came first; such expressions are left to the table tests.
+    """
+
+
 def divide(a: float, b: float) -> float:
     if b == 0:
-        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * (
-            math.copysign(1, b))
+        raise ZeroDivisor
     return a / b
 
 
@@ -227,17 +234,15 @@ def power(a: float, b: float) -> float:
         return math.pow(a, b)
     except OverflowError:
         return math.inf if a > 0 or b % 2 == 0 else -math.inf
-    except ValueError:  # C's pow: 0 to a negative power is infinite, keeping -0's sign if odd
+    except ValueError:  # C's pow: 0 to a negative power divides by zero
         if a == 0:
-            odd = b.is_integer() and b % 2 == 1
-            return math.copysign(math.inf, a) if odd else math.inf
+            raise ZeroDivisor from None
         return math.nan
 
 
 def modulo(a: float, b: float) -> float:  # luai_nummod: a - floor(a/b)*b
     quotient = floor(divide(a, b))
-    product = quotient * b if not (math.isinf(quotient) and b == 0) else math.nan
-    return a - product
+    return a - quotient * b
 
 
 BINARY = {
@@ -328,8 +333,11 @@ def same_value(got: object, expected: float | bool) -> bool:
 @given(comparison_tokens())
 def test_expressions_match_reference_evaluator(lua: lua51.LuaRuntime, tokens: list[str]) -> None:
     source = "return " + " ".join(tokens)
+    try:
+        expected = reference_eval(tokens)
+    except ZeroDivisor:
+        assume(False)
     got = lua.execute(translate(source, "=expr"))
-    expected = reference_eval(tokens)
     assert same_value(got, expected), (source, got, expected)
 
 

@@ -67,9 +67,12 @@ _MEMORY_CACHE_LIMIT = 1024
 _memory_cache: dict[str, str] = {}
 
 # Anything that might be a thrLua extension. Sources without a match are returned as is;
-# a match only means the real tokenizer and parser get to decide.
-_CANDIDATES = re.compile(
-    r"[!&|\\]|~(?!=)|\^\^|<<|>>|(?<![\w.])0\w|\bin\b(?!\s*i?pairs\s*\()", re.ASCII
+# a match only means the real tokenizer and parser get to decide. Separate simple searches
+# are several times faster than one alternation.
+_CANDIDATE_SUBSTRINGS = ("^^", "<<", ">>")
+_CANDIDATE_PATTERNS = tuple(
+    re.compile(pattern, re.ASCII)
+    for pattern in (r"[!&|\\]", r"~(?!=)", r"\b0\w", r"\bin\b(?!\s*i?pairs\s*\()")
 )
 _IDENTIFIER_CHAR = re.compile(r"\w", re.ASCII)
 
@@ -121,7 +124,7 @@ def clear_memory_cache() -> None:
 
 
 def _translate_uncached(source: str, chunkname: str) -> str:
-    if not _CANDIDATES.search(source):
+    if not _may_use_extensions(source):
         return source
     tokens = tokenize(source, chunkname)
     kinds = tokens.kinds
@@ -159,6 +162,12 @@ def _translate_uncached(source: str, chunkname: str) -> str:
         last = end
     pieces.append(source[last:])
     return "".join(pieces)
+
+
+def _may_use_extensions(source: str) -> bool:
+    return any(text in source for text in _CANDIDATE_SUBSTRINGS) or any(
+        pattern.search(source) for pattern in _CANDIDATE_PATTERNS
+    )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -44,8 +44,9 @@ end
 -- (int64_t)x as compiled for x86-64.
 local function toint(x)
   if x ~= x or x >= TWO63 or x < -TWO63 then return -TWO63 end
-  if x >= 0 then return floor(x) end
-  return ceil(x)
+  if x >= 1 then return floor(x) end
+  if x <= -1 then return ceil(x) end
+  return 0  -- also for -0: an int64 has no negative zero
 end
 
 -- Apply a word operation to two int64 values: fast for two values in [0, 2^32).
