@@ -13,7 +13,12 @@ from typing import Any
 from lupa import lua51
 
 from momentum_httpsrv.lua.lib.json import open_json
+from momentum_httpsrv.lua.lib.pcre import open_pcre
+from momentum_httpsrv.lua.lib.xml import open_xml
 
 LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
     "json": open_json,
+    "msys.pcre": open_pcre,
+    "pcre": open_pcre,
+    "xml": open_xml,
 }
