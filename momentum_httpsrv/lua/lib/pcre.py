@@ -1,0 +1,435 @@
+"""``require("msys.pcre")`` / ``require("pcre")``: thrlua's PCRE binding on Python's ``re``.
+
+thrlua compiles every pattern with ``PCRE_UTF8``: subject and pattern are UTF-8 text, ``\\d``,
+``\\w``, ``\\s`` and ``\\b`` stay ASCII. We decode both to ``str``, translate PCRE-only syntax to
+``re`` syntax, and mirror ``modules/pcre.c``'s loop: its replacement-string parser, its split
+rules (empty pieces dropped, ``limit`` counts pieces) and its handling of invalid UTF-8 (a
+subject that is not UTF-8 never matches: ``match`` → nil, ``replace`` → "", ``split`` → {}).
+
+The Lua half (``pcre.lua``) checks arguments and runs replacement callbacks; this module does
+the matching and hands Lua plain strings and tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lupa import lua51
+
+from momentum_httpsrv.lua.lib._source import run_library_chunk
+
+NO_LIMIT = -1
+
+# re's compile errors → PCRE's texts; True where PCRE reports the error at the pattern's end.
+_ERROR_TEXTS: list[tuple[str, str, bool]] = [
+    ("missing ), unterminated subpattern", "missing )", True),
+    ("unbalanced parenthesis", "unmatched parentheses", False),
+    ("unterminated character set", "missing terminating ] for character class", True),
+    ("nothing to repeat", "nothing to repeat", False),
+    ("multiple repeat", "nothing to repeat", False),
+    ("bad escape (end of pattern)", "\\ at end of pattern", True),
+    ("unknown extension", "unrecognized character after (? or (?-", False),
+    ("unknown group name", "reference to non-existent subpattern", False),
+    ("invalid group reference", "reference to non-existent subpattern", False),
+    ("bad character range", "range out of order in character class", False),
+    ("redefinition of group name", "two named subpatterns have the same name", False),
+    ("missing group name", "group name must start with a non-digit", False),
+    ("bad character in group name", "syntax error in subpattern name (missing terminator)",
+     False),
+]
+
+_POSIX_CLASSES = {
+    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v", "blank": " \\t", "xdigit": "0-9A-Fa-f", "word": "\\w",
+    "punct": "!-/:-@\\[-`{-~", "cntrl": "\\x00-\\x1f\\x7f", "print": " -~", "graph": "!-~",
+    "ascii": "\\x00-\\x7f",
+}
+_HORIZONTAL_SPACE = " \\t\\xa0\\u1680\\u180e\\u2000-\\u200a\\u202f\\u205f\\u3000"
+_VERTICAL_SPACE = "\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029"
+# Escapes whose PCRE meaning re lacks, as class contents (usable inside and outside [...]).
+_CLASS_ESCAPES = {"h": _HORIZONTAL_SPACE, "v": _VERTICAL_SPACE}
+
+
+class PcreCompileError(Exception):
+    """A pattern PCRE would reject; carries PCRE's message and byte offset."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class _Translation:
+    text: str
+    source_index: list[int]  # index in the PCRE pattern for each character of ``text``
+
+
+def _translate(pattern: str) -> _Translation:
+    """Rewrite PCRE-only syntax (named groups, \\z, \\Q…\\E, POSIX classes…) for ``re``."""
+    out: list[str] = []
+    where: list[int] = []
+
+    def emit(text: str, at: int) -> None:
+        out.append(text)
+        where.extend([at] * len(text))
+
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            if e == "Q":
+                end = pattern.find("\\E", i + 2)
+                literal = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
+                emit(re.escape(literal), i)
+                i = n if end < 0 else end + 2
+                continue
+            if e == "E":
+                i += 2
+                continue
+            if e.lower() in _CLASS_ESCAPES:
+                chars = _CLASS_ESCAPES[e.lower()]
+                if not in_class:
+                    emit(("[^" if e.isupper() else "[") + chars + "]", i)
+                elif e.islower():
+                    emit(chars, i)
+                else:
+                    raise PcreCompileError(f"\\{e} inside a character class is not supported", i)
+            elif e == "R" and not in_class:
+                emit("(?:\\r\\n|[" + _VERTICAL_SPACE + "])", i)
+            elif e == "z" and not in_class:
+                emit("\\Z", i)
+            elif e == "Z" and not in_class:
+                emit("(?=\\n?\\Z)", i)
+            elif e == "e":
+                emit("\\x1b", i)
+            elif e == "x" and pattern.startswith("{", i + 2):
+                end = pattern.find("}", i + 3)
+                if end < 0:
+                    raise PcreCompileError("missing terminating } in \\x{}", i)
+                try:
+                    emit(re.escape(chr(int(pattern[i + 3:end] or "0", 16))), i)
+                except ValueError:
+                    raise PcreCompileError("invalid character in \\x{}", i) from None
+                i = end + 1
+                continue
+            elif e in "kg" and not in_class and i + 2 < n:
+                reference, length = _group_reference(pattern, i)
+                emit(reference, i)
+                i += length
+                continue
+            else:
+                emit(c + e, i)
+            i += 2
+            continue
+        if in_class:
+            if c == "[" and pattern.startswith("[:", i):
+                end = pattern.find(":]", i + 2)
+                name = pattern[i + 2:end] if end > 0 else ""
+                negated = name.startswith("^")
+                chars = _POSIX_CLASSES.get(name.lstrip("^"))
+                if chars is None:
+                    raise PcreCompileError("unknown POSIX class name", i)
+                if negated:
+                    raise PcreCompileError("negated POSIX classes are not supported", i)
+                emit(chars, i)
+                i = end + 2
+                continue
+            if c == "]":
+                in_class = False
+            emit(c, i)
+        elif c == "[":
+            in_class = True
+            emit(c, i)
+            if pattern.startswith("^", i + 1):
+                emit("^", i + 1)
+                i += 1
+            if pattern.startswith("]", i + 1):  # a leading ] is a literal
+                emit("\\]", i + 1)
+                i += 1
+        elif c == "(" and pattern.startswith("(?<", i) and pattern[i + 3:i + 4] not in ("=", "!"):
+            emit("(?P<", i)
+            i += 3
+            continue
+        elif c == "(" and pattern.startswith("(?'", i):
+            end = pattern.find("'", i + 3)
+            if end < 0:
+                raise PcreCompileError("syntax error in subpattern name (missing terminator)", i)
+            emit("(?P<" + pattern[i + 3:end] + ">", i)
+            i = end + 1
+            continue
+        else:
+            emit(c, i)
+        i += 1
+    return _Translation("".join(out), where)
+
+
+def _group_reference(pattern: str, i: int) -> tuple[str, int]:
+    """``\\k<name>``, ``\\k'name'``, ``\\k{name}``, ``\\g{name}``, ``\\gN``, ``\\g{N}``."""
+    opener = pattern[i + 2]
+    closer = {"<": ">", "'": "'", "{": "}"}.get(opener)
+    if closer is None:
+        digits = re.match(r"\d+", pattern[i + 2:])
+        if pattern[i + 1] == "g" and digits:
+            return f"(?:\\{digits.group()})", 2 + len(digits.group())
+        raise PcreCompileError("a numbered reference must not be zero", i)
+    end = pattern.find(closer, i + 3)
+    if end < 0:
+        raise PcreCompileError("syntax error in subpattern name (missing terminator)", i)
+    name = pattern[i + 3:end]
+    if name.isdigit():
+        return f"(?:\\{name})", end + 1 - i
+    return f"(?P={name})", end + 1 - i
+
+
+def _utf8_byte_offset(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-8", "surrogatepass"))
+
+
+def _as_text(lua_string: str) -> str:
+    """Latin-1 convention → real text; raises UnicodeDecodeError for invalid UTF-8."""
+    if lua_string.isascii():
+        return lua_string
+    return lua_string.encode("latin-1").decode("utf-8")
+
+
+def _as_lua(text: str) -> str:
+    if text.isascii():
+        return text
+    return text.encode("utf-8").decode("latin-1")
+
+
+@lru_cache(maxsize=512)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a Latin-1 convention PCRE pattern; raises PcreCompileError like pcre_compile."""
+    try:
+        text = _as_text(pattern)
+    except UnicodeDecodeError as error:
+        raise PcreCompileError("invalid UTF-8 string", error.start) from None
+    try:
+        translation = _translate(text)
+    except PcreCompileError as error:
+        raise PcreCompileError(error.message, _utf8_byte_offset(text, error.offset)) from None
+    try:
+        return re.compile(translation.text, re.ASCII)
+    except re.error as error:
+        raise _pcre_error(error, text, translation) from None
+
+
+def _pcre_error(error: re.error, text: str, translation: _Translation) -> PcreCompileError:
+    message, at_end = error.msg, False
+    for prefix, pcre_message, pcre_at_end in _ERROR_TEXTS:
+        if error.msg.startswith(prefix):
+            message, at_end = pcre_message, pcre_at_end
+            break
+    if at_end or error.pos is None or error.pos >= len(translation.source_index):
+        return PcreCompileError(message, _utf8_byte_offset(text, len(text)))
+    return PcreCompileError(message, _utf8_byte_offset(text, translation.source_index[error.pos]))
+
+
+def _captures(match: re.Match[str]) -> list[str]:
+    """Lua strings for ``[0]``…``[rc-1]``: pcre_exec's rc stops at the last group that took
+    part; groups before it that did not are empty strings."""
+    groups = match.groups()
+    rc = len(groups)
+    while rc and groups[rc - 1] is None:
+        rc -= 1
+    return [_as_lua(match.group(0))] + [_as_lua(g or "") for g in groups[:rc]]
+
+
+@dataclass
+class _Scan:
+    """What pcre.c's loop produced: text between matches and the matches it acted on."""
+
+    between: list[str]  # len(matches) + 1 pieces of subject (Unicode)
+    matches: list[re.Match[str]]
+
+
+def _scan(regex: re.Pattern[str], text: str, limit: int) -> _Scan:
+    """Walk the subject as pcre.c's replace loop does (Perl /g semantics, ``limit`` matches).
+
+    After an empty match PCRE retries at the same spot for a non-empty one; ``re`` has no such
+    mode, so we move one character on, which differs only for patterns that prefer an empty
+    match where a longer one would also fit (``a*?``).
+    """
+    between: list[str] = []
+    matches: list[re.Match[str]] = []
+    start, after_empty, n = 0, False, len(text)
+    piece_start = 0
+    while True:
+        match = None if after_empty else regex.search(text, start)
+        if match is not None and limit != 0:
+            between.append(text[piece_start:match.start()])
+            matches.append(match)
+            piece_start = match.end()
+            if limit != NO_LIMIT:
+                limit -= 1
+            end0, end1 = match.span()
+        elif after_empty and start < n:
+            end0, end1 = start, start + 1
+        else:
+            break
+        after_empty = end0 == end1
+        start = end1
+    between.append(text[piece_start:])
+    return _Scan(between, matches)
+
+
+def _expand(replacement: str, match: re.Match[str], captures: list[str], regex: re.Pattern[str]
+            ) -> Iterator[str]:
+    """pcre.c's replacement parser: ``$N``, ``${N}``, ``${name}``, ``\\N``; a character after a
+    backslash is literal; ``$`` or ``\\`` followed by anything else vanishes."""
+    rc = len(captures)
+    walk, end = 0, len(replacement)
+
+    def at(k: int) -> str:
+        return replacement[k] if k < end else "\0"
+
+    while walk < end:
+        c = replacement[walk]
+        if c not in "\\$":
+            yield c
+            walk += 1
+            continue
+        if walk > 0 and replacement[walk - 1] == "\\":
+            yield c
+            walk += 1
+            continue
+        in_brace = False
+        walk += 1
+        if c == "$" and at(walk) == "{":
+            in_brace = True
+            walk += 1
+        reference = 0
+        name = ""
+        if at(walk).isdigit() and at(walk).isascii():
+            while walk < end:
+                if in_brace and replacement[walk] == "}":
+                    walk += 1
+                    break
+                if replacement[walk] in "0123456789":
+                    reference = reference * 10 + int(replacement[walk])
+                    walk += 1
+                    continue
+                break
+        elif in_brace:
+            close = replacement.find("}", walk)
+            close = end if close < 0 else close
+            name = replacement[walk:close][:127]
+            walk = min(close + 1, end)
+            reference = regex.groupindex.get(_name_text(name), -1) if name else 0
+        else:
+            continue
+        if 0 <= reference < rc:
+            yield captures[reference]
+
+
+def _name_text(name: str) -> str:
+    try:
+        return _as_text(name)
+    except UnicodeDecodeError:
+        return name
+
+
+class PcreLibrary:
+    """The Python functions ``pcre.lua`` calls; one per Lua state (it builds Lua tables)."""
+
+    def __init__(self, lua: lua51.LuaRuntime) -> None:
+        self._lua = lua
+
+    def _match_table(self, match: re.Match[str], regex: re.Pattern[str]) -> Any:
+        captures = _captures(match)
+        entries: dict[object, str] = dict(enumerate(captures))
+        for name, number in regex.groupindex.items():
+            entries[_as_lua(name)] = _as_lua(match.group(number) or "")
+        return self._lua.table_from(entries)
+
+    def match(self, subject: str, pattern: str) -> Any:
+        try:
+            regex = compile_pattern(pattern)
+        except PcreCompileError as error:
+            return None, error.message, error.offset
+        try:
+            match = regex.search(_as_text(subject))
+        except UnicodeDecodeError:
+            return None
+        return None if match is None else self._match_table(match, regex)
+
+    def replace(self, subject: str, pattern: str, replacement: str, limit: int) -> Any:
+        try:
+            regex = compile_pattern(pattern)
+        except PcreCompileError as error:
+            return None, error.message, error.offset
+        try:
+            scan = _scan(regex, _as_text(subject), limit)
+        except UnicodeDecodeError:
+            return ""
+        out = [_as_lua(scan.between[0])]
+        for match, following in zip(scan.matches, scan.between[1:], strict=True):
+            out.extend(_expand(replacement, match, _captures(match), regex))
+            out.append(_as_lua(following))
+        return "".join(out)
+
+    def replace_plan(self, subject: str, pattern: str, limit: int) -> Any:
+        """For a callback replacement: a Lua array ``{text, match, text, …, text}``."""
+        try:
+            regex = compile_pattern(pattern)
+        except PcreCompileError as error:
+            return None, error.message, error.offset
+        try:
+            scan = _scan(regex, _as_text(subject), limit)
+        except UnicodeDecodeError:
+            return self._lua.table_from([""])
+        plan: list[Any] = [_as_lua(scan.between[0])]
+        for match, following in zip(scan.matches, scan.between[1:], strict=True):
+            plan.append(self._match_table(match, regex))
+            plan.append(_as_lua(following))
+        return self._lua.table_from(plan)
+
+    def split(self, subject: str, pattern: str, limit: int) -> Any:
+        try:
+            regex = compile_pattern(pattern)
+        except PcreCompileError as error:
+            return None, error.message, error.offset
+        try:
+            text = _as_text(subject)
+        except UnicodeDecodeError:
+            return self._lua.table_from([])
+        return self._lua.table_from([_as_lua(piece) for piece in _split(regex, text, limit)])
+
+
+def _split(regex: re.Pattern[str], text: str, limit: int) -> list[str]:
+    """pcre.c's split: pieces between matches, empty ones dropped; ``limit`` caps the count
+    (the last piece keeps the rest of the subject)."""
+    remaining = limit - 1 if limit != NO_LIMIT else NO_LIMIT
+    pieces: list[str] = []
+    start, after_empty, n = 0, False, len(text)
+    while True:
+        match = None if after_empty else regex.search(text, start)
+        if match is not None and remaining != 0:
+            if match.start() > start:
+                pieces.append(text[start:match.start()])
+                if remaining != NO_LIMIT:
+                    remaining -= 1
+            end0, end1 = match.span()
+        elif after_empty and start < n:
+            end0, end1 = start, start + 1
+        else:
+            if start < n:
+                pieces.append(text[start:])
+            return pieces
+        after_empty = end0 == end1
+        start = end1
+
+
+def open_pcre(lua: lua51.LuaRuntime) -> Any:
+    """Create the ``msys.pcre`` module table (also served as ``pcre``) in ``lua``."""
+    library = PcreLibrary(lua)
+    return run_library_chunk(
+        lua, "pcre.lua", library.match, library.replace, library.replace_plan, library.split
+    )
