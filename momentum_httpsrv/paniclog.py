@@ -52,7 +52,13 @@ class Paniclog:
         self.write(text, level="warning")
 
     def error(self, text: str, traceback: str | None = None) -> None:
-        self.write(text if traceback is None else f"{text}\n{traceback}", level="error")
+        """An error and its traceback as one entry; Lua tracebacks already start with
+        the message, so it is not written twice."""
+        if traceback and not traceback.startswith(text):
+            text = f"{text}\n{traceback}"
+        elif traceback:
+            text = traceback
+        self.write(text, level="error")
 
     def text(self) -> str:
         """Everything in the ring, one entry per line (tests read this)."""
