@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 _connection_ids = itertools.count(1)
 
 
+def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """First value of a header, matched case-insensitively (httpsrv.md §3.C.3)."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
 def next_connection_id() -> int:
     """Connection ids are unique per process, like Momentum's accept-construct conn_id."""
     return next(_connection_ids)
@@ -43,9 +52,4 @@ class Request:
     connection: ConnectionInfo = OFFLINE_CONNECTION
 
     def header(self, name: str) -> str | None:
-        """First value of a header, matched case-insensitively (httpsrv.md §3.C.3)."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return first_header(self.headers, name)

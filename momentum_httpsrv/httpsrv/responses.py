@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Protocol
 
+from .requests import first_header
+
 # Reasons Momentum's helper functions use (httpsrv.md §3.E), and the ones the server
 # uses for the responses it generates itself (§1.3).
 MOMENTUM_REASONS = {200: "OK", 403: "DENIED", 404: "NOT FOUND", 500: "ERROR"}
@@ -64,11 +66,7 @@ class Response:
     streamed: bool = False
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return first_header(self.headers, name)
 
     @property
     def text(self) -> str:
