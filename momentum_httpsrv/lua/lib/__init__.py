@@ -12,6 +12,8 @@ from typing import Any
 
 from lupa import lua51
 
+from momentum_httpsrv.lua.lib.base64 import open_base64
+from momentum_httpsrv.lua.lib.dumper import open_dumper
 from momentum_httpsrv.lua.lib.json import open_json
 from momentum_httpsrv.lua.lib.pcre import open_pcre
 from momentum_httpsrv.lua.lib.xml import open_xml
@@ -21,4 +23,6 @@ LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
     "msys.pcre": open_pcre,
     "pcre": open_pcre,
     "xml": open_xml,
+    "msys.base64": open_base64,
+    "msys.dumper": open_dumper,
 }
