@@ -10,7 +10,6 @@ from momentum_httpsrv.httpsrv.dispatch import Dispatcher
 from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.httpsrv.requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink, Response
-from momentum_httpsrv.lua.lib import LIBRARY_OPENERS
 from momentum_httpsrv.lua.runtime import LuaState
 
 
@@ -20,10 +19,6 @@ class LuaSite:
     def __init__(self, script: str, directory: Path) -> None:
         self.log: list[str] = []
         self.state = LuaState([directory], print_sink=self.log.append, warn=self.log.append)
-        preloaded = self.state.lua.globals().package.preload
-        for name, opener in LIBRARY_OPENERS.items():
-            if preloaded[name] is None:  # until the runtime installs them itself
-                self.state.preload(name, lambda opener=opener: opener(self.state.lua))
         self.binding = LuaHttpsrvBinding(self.state)
         self.state.execute(script, "@site.lua")
         self.dispatch = Dispatcher(

@@ -18,6 +18,7 @@ from pathlib import Path
 from lupa import lua51
 
 from . import dialect
+from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
 
@@ -128,6 +129,8 @@ class LuaState:
         self.preload("msys.core", lambda: core)
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
+        for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
+            self.preload(name, lambda opener=opener: opener(self.lua))
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
