@@ -116,3 +116,16 @@ def test_sleep_suspends_inside_tasks_only(state):
     assert state.execute("return msys.asyncOk()", "=t") == (False,)
     with pytest.raises(LuaScriptError, match="bad argument #1 to 'sleep'"):
         state.execute("msys.sleep('x')", "=t")
+
+
+def test_loadstring_returns_nil_and_message_for_a_rejected_escape(state):
+    ok, message = state.execute(r"""return loadstring('return "\\xZZ"', '=chunk')""", "=t")
+    assert ok is None and message.startswith("chunk:1:")
+
+
+def test_shebang_line_is_skipped_and_lines_kept(state, tmp_path):
+    (tmp_path / "script.lua").write_text("#!/usr/bin/env rclua\nlocal t = nil\nreturn t.x\n")
+    with pytest.raises(LuaScriptError, match=r"script\.lua:3: attempt to index"):
+        state.execute_file(tmp_path / "script.lua")
+    (tmp_path / "ok.lua").write_text("#!/usr/bin/env rclua\nreturn 1\n")
+    assert state.execute(f"return dofile('{tmp_path / 'ok.lua'}')", "=t") == (1,)

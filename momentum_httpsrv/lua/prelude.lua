@@ -5,9 +5,12 @@ local translate, host_print, host_warn = host.translate, host.print, host.warn
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
 
--- Every chunk passes through the thrLua translator before Lua 5.1 sees it.
+-- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
+-- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
-  return raw_loadstring(translate(source, chunkname), chunkname)
+  local text, err = translate(source, chunkname)
+  if not text then return nil, err end
+  return raw_loadstring(text, chunkname)
 end
 
 function loadstring(source, chunkname)
@@ -32,11 +35,18 @@ local function read_file(path)
   return source
 end
 
+-- Like luaL_loadfile, a first line starting with '#' (a shebang) is skipped, keeping
+-- the line count.
+local function without_shebang(source)
+  if source:sub(1, 1) == "#" then return (source:gsub("^[^\n]*", "", 1)) end
+  return source
+end
+
 function loadfile(path)
-  if path == nil then return load_source(io.read("*a"), "=stdin") end
+  if path == nil then return load_source(without_shebang(io.read("*a")), "=stdin") end
   local source, err = read_file(path)
   if not source then return nil, "cannot open " .. err end
-  return load_source(source, "@" .. path)
+  return load_source(without_shebang(source), "@" .. path)
 end
 
 function dofile(path)
@@ -158,7 +168,7 @@ end
 api.call_traced = call_traced
 
 function api.load(source, chunkname)
-  local chunk, err = load_source(source, chunkname)
+  local chunk, err = load_source(without_shebang(source), chunkname)
   if not chunk then return false, err, nil end
   return true, chunk
 end

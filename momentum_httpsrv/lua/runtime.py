@@ -112,7 +112,7 @@ class LuaState:
         globals_.collectgarbage("setstepmul", gc_stepmul)
         host = self.lua.table_from(
             {
-                "translate": dialect.translate,
+                "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
                 "block_sleep": time.sleep,
