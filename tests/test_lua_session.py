@@ -6,9 +6,9 @@ import asyncio
 import pytest
 
 from momentum_httpsrv.httpsrv.dispatch import Dispatcher
+from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink
-from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.lua.runtime import LuaState
 
 SITE = r'''
@@ -123,7 +123,8 @@ def test_session_is_invalid_after_its_request(site):
 
 
 def test_bad_argument_is_a_lua_error_at_the_caller(site):
-    line = next(n for n, text in enumerate(SITE.split("\n"), 1) if "s:response_header_set(nil" in text)
+    lines = SITE.split("\n")
+    line = next(n for n, text in enumerate(lines, 1) if "s:response_header_set(nil" in text)
     assert site("GET", "/badarg").body == (
         f"site.lua:{line}: bad argument #1 to 'response_header_set' (string expected, got nil)"
     ).encode()
