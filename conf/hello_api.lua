@@ -16,7 +16,7 @@ end
 local function params(session)
   local url = session:request_url_get()
   local lines = {}
-  if url.attrs ~= nil then
+  if url.attrs != nil then   -- thrLua's not-equal, as Momentum's own examples write it
     local iter = msys.core.dict_iter2(url.attrs)
     while true do
       local rc, key, value = msys.core.dict_next(url.attrs, iter)

@@ -36,6 +36,8 @@ CASES = [
     ("GET", "/attrs?b=2&a=x%20y&c=", b"", 200, b"a=x y&b=2&c="),
     ("GET", "/attrs?flag", b"", 200, b"no attributes"),
     ("GET", "/broken", b"", 500, b""),
+    ("GET", "/doc/params?to=me&from=you", b"", 200, b"from=you to=me"),  # thrLua != in use
+    ("GET", "/doc/params", b"", 200, b""),
     ("GET", "/nowhere", b"", 404, b""),
 ]
 
