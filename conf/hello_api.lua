@@ -31,9 +31,26 @@ local function params(session)
   return msys.httpsrv.DONE
 end
 
+-- Console: `delay_domain example.com` (the shape of Momentum's registerControl example).
+local function delay_domain(cc)
+  if cc.argc < 2 then
+    print("usage: delay_domain <domain>")
+    return
+  end
+  local domain = cc.argv[1]
+  local record = msys.core.dns_get_domain(domain)
+  if record == nil then
+    print(domain .. "\tis not a valid domain.")
+    return
+  end
+  msys.core.mail_queue_delay_domain(record, "451 4.4.1 [internal] manually delayed domain")
+  print(domain .. "\tadded to the delayed queue.")
+end
+
 function mod:rsrc_setup()
   msys.httpsrv.register("POST", "/hello", hello)
   msys.httpsrv.register("GET", "/params", params)
+  msys.registerControl("delay_domain", delay_domain)
   return true
 end
 

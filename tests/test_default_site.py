@@ -12,5 +12,12 @@ def test_readme_examples():
         hello = site.post("/hello")
         params = site.get("/params?b=2&a=1")
         assert site.get("/hello").status == 404  # only POST is registered
+        console = site.node.console
+        usage = console("delay_domain")
+        delayed = console("delay_domain example.com")
+        listed = console("delayed")
+    assert usage.strip() == "usage: delay_domain <domain>"
+    assert delayed.strip() == "example.com\tadded to the delayed queue."
+    assert "example.com" in listed
     assert (hello.status, hello.body) == (200, b"/hello says: Hello world!")
     assert (params.status, params.body) == (200, b"a=1\nb=2\n")
