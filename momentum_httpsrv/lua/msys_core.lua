@@ -200,11 +200,15 @@ local function io_reader(obj)
   return nil
 end
 
--- msys.type: like type(), but emulated userdata report their class name.
+-- msys.type: like type(), but emulated userdata report their class name: `__name` for
+-- msys classes, thrlua's own `@type` field for the json and xml libraries.
 function msys.type(value)
   local mt = getmetatable(value)
   if type(mt) == "string" then return mt end
-  if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then return mt.__name end
+  if type(mt) == "table" then
+    local name = rawget(mt, "__name") or rawget(mt, "@type")
+    if type(name) == "string" then return name end
+  end
   return type(value)
 end
 

@@ -1,6 +1,6 @@
 -- Collected by our pytest plugin: TAP from Test.More, run in the Momentum environment.
 require("Test.More")
-plan(7)
+plan(10)
 
 is(0x0F & 0x3C, 0x0C, "bitwise and")
 is(1 << 2 + 1, 5, "shift binds below +")
@@ -10,3 +10,6 @@ is("\x41\u00e9", "A\195\169", "hex and unicode escapes")
 is(msys.core.get_now_ts() > 0, true, "msys.core autoloads")
 local j = require("json").decode('{"a": [1, 2]}')
 is(tostring(j), '{ "a": [ 1, 2 ] }', "json-c text")
+is(msys.type(j), "libjson:json_object*", "msys.type names json objects")
+is(msys.type(require("xml").parsexml("<a/>")), "libxml2:xmlDocPtr", "and xml documents")
+is(msys.type(msys.core.string_new()), "ec_string", "and msys classes")
