@@ -57,6 +57,8 @@ class Generation:
     dispatch: Dispatcher
     control: LuaControlBinding
     scripts: list = field(default_factory=list)
+    in_flight: int = 0  # requests dispatched on this generation and not yet finished
+    retired: bool = False  # replaced by a reload: deinit once in_flight drops to 0
 
 
 def paniclog_path_for(config: Configuration) -> Path:
@@ -223,9 +225,12 @@ class MomentumNode:
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:
-            self._deinit(old)
+            old.retired = True
+            if old.in_flight == 0:
+                self._deinit(old)
 
     def _deinit(self, generation: Generation) -> None:
+        """``deinit`` of a generation nothing runs on any more (its last request done)."""
         for result in generation.lua.call_hook("deinit"):
             if not result.ok and self.paniclog is not None:
                 self.paniclog.error(str(result.value), result.traceback)
@@ -248,7 +253,13 @@ class MomentumNode:
         """Serve one request on the generation current when it arrived."""
         generation = self.generation
         assert generation is not None, "start() the node first"
-        await generation.dispatch(request, sink)
+        generation.in_flight += 1
+        try:
+            await generation.dispatch(request, sink)
+        finally:
+            generation.in_flight -= 1
+            if generation.retired and generation.in_flight == 0:
+                self._deinit(generation)
 
     async def handle(self, request: Request) -> Response:
         """Run one request with no sockets; the same pipeline as the listener's."""
