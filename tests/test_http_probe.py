@@ -1,4 +1,4 @@
-"""The shared HTTP/1.1 edge-case probe against a real listener (about 20 s)."""
+"""The shared HTTP/1.1 edge-case probe against a real listener, once per parser (~18 s each)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from momentum_httpsrv.httpsrv.listener import HttpListener, ListenerSettings
+from momentum_httpsrv.httpsrv.listener import PARSERS, HttpListener, ListenerSettings
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
 
@@ -30,9 +30,10 @@ async def probe_app(request: Request, sink: ResponseSink) -> None:
 
 
 @pytest.mark.skipif(not PROBE.is_file(), reason=f"the shared probe is absent ({PROBE})")
-def test_listener_passes_the_http_probe() -> None:
+@pytest.mark.parametrize("parser", sorted(PARSERS))
+def test_listener_passes_the_http_probe(parser: str) -> None:
     async def scenario() -> str:
-        listener = HttpListener("127.0.0.1:0", probe_app, ListenerSettings())
+        listener = HttpListener("127.0.0.1:0", probe_app, ListenerSettings(parser=parser))
         await listener.start()
         port = listener.bound_addresses[0][1]  # type: ignore[index]
         try:

@@ -433,15 +433,46 @@ def test_dispatcher_exception_gives_500_and_the_next_request_is_served() -> None
     run(scenario())
 
 
-def test_dispatcher_exception_after_the_head_was_sent_closes_the_connection() -> None:
+async def read_until_closed(sock: socket.socket) -> tuple[bytes, bool]:
+    """Everything the server sent, and whether the connection ended with a reset."""
+    loop = asyncio.get_running_loop()
+    data = b""
+    while True:
+        try:
+            piece = await asyncio.wait_for(loop.sock_recv(sock, 65536), 5)
+        except ConnectionResetError:
+            return data, True
+        if not piece:
+            return data, False
+        data += piece
+
+
+ABORTED = [
+    ("chunked", get("/raise-after-start"), {}),
+    ("close-delimited HTTP/1.0", b"GET /raise-after-start HTTP/1.0\r\n\r\n", {}),
+    ("close-delimited by Disable_Chunked", get("/raise-after-start"), {"disable_chunked": True}),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_data", "overrides"), [case[1:] for case in ABORTED], ids=[case[0] for case in ABORTED]
+)
+def test_dispatcher_exception_after_the_head_was_sent_resets_the_connection(
+    request_data: bytes, overrides: dict[str, Any]
+) -> None:
+    """A FIN would end a close-delimited body as if it were complete: the client must see
+    a reset, and never the terminating chunk or the pipelined second response."""
+
     async def scenario() -> None:
-        async with serving() as listener:
-            reader, writer = await connect(listener)
-            writer.write(get("/raise-after-start") + get("/hello"))
-            head = await reader.readuntil(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200 OK") and b"chunked" in head
-            rest = await asyncio.wait_for(reader.read(), 5)
-            assert rest == b"7\r\npartial\r\n"  # no terminating chunk, no second response
+        loop = asyncio.get_running_loop()
+        async with serving(**overrides) as listener:
+            with socket.create_connection(("127.0.0.1", port_of(listener))) as sock:
+                sock.setblocking(False)
+                await loop.sock_sendall(sock, request_data + get("/hello"))
+                data, reset = await read_until_closed(sock)
+            assert reset, data
+            assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+            assert HELLO not in data and not data.endswith(b"0\r\n\r\n")
             assert "mid-body" in listener.logged[0]  # type: ignore[attr-defined]
             reader, writer = await connect(listener)
             writer.write(get("/hello"))

@@ -1,6 +1,7 @@
 """The asyncio side of an HTTP listener: sockets, timers, back-pressure, dispatch.
 
-HTTP itself lives in ``Http11Protocol``; this module moves bytes between it and the
+HTTP itself lives in an ``HttpProtocol`` (h11's or the hand-written one, as
+``ListenerSettings.parser`` says); this module moves bytes between it and the
 socket and calls the dispatcher once per request, strictly one request at a time per
 connection. One task per connection runs the request loop, and one timer handle per
 connection serves every timeout (head deadline, body progress, idle, lingering close).
@@ -14,16 +15,19 @@ import logging
 import os
 import socket
 import stat
+import struct
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 
 from .addresses import ListenAddress, ListenAddressError, parse_listen_address
+from .fast_protocol import FastProtocol
+from .h11_protocol import H11Protocol
 from .protocol import (
     CLOSE,
     NEED_DATA,
-    Http11Protocol,
+    HttpProtocol,
     Interim,
     ListenerSettings,
     Reject,
@@ -42,7 +46,9 @@ _log = logging.getLogger(__name__)
 _PAUSE_READING_AT = 512 * 1024  # unparsed input kept before the socket stops being read
 _FLUSH_AT = 64 * 1024  # streamed body bytes collected before they are handed to the socket
 _LINGER_SECONDS = 2.0  # after our last byte, wait this long for the client's FIN
+_LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
 _ERROR_HEADERS = (("Content-Type", "text/plain"),)
+PARSERS: dict[str, type[HttpProtocol]] = {"h11": H11Protocol, "fast": FastProtocol}
 
 
 class ListenerError(Exception):
@@ -79,6 +85,13 @@ class HttpListener:
     ) -> None:
         self.address = address
         self.settings = settings or ListenerSettings()
+        try:
+            self._protocol_class = PARSERS[self.settings.parser]
+        except KeyError:
+            raise ListenerError(
+                address,
+                f"unknown HTTP parser {self.settings.parser!r}; use one of {', '.join(PARSERS)}",
+            ) from None
         self._dispatch = dispatch
         self._log = log or _log.error
         self._server: asyncio.AbstractServer | None = None
@@ -219,7 +232,7 @@ class _Connection(asyncio.Protocol):
         self._settings = listener.settings
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
-        self._proto: Http11Protocol | None = None
+        self._proto: HttpProtocol | None = None
         self.task: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -244,7 +257,7 @@ class _Connection(asyncio.Protocol):
             peer=_ip_port(transport.get_extra_info("peername")),
             local=_ip_port(transport.get_extra_info("sockname")),
         )
-        self._proto = Http11Protocol(self._settings, self._loop.time(), info)
+        self._proto = self._listener._protocol_class(self._settings, self._loop.time(), info)
         self._listener._connections.add(self)
         self.task = self._loop.create_task(self._serve())
 
@@ -340,8 +353,7 @@ class _Connection(asyncio.Protocol):
             if not proto.response_started and proto.awaiting_response:
                 self._send_error(500)
             elif not sink.ended:
-                proto.abort_response()
-                sink.flush()
+                sink.abort()
         else:
             if proto.awaiting_response:
                 self._report(request, "dispatcher returned without starting a response")
@@ -426,12 +438,22 @@ class _Connection(asyncio.Protocol):
         if not self._lost and self._transport is not None:
             self._transport.abort()
 
+    def reset(self) -> None:
+        """Drop the connection with a TCP reset, discarding unsent bytes: a plain close
+        would send FIN, which ends a close-delimited body as if it were complete."""
+        if self._lost or self._transport is None:
+            return
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None and sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        self._transport.abort()
+
     def _close(self) -> None:
         """Lingering close: send FIN after the last response, keep reading (and dropping)
         until the client closes or ``_LINGER_SECONDS`` pass, so that unread request bytes
         do not turn into a TCP reset that destroys the response in flight."""
         transport = self._transport
-        if self._lost or self._lingering or transport is None:
+        if self._lost or self._lingering or transport is None or transport.is_closing():
             return
         self._lingering = True
         if self._timer is not None:
@@ -515,6 +537,21 @@ class _ConnectionSink:
             self._connection._write(pending[0] if len(pending) == 1 else b"".join(pending))
             pending.clear()
             self._pending_size = 0
+
+    def abort(self) -> None:
+        """The handler failed after the head went out: reset the connection so the client
+        sees a truncated response. Before the head, only the sink dies (the listener
+        still answers 500)."""
+        if self.ended:
+            return
+        self.ended = True
+        self._pending.clear()
+        self._pending_size = 0
+        proto = self._proto
+        assert proto is not None
+        if proto.response_started:
+            proto.abort_response()
+            self._connection.reset()
 
     @property
     def peer_gone(self) -> bool:

@@ -1,22 +1,22 @@
-"""The server side of HTTP/1.1 as a sans-IO state machine.
+"""The server side of HTTP/1.1 as a sans-IO state machine: the interface and the rules.
 
 Bytes go in (``feed``), complete requests come out (``next_event``); a response head and
 body go in (``start_response`` / ``body`` / ``end_response``), framed bytes come out.
 No sockets, no event loop, no clock: the caller passes the time in and owns the timer
-that calls ``expire``. The listener is the only I/O around it, so a faster parser can
-replace this class without touching anything else.
-
-The parser is hand-written rather than h11 because it must enforce more than h11 does
-(414/431/505/501, the TE+CL rule, Host rules, total head deadline) and because h11's
-per-request cost (~45 µs for parse + serialise) dominated the server's CPU per request.
+that calls ``expire``. ``HttpProtocol`` holds everything that does not depend on how
+bytes are parsed (states, timeouts, keep-alive, the server's own request and response
+rules); a parser subclass supplies the parsing and the serialising:
+``h11_protocol.H11Protocol`` (the default) or ``fast_protocol.FastProtocol``.
 Strings are Latin-1 decoded bytes (package convention).
 """
 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from .responses import MOMENTUM_REASONS, standard_reason
@@ -37,6 +37,7 @@ class ListenerSettings:
     body_timeout: float = 15.0  # no body progress for this long -> 408 and close
     keepalive_timeout: float = 60.0  # idle close between requests when Idle_Time is 0
     send_timeout: float = 60.0  # a client that reads nothing for this long is dropped
+    parser: str = "h11"  # "h11", or "fast" for the hand-written parser (fast_protocol.py)
 
     @property
     def between_requests_timeout(self) -> float:
@@ -79,39 +80,209 @@ class ResponseError(RuntimeError):
     """The response given to the protocol is unusable (bad header, wrong order, bad length)."""
 
 
-# States. IDLE: no byte of the next request yet. HEAD/BODY: reading a request.
-# DISPATCHED: a request was handed out and its response has not started.
-# SENDING: response head sent, body going. FAILED: a timeout produced a Reject that
-# next_event has not handed out yet. REJECTED: a Reject was handed out.
-# Input is ignored from FAILED on: the connection closes after the reject.
-_IDLE, _HEAD, _BODY, _DISPATCHED, _SENDING, _FAILED, _REJECTED, _CLOSED = range(8)
-
-_TCHAR = r"-!#$%&'*+.^_`|~0-9A-Za-z"
-_REQUEST_LINE = re.compile(rf"([{_TCHAR}]+) ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])")
-# A head may contain HTAB and CR LF line ends; any other control byte (or a CR not
-# ending a line) is malformed.
-_BAD_HEAD_BYTE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
-_HEADER_BLOCK = re.compile(rf"(?:[{_TCHAR}]+:[^\n]*\n)*")
-_TOKEN = re.compile(rf"[{_TCHAR}]+")
-_BAD_RESPONSE_BYTE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?\r?")
-_MAX_CHUNK_LINE = 4096
-_MAX_CONTENT_LENGTH_DIGITS = 18
-
-_FRAMING_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))
-_NO_BODY_STATUSES = frozenset((204, 304))
-
-
 def reason_for(status: int) -> str:
     """Reason phrase for responses the server generates itself (httpsrv.md §1.3)."""
     return MOMENTUM_REASONS.get(status) or standard_reason(status)
 
 
-class Http11Protocol:
+# ------------------------------------------------------------ request rules
+
+# A head may contain HTAB and CR LF line ends; any other control byte, a CR not ending a
+# line, or a line starting with whitespace (obsolete line folding) is malformed.
+_BAD_HEAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|\n[ \t]")
+_MAX_CONTENT_LENGTH_DIGITS = 18
+
+
+def skip_empty_lines(buf: bytearray) -> None:
+    """RFC 9112 §2.2: empty lines before a request line are ignored."""
+    while buf and (buf[0] == 10 or buf[:2] == b"\r\n"):
+        del buf[: 1 if buf[0] == 10 else 2]
+
+
+def find_head_end(
+    buf: bytearray, scan_from: int, settings: ListenerSettings
+) -> int | Reject | None:
+    """Where the request head starting at ``buf[0]`` ends (just past its blank line); None
+    while it is incomplete; a Reject for a request line over ``max_request_line`` (414),
+    a head over ``max_head_size`` (431) or a control byte or folded line in the head (400).
+    ``scan_from`` is where the previous call left off looking for the blank line."""
+    end = buf.find(b"\n\r\n", scan_from)
+    lf_lf = buf.find(b"\n\n", scan_from, end + 1 if end >= 0 else len(buf))
+    if lf_lf >= 0:
+        end = lf_lf + 2
+    elif end >= 0:
+        end += 3
+    first_lf = buf.find(b"\n", 0, settings.max_request_line + 2)
+    if first_lf < 0:
+        if len(buf) > settings.max_request_line + 1:
+            return Reject(414, "request line too long")
+    elif first_lf - (buf[first_lf - 1 : first_lf] == b"\r") > settings.max_request_line:
+        return Reject(414, "request line too long")
+    if end < 0:
+        return Reject(431, "request head too large") if len(buf) > settings.max_head_size else None
+    if end > settings.max_head_size:
+        return Reject(431, "request head too large")
+    if _BAD_HEAD_BYTES.search(buf, 0, end):
+        return Reject(400, "control character or folded line in request head")
+    return end
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFraming:
+    """What a request head says about its body and its connection."""
+
+    http_version: str  # "1.0" or "1.1"
+    keep_alive: bool
+    chunked: bool
+    content_length: int  # 0 when chunked
+    expect_continue: bool  # the client waits for 100 Continue before sending a body
+
+
+def check_request_head(
+    version: str, headers: list[tuple[str, str]], settings: ListenerSettings
+) -> RequestFraming | Reject:
+    """The server's rules for a parsed head, whichever parser produced it: version (505),
+    Host (400), Transfer-Encoding and Content-Length (400/501), Max_Request_Size (413)."""
+    major, _, minor = version.partition(".")
+    if major != "1":
+        return Reject(505, f"HTTP/{version} is not supported")
+    version_10 = minor == "0"
+    hosts = 0
+    content_lengths: list[str] = []
+    transfer_codings: list[str] = []
+    connection_tokens: set[str] = set()
+    expect_continue = False
+    for name, value in headers:
+        lname = name.lower()
+        if lname == "host":
+            hosts += 1
+        elif lname == "content-length":
+            content_lengths += value.split(",")
+        elif lname == "transfer-encoding":
+            transfer_codings += value.split(",")
+        elif lname == "connection":
+            connection_tokens |= comma_tokens(value)
+        elif lname == "expect":
+            expect_continue = value.lower() == "100-continue"
+    if hosts > 1 or (hosts == 0 and not version_10):
+        return Reject(400, "HTTP/1.1 requests need exactly one Host header")
+    if version_10:
+        keep_alive = "keep-alive" in connection_tokens
+    else:
+        keep_alive = "close" not in connection_tokens
+    chunked = False
+    length = 0
+    if transfer_codings:
+        if content_lengths:
+            return Reject(400, "both Transfer-Encoding and Content-Length")
+        codings = [c.strip().lower() for c in transfer_codings]
+        if any(c != "chunked" for c in codings):
+            return Reject(501, "unsupported transfer coding")
+        if len(codings) != 1:
+            return Reject(400, "chunked applied more than once")
+        chunked = True
+        # RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means unreliable framing.
+        keep_alive = keep_alive and not version_10
+    elif content_lengths:
+        lengths = {c.strip() for c in content_lengths}
+        text = lengths.pop()
+        if lengths or not (text.isascii() and text.isdigit()):
+            return Reject(400, "invalid Content-Length")
+        if len(text) > _MAX_CONTENT_LENGTH_DIGITS:
+            return Reject(400, "Content-Length too large")
+        length = int(text)
+    limit = settings.max_request_size
+    if limit is not None and length > limit:
+        return Reject(413, f"body of {length} bytes exceeds {limit}")
+    return RequestFraming(
+        "1.0" if version_10 else "1.1",
+        keep_alive,
+        chunked,
+        length,
+        expect_continue and not version_10 and (chunked or length > 0),
+    )
+
+
+def comma_tokens(value: str) -> set[str]:
+    """The lower-cased tokens of a comma-separated header value."""
+    return {token.strip() for token in value.lower().split(",")}
+
+
+# ----------------------------------------------------------- response rules
+
+
+class BodyFraming(Enum):
+    """How a response body is delimited on the wire."""
+
+    LENGTH = "Content-Length"
+    CHUNKED = "chunked"
+    UNFRAMED = "close-delimited, or no body and no framing header"
+    NONE = "204: no body, no framing header"
+
+
+_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_BAD_RESPONSE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed
+_FRAMING_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))
+_NO_BODY_STATUSES = frozenset((204, 304))
+
+
+def latin1(text: str) -> bytes:
+    """Encode response text for the wire; a character outside Latin-1 is the caller's bug."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError as exc:
+        raise ResponseError(
+            f"response head has a character outside Latin-1: {exc.object[exc.start]!r}"
+        ) from None
+
+
+def response_fields(
+    status: int, reason: str, headers: Iterable[tuple[str, str]], date: str
+) -> tuple[list[tuple[str, str]], bool]:
+    """The handler's header fields as the server sends them, and whether one of them asked
+    for ``Connection: close``. Content-Length, Transfer-Encoding and Connection are the
+    server's (dropped here), Date is added unless given; anything that could split or
+    corrupt the head raises ResponseError."""
+    if not 200 <= status <= 999:
+        raise ResponseError(f"status {status} cannot be sent as a final response")
+    if _BAD_RESPONSE_CHAR.search(reason):
+        raise ResponseError(f"reason phrase {reason!r} contains a control character")
+    fields: list[tuple[str, str]] = []
+    close = False
+    has_date = False
+    for name, value in headers:
+        lname = name.lower()
+        if lname in _FRAMING_HEADERS:
+            close = close or (lname == "connection" and "close" in comma_tokens(value))
+            continue
+        if _TOKEN.fullmatch(name) is None:
+            raise ResponseError(f"response header name {name!r} is not a valid token")
+        if _BAD_RESPONSE_CHAR.search(value):
+            raise ResponseError(f"response header {name} contains a control character")
+        has_date = has_date or lname == "date"
+        fields.append((name, value))
+    if not has_date:
+        fields.append(("Date", date))
+    return fields, close
+
+
+# ----------------------------------------------------------- the state machine
+
+# States. IDLE: no byte of the next request yet. HEAD/BODY: reading a request.
+# DISPATCHED: a request was handed out and its response has not started.
+# SENDING: response head sent, body going. FAILED: a timeout produced a Reject that
+# next_event has not handed out yet. REJECTED: a Reject was handed out.
+# Input is ignored from FAILED on: the connection closes after the reject.
+IDLE, HEAD, BODY, DISPATCHED, SENDING, FAILED, REJECTED, CLOSED = range(8)
+
+
+class HttpProtocol(ABC):
     """One HTTP/1.1 server connection: request parsing, keep-alive and response framing.
 
     Requests are handled strictly one at a time: after ``next_event`` returns a Request
     (or a Reject), no further bytes are parsed until that response has ended.
+    Subclasses parse a complete head (``_parse_head``), read the body (``_read_body``)
+    and serialise (``_write_head``, ``_frame``, ``_write_end``).
     """
 
     __slots__ = (
@@ -127,19 +298,17 @@ class Http11Protocol:
         "_input_at",
         "_request",
         "_keep_alive",
+        "_reject",
+        "_framing",
         "_body_parts",
         "_body_size",
         "_body_remaining",
-        "_chunked",
-        "_chunk_phase",
-        "_trailer_size",
         "_send_continue",
         "_head_request",
         "_version_10",
-        "_out_chunked",
+        "_out_framing",
         "_out_discard",
         "_out_remaining",
-        "_reject",
     )
 
     def __init__(
@@ -151,7 +320,7 @@ class Http11Protocol:
         self._settings = settings
         self._connection = connection
         self._buf = bytearray()
-        self._state = _IDLE
+        self._state = IDLE
         self._eof = False
         self._scan_from = 0
         self._served_any = False
@@ -161,22 +330,17 @@ class Http11Protocol:
         self._request: Request | None = None
         self._keep_alive = True
         self._reject: Reject | None = None
-        self._reset_body()
-        self._reset_output()
-
-    def _reset_body(self) -> None:
+        self._framing: RequestFraming | None = None
         self._body_parts: list[bytes] = []
         self._body_size = 0
-        self._body_remaining = 0
-        self._chunked = False
-        self._chunk_phase = 0
-        self._trailer_size = 0
+        self._body_remaining = 0  # body bytes not yet taken from the buffer
         self._send_continue = False
+        self._reset_output()
 
     def _reset_output(self) -> None:
         self._head_request = False
         self._version_10 = False
-        self._out_chunked = False
+        self._out_framing = BodyFraming.NONE
         self._out_discard = False
         self._out_remaining: int | None = None
 
@@ -184,10 +348,10 @@ class Http11Protocol:
 
     def feed(self, data: bytes, now: float) -> None:
         """Add received bytes. Parsing happens in ``next_event``."""
-        if not data or self._state >= _FAILED:
+        if not data or self._state >= FAILED:
             return
-        if self._state == _IDLE:
-            self._state = _HEAD
+        if self._state == IDLE:
+            self._state = HEAD
             self._head_started = now
         self._input_at = now
         self._buf += data
@@ -209,17 +373,17 @@ class Http11Protocol:
         """The next thing the caller must act on: a complete Request, an Interim to send,
         a Reject to answer, NEED_DATA, or CLOSE."""
         state = self._state
-        if state == _HEAD:
+        if state == HEAD:
             return self._read_head()
-        if state == _BODY:
+        if state == BODY:
             return self._read_body()
-        if state == _IDLE:
+        if state == IDLE:
             return CLOSE if self._eof else NEED_DATA
-        if state == _CLOSED:
+        if state == CLOSED:
             return CLOSE
-        if state == _FAILED:
-            self._state = _REJECTED
-            return self._reject
+        if state == FAILED:
+            self._state = REJECTED
+            return self._reject  # type: ignore[return-value]
         raise ResponseError("next_event called before the current response ended")
 
     # ----------------------------------------------------------------- timers
@@ -229,13 +393,13 @@ class Http11Protocol:
         """When ``expire`` must be called if nothing happens before; None = no timer."""
         state = self._state
         settings = self._settings
-        if state == _IDLE:
+        if state == IDLE:
             if self._served_any:
                 return self._idle_since + settings.between_requests_timeout
             return self._idle_since + settings.head_timeout
-        if state == _HEAD:
+        if state == HEAD:
             return self._head_started + settings.head_timeout
-        if state == _BODY:
+        if state == BODY:
             return self._input_at + settings.body_timeout
         return None
 
@@ -245,237 +409,106 @@ class Http11Protocol:
         deadline = self.deadline
         if deadline is None or now < deadline:
             return False
-        if self._state == _IDLE:
-            self._state = _CLOSED
+        if self._state == IDLE:
+            self._state = CLOSED
         else:
-            what = "request head" if self._state == _HEAD else "request body"
-            self._fail(408, f"{what} not received in time")
-            self._state = _FAILED
+            what = "request head" if self._state == HEAD else "request body"
+            self._fail(Reject(408, f"{what} not received in time"))
+            self._state = FAILED
         return True
 
-    # ------------------------------------------------------------ request head
+    # ---------------------------------------------------------------- request
 
-    def _fail(self, status: int, detail: str) -> Reject:
-        self._reject = Reject(status, detail)
-        self._state = _REJECTED
+    def _fail(self, reject: Reject) -> Reject:
+        self._reject = reject
+        self._state = REJECTED
         self._keep_alive = False
         self._request = None
         self._buf.clear()
         self._reset_output()
-        return self._reject
+        return reject
 
     def _read_head(self) -> Request | Interim | Reject | _Marker:
         buf = self._buf
-        # RFC 9112 §2.2: ignore empty lines before a request line.
-        while buf and (buf[0] == 10 or buf[:2] == b"\r\n"):
-            del buf[: 1 if buf[0] == 10 else 2]
+        skip_empty_lines(buf)
         if not buf:
-            self._state = _IDLE
+            self._state = IDLE
             self._scan_from = 0
             return CLOSE if self._eof else NEED_DATA
-        settings = self._settings
-        start = self._scan_from
-        end = buf.find(b"\n\r\n", start)
-        lf_lf = buf.find(b"\n\n", start, end + 1 if end >= 0 else len(buf))
-        if lf_lf >= 0:
-            end = lf_lf + 2
-        elif end >= 0:
-            end += 3
-        first_lf = buf.find(b"\n", 0, settings.max_request_line + 2)
-        if first_lf < 0:
-            if len(buf) > settings.max_request_line + 1:
-                return self._fail(414, "request line too long")
-        elif first_lf - (buf[first_lf - 1 : first_lf] == b"\r") > settings.max_request_line:
-            return self._fail(414, "request line too long")
-        if end < 0:
-            if len(buf) > settings.max_head_size:
-                return self._fail(431, "request head too large")
+        end = find_head_end(buf, self._scan_from, self._settings)
+        if end is None:
             if self._eof:
-                self._state = _CLOSED
+                self._state = CLOSED
                 return CLOSE
             self._scan_from = max(0, len(buf) - 2)
             return NEED_DATA
-        if end > settings.max_head_size:
-            return self._fail(431, "request head too large")
-        head = buf[:end].decode("latin-1")
+        if type(end) is Reject:
+            return self._fail(end)
+        head = bytes(buf[:end])
         del buf[:end]
         self._scan_from = 0
         return self._parse_head(head)
 
-    def _parse_head(self, head: str) -> Request | Interim | Reject:
-        if _BAD_HEAD_BYTE.search(head):
-            return self._fail(400, "control character in request head")
-        line_end = head.index("\n")
-        request_line = head[:line_end].rstrip("\r")
-        match = _REQUEST_LINE.fullmatch(request_line)
-        if match is None:
-            return self._fail(400, "malformed request line")
-        method, target, major, minor = match.groups()
-        if major != "1":
-            return self._fail(505, f"HTTP/{major}.{minor} is not supported")
-        block = head[line_end + 1 :].replace("\r\n", "\n")
-        block = block[:-1]  # the blank line ending the head
-        if _HEADER_BLOCK.fullmatch(block) is None:
-            return self._fail(400, "malformed header line")
-        version_10 = minor == "0"
-        headers: list[tuple[str, str]] = []
-        hosts = 0
-        content_lengths: list[str] = []
-        transfer_codings: list[str] = []
-        connection_tokens = ""
-        expect_continue = False
-        for line in block.split("\n")[:-1]:
-            name, _, value = line.partition(":")
-            value = value.strip(" \t")
-            headers.append((name, value))
-            lname = name.lower()
-            if lname == "host":
-                hosts += 1
-            elif lname == "content-length":
-                content_lengths += value.split(",")
-            elif lname == "transfer-encoding":
-                transfer_codings += value.split(",")
-            elif lname == "connection":
-                connection_tokens += "," + value.lower()
-            elif lname == "expect":
-                expect_continue = value.lower() == "100-continue"
-        if hosts > 1 or (hosts == 0 and not version_10):
-            return self._fail(400, "HTTP/1.1 requests need exactly one Host header")
-        if version_10:
-            keep_alive = "keep-alive" in _tokens(connection_tokens)
-        else:
-            keep_alive = "close" not in _tokens(connection_tokens)
-        self._reset_body()
-        if transfer_codings:
-            if content_lengths:
-                return self._fail(400, "both Transfer-Encoding and Content-Length")
-            codings = [c.strip().lower() for c in transfer_codings]
-            if any(c != "chunked" for c in codings):
-                return self._fail(501, "unsupported transfer coding")
-            if len(codings) != 1:
-                return self._fail(400, "chunked applied more than once")
-            self._chunked = True
-            # RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means unreliable framing.
-            keep_alive = keep_alive and not version_10
-        elif content_lengths:
-            lengths = {c.strip() for c in content_lengths}
-            length = lengths.pop()
-            if lengths or not (length.isascii() and length.isdigit()):
-                return self._fail(400, "invalid Content-Length")
-            if len(length) > _MAX_CONTENT_LENGTH_DIGITS:
-                return self._fail(400, "Content-Length too large")
-            self._body_remaining = int(length)
-        limit = self._settings.max_request_size
-        if limit is not None and self._body_remaining > limit:
-            return self._fail(413, f"body of {self._body_remaining} bytes exceeds {limit}")
-        self._keep_alive = keep_alive
+    @abstractmethod
+    def _parse_head(self, head: bytes) -> Request | Interim | Reject | _Marker:
+        """Parse a complete head (request line to blank line), then ``_accept_head``."""
+
+    def _accept_head(
+        self, method: str, target: str, version: str, headers: list[tuple[str, str]]
+    ) -> Request | Interim | Reject | _Marker:
+        """Apply the server's rules to a parsed head and start reading its body."""
+        framing = check_request_head(version, headers, self._settings)
+        if type(framing) is Reject:
+            return self._fail(framing)
+        assert isinstance(framing, RequestFraming)
+        self._framing = framing
+        self._keep_alive = framing.keep_alive
         self._request = Request(
-            method, target, "1.0" if version_10 else "1.1", headers, b"", self._connection
+            method, target, framing.http_version, headers, b"", self._connection
         )
-        self._state = _BODY
-        self._send_continue = (
-            expect_continue
-            and not version_10
-            and (self._chunked or self._body_remaining > 0)
-            and not self._buf
-        )
+        self._body_parts = []
+        self._body_size = 0
+        self._body_remaining = framing.content_length
+        self._send_continue = framing.expect_continue and not self._buf
+        self._state = BODY
         return self._read_body()
 
-    # ------------------------------------------------------------ request body
-
+    @abstractmethod
     def _read_body(self) -> Request | Interim | Reject | _Marker:
-        if self._chunked:
-            outcome = self._read_chunks()
-            if outcome is not None:
-                return outcome
-        elif self._body_remaining:
-            buf = self._buf
-            take = min(len(buf), self._body_remaining)
-            if take:
-                self._body_parts.append(bytes(buf[:take]))
-                del buf[:take]
-                self._body_remaining -= take
-            if self._body_remaining:
-                return self._wait_for_body()
-        request = self._request
-        assert request is not None
-        parts = self._body_parts
-        if parts:
-            request.body = parts[0] if len(parts) == 1 else b"".join(parts)
-            self._body_parts = []
-        self._state = _DISPATCHED
-        self._head_request = request.method == "HEAD"
-        self._version_10 = request.http_version == "1.0"
-        return request
+        """Read body bytes; the Request (via ``_request_complete``) once it is whole."""
+
+    def _add_body(self, data: bytes) -> Reject | None:
+        """Collect decoded body bytes; a Reject once a chunked body passes the limit."""
+        self._body_parts.append(data)
+        self._body_size += len(data)
+        limit = self._settings.max_request_size
+        if limit is not None and self._body_size > limit:
+            return self._fail(Reject(413, f"chunked body exceeds {limit} bytes"))
+        return None
 
     def _wait_for_body(self) -> Interim | _Marker:
         if self._send_continue:
             self._send_continue = False
-            return Interim(CONTINUE_RESPONSE)
+            return Interim(self._continue_response())
         if self._eof:
-            self._state = _CLOSED
+            self._state = CLOSED
             return CLOSE
         return NEED_DATA
 
-    def _read_chunks(self) -> Interim | Reject | _Marker | None:
-        """Decode what is buffered; None once the final chunk and trailers are in."""
-        buf = self._buf
-        limit = self._settings.max_request_size
-        while True:
-            phase = self._chunk_phase
-            if phase == 0:  # chunk-size line
-                lf = buf.find(b"\n", 0, _MAX_CHUNK_LINE)
-                if lf < 0:
-                    if len(buf) >= _MAX_CHUNK_LINE:
-                        return self._fail(400, "chunk-size line too long")
-                    return self._wait_for_body()
-                match = _CHUNK_SIZE.fullmatch(buf, 0, lf)
-                if match is None:
-                    return self._fail(400, "malformed chunk-size line")
-                size = int(match.group(1), 16)
-                del buf[: lf + 1]
-                if size == 0:
-                    self._chunk_phase = 3
-                    continue
-                self._body_size += size
-                if limit is not None and self._body_size > limit:
-                    return self._fail(413, f"chunked body exceeds {limit} bytes")
-                self._body_remaining = size
-                self._chunk_phase = 1
-            elif phase == 1:  # chunk data
-                take = min(len(buf), self._body_remaining)
-                if not take:
-                    return self._wait_for_body()
-                self._body_parts.append(bytes(buf[:take]))
-                del buf[:take]
-                self._body_remaining -= take
-                if not self._body_remaining:
-                    self._chunk_phase = 2
-            elif phase == 2:  # CRLF after chunk data
-                if buf[:2] == b"\r\n":
-                    del buf[:2]
-                elif buf[:1] == b"\n":
-                    del buf[:1]
-                elif len(buf) < 2:
-                    return self._wait_for_body()
-                else:
-                    return self._fail(400, "chunk data not followed by CRLF")
-                self._chunk_phase = 0
-            else:  # trailer section: fields are read and dropped
-                lf = buf.find(b"\n")
-                if lf < 0:
-                    if self._trailer_size + len(buf) > self._settings.max_head_size:
-                        return self._fail(400, "trailer section too large")
-                    return self._wait_for_body()
-                self._trailer_size += lf + 1
-                if self._trailer_size > self._settings.max_head_size:
-                    return self._fail(400, "trailer section too large")
-                line = bytes(buf[:lf]).rstrip(b"\r")
-                del buf[: lf + 1]
-                if not line:
-                    return None
-                if b":" not in line:
-                    return self._fail(400, "malformed trailer field")
+    def _continue_response(self) -> bytes:
+        return CONTINUE_RESPONSE
+
+    def _request_complete(self) -> Request:
+        request = self._request
+        assert request is not None
+        parts = self._body_parts
+        if parts:
+            request.body = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
+            self._body_parts = []
+        self._state = DISPATCHED
+        self._head_request = request.method == "HEAD"
+        self._version_10 = request.http_version == "1.0"
+        return request
 
     # --------------------------------------------------------------- response
 
@@ -490,16 +523,16 @@ class Http11Protocol:
 
     @property
     def response_started(self) -> bool:
-        return self._state == _SENDING
+        return self._state == SENDING
 
     @property
     def awaiting_response(self) -> bool:
         """A Request or Reject was handed out and its response has not started."""
-        return self._state in (_DISPATCHED, _REJECTED)
+        return self._state in (DISPATCHED, REJECTED)
 
     @property
     def closed(self) -> bool:
-        return self._state == _CLOSED
+        return self._state == CLOSED
 
     def start_response(
         self,
@@ -515,62 +548,45 @@ class Http11Protocol:
         the server's own framing (a ``Connection: close`` among them still makes this the
         last response); Date is added unless given.
         """
-        if self._state not in (_DISPATCHED, _REJECTED):
+        if self._state not in (DISPATCHED, REJECTED):
             raise ResponseError("start_response without a request awaiting its response")
-        if not 200 <= status <= 999:
-            raise ResponseError(f"status {status} cannot be sent as a final response")
-        lines = [f"HTTP/1.1 {status} {reason}"]
-        has_date = False
-        for name, value in headers:
-            lname = name.lower()
-            if lname in _FRAMING_HEADERS:
-                if lname == "connection" and "close" in _tokens(value.lower()):
-                    self._keep_alive = False
-                continue
-            if _TOKEN.fullmatch(name) is None:
-                raise ResponseError(f"response header name {name!r} is not a valid token")
-            has_date = has_date or lname == "date"
-            lines.append(f"{name}: {value}")
-        if not has_date:
-            lines.append("Date: " + date)
+        fields, close = response_fields(status, reason, headers, date)
         no_body = self._head_request or status in _NO_BODY_STATUSES
-        if status != 204:
-            if body_length is not None:
-                lines.append(f"Content-Length: {body_length}")
-                self._out_remaining = body_length
-            elif not self._version_10 and not self._settings.disable_chunked:
-                lines.append("Transfer-Encoding: chunked")
-                self._out_chunked = not no_body
-            elif not no_body:
-                self._keep_alive = False  # the body ends when the connection does
-        if not self._keep_alive:
-            lines.append("Connection: close")
-        elif self._version_10:
-            lines.append("Connection: keep-alive")
-        lines.append("\r\n")
-        text = "\r\n".join(lines)
-        if (
-            text.count("\n") != len(lines) or text.count("\r") != len(lines)
-        ) or _BAD_RESPONSE_BYTE.search(text):
-            raise ResponseError("response status or header contains a control character")
-        try:
-            data = text.encode("latin-1")
-        except UnicodeEncodeError as exc:
-            raise ResponseError(
-                f"response head has a character outside Latin-1: {exc.object[exc.start]!r}"
-            ) from None
+        if status == 204:
+            framing = BodyFraming.NONE
+        elif body_length is not None:
+            framing = BodyFraming.LENGTH
+            self._out_remaining = body_length
+        elif not self._version_10 and not self._settings.disable_chunked:
+            framing = BodyFraming.CHUNKED
+        else:
+            framing = BodyFraming.UNFRAMED
+            close = close or not no_body  # the body ends when the connection does
+        if close:
+            self._keep_alive = False
+        data = self._write_head(status, reason, fields, framing, body_length)
+        self._out_framing = framing
         self._out_discard = no_body
-        self._state = _SENDING
+        self._state = SENDING
         return data
+
+    @abstractmethod
+    def _write_head(
+        self,
+        status: int,
+        reason: str,
+        fields: list[tuple[str, str]],
+        framing: BodyFraming,
+        body_length: int | None,
+    ) -> bytes:
+        """The status line and ``fields`` plus the framing and Connection headers."""
 
     def body(self, data: bytes) -> bytes:
         """Frame body bytes for the wire (nothing for HEAD, 204, 304)."""
-        if self._state != _SENDING:
+        if self._state != SENDING:
             raise ResponseError("body data outside a started response")
         if self._out_discard or not data:
             return b""
-        if self._out_chunked:
-            return b"%x\r\n%b\r\n" % (len(data), data)
         remaining = self._out_remaining
         if remaining is not None:
             if len(data) > remaining:
@@ -578,36 +594,42 @@ class Http11Protocol:
                     f"body exceeds the declared length by {len(data) - remaining} bytes"
                 )
             self._out_remaining = remaining - len(data)
-        return data
+        return self._frame(data)
+
+    @abstractmethod
+    def _frame(self, data: bytes) -> bytes:
+        """Body bytes as they go on the wire (a chunk, or as they are)."""
 
     def end_response(self, now: float) -> bytes:
         """Finish the response; returns the last bytes to send. A body shorter than
         its declared length leaves the connection unusable, so it will close."""
-        if self._state != _SENDING:
+        if self._state != SENDING:
             raise ResponseError("end_response without a started response")
-        tail = b"0\r\n\r\n" if self._out_chunked else b""
         if self._out_remaining and not self._out_discard:
             self._keep_alive = False
+            tail = b""
+        else:
+            tail = self._write_end()
         self._reset_output()
         self._request = None
         self._served_any = True
         self._idle_since = now
         if not self._keep_alive:
-            self._state = _CLOSED
+            self._state = CLOSED
             self._buf.clear()
         elif self._buf:
-            self._state = _HEAD
+            self._state = HEAD
             self._head_started = now
         else:
-            self._state = _IDLE
+            self._state = IDLE
         return tail
+
+    @abstractmethod
+    def _write_end(self) -> bytes:
+        """The bytes that end a complete body (the last chunk)."""
 
     def abort_response(self) -> None:
         """The response cannot be completed (its head is already out): close."""
         self._keep_alive = False
-        self._state = _CLOSED
+        self._state = CLOSED
         self._buf.clear()
-
-
-def _tokens(joined: str) -> set[str]:
-    return {token.strip() for token in joined.split(",")}
