@@ -5,7 +5,7 @@ wrk (50 connections; ``apt-get install wrk``) or, without wrk, a built-in asynci
 keep-alive client, and reads the server's CPU time and RSS from /proc before and after
 at least --requests requests.
 
-    python bench/bench_http.py [--requests 200000] [--connections 50]
+    python bench/bench_http.py [--requests 200000] [--connections 50] [--http-parser fast]
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ def proc_rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
-def start_server(directory: Path) -> tuple[subprocess.Popen, int]:
+def start_server(directory: Path, http_parser: str) -> tuple[subprocess.Popen, int]:
     (directory / "bench_site.lua").write_text(SITE)
     (directory / "ecelerity.conf").write_text(CONFIG)
     command = [sys.executable, "-m", "momentum_httpsrv.cli", "serve", "-c",
-               str(directory / "ecelerity.conf")]
+               str(directory / "ecelerity.conf"), "--http-parser", http_parser]
     server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -106,9 +106,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--http-parser", choices=["h11", "fast"], default="h11")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server, port = start_server(Path(tmp))
+        server, port = start_server(Path(tmp), args.http_parser)
         try:
             use_wrk = shutil.which("wrk") is not None
             if use_wrk:
@@ -131,7 +132,8 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     print(f"load generator      {'wrk -t2' if use_wrk else 'python asyncio'}, "
-          f"{args.connections} connections, GET /status (Lua handler)")
+          f"{args.connections} connections, GET /status (Lua handler), "
+          f"{args.http_parser} parser")
     print(f"requests            {total}")
     print(f"requests/s          {total / elapsed:,.0f}"
           + (f" (wrk runs: {', '.join(f'{r:,.0f}' for r in rates)})" if rates else ""))

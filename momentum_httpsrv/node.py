@@ -272,7 +272,7 @@ class MomentumNode:
         """``handle`` for synchronous callers (the CLI's ``call``)."""
         return asyncio.run(self.handle(request))
 
-    async def start_listeners(self) -> list[HttpListener]:
+    async def start_listeners(self, http_parser: str = "h11") -> list[HttpListener]:
         """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration."""
         assert self.generation is not None, "start() the node first"
         root = self.generation.config.root
@@ -288,21 +288,23 @@ class MomentumNode:
                 listener = HttpListener(
                     listen.name or "",
                     self.dispatch,
-                    listener_settings(http_listener, listen),
+                    listener_settings(http_listener, listen, http_parser),
                     log=self.paniclog.warn if self.paniclog else None,
                 )
                 await listener.start()
                 self.listeners.append(listener)
         return self.listeners
 
-    async def serve(self, announce: Callable[[str], None] = print) -> None:
+    async def serve(
+        self, announce: Callable[[str], None] = print, http_parser: str = "h11"
+    ) -> None:
         """Serve until SIGINT/SIGTERM, then close the listeners."""
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            for listener in await self.start_listeners():
+            for listener in await self.start_listeners(http_parser):
                 for address in listener.bound_addresses:
                     shown = address if isinstance(address, str) else _url_for(address)
                     announce(f"HTTP_Listener {listener.address!r}: listening on {shown}")
@@ -338,7 +340,9 @@ def _url_for(address: tuple[str, int]) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def listener_settings(http_listener: ConfigScope, listen: ConfigScope) -> ListenerSettings:
+def listener_settings(
+    http_listener: ConfigScope, listen: ConfigScope, parser: str = "h11"
+) -> ListenerSettings:
     """Options of a Listen scope, falling back to its HTTP_Listener (httpsrv.md §5.5)."""
 
     def option(name: str, getter: str, default: object) -> object:
@@ -353,4 +357,5 @@ def listener_settings(http_listener: ConfigScope, listen: ConfigScope) -> Listen
         disable_chunked=option("disable_chunked", "get_bool", False),
         listen_backlog=option("listen_backlog", "get_int", 500),
         file_mode=option("file_mode", "get_int", 0o660),
+        parser=parser,
     )

@@ -16,14 +16,16 @@ _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 @contextmanager
 def serve_process(
-    config: Path | str, timeout: float = 30.0
+    config: Path | str, timeout: float = 30.0, *serve_options: str
 ) -> Iterator[tuple[subprocess.Popen, int]]:
     """Yield (process, port) once the first 127.0.0.1 listener is up; SIGTERM it after.
 
-    Use ``Listen "127.0.0.1:0"`` in the configuration to get an ephemeral port.
+    Use ``Listen "127.0.0.1:0"`` in the configuration to get an ephemeral port;
+    ``serve_options`` are extra ``serve`` arguments (e.g. ``--http-parser``, ``fast``).
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "momentum_httpsrv.cli", "serve", "-c", str(config)],
+        [sys.executable, "-m", "momentum_httpsrv.cli", "serve", "-c", str(config),
+         *serve_options],
         stderr=subprocess.PIPE,
         text=True,
     )
