@@ -8,22 +8,21 @@ or other consoles.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..config import ConfigScope, Configuration
-from ..httpsrv.addresses import ListenAddressError, parse_listen_address
-from ..httpsrv.listener import ListenerError, _remove_stale_socket
+from ..netlistener import ListenSocket, NetListenerError
 from .protocol import MAX_COMMAND_BYTES, ProtocolError, encode_reply, read_command
 
 DEFAULT_CONTROL_SOCKET = "/tmp/2025"  # Momentum's default, and ec_console's
 Execute = Callable[[str], Awaitable[str]]
 
 
-class ControlListenerError(Exception):
+class ControlListenerError(NetListenerError):
     """A control listener could not start (bad address, socket path taken, port in use)."""
+
+    kind = "Control_Listener"
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,7 @@ class ControlListener:
     def __init__(self, spec: ControlListenSpec, execute: Execute) -> None:
         self.spec = spec
         self._execute = execute
-        self._server: asyncio.AbstractServer | None = None
-        self._unix_path: str | None = None
+        self._socket: ListenSocket | None = None
         self._clients: dict[asyncio.Task, bool] = {}  # task -> running a command now
 
     @property
@@ -79,41 +77,19 @@ class ControlListener:
 
     async def start(self) -> None:
         """Bind and accept; ControlListenerError names the address on failure."""
-        try:
-            where = parse_listen_address(self.address)
-        except ListenAddressError as error:
-            raise ControlListenerError(f"Control_Listener: {error}") from None
-        limit = MAX_COMMAND_BYTES + 1
-        try:
-            if where.path is not None:
-                try:
-                    _remove_stale_socket(self.address, where.path)
-                except ListenerError as error:
-                    reason = str(error).split(": ", 1)[-1]
-                    raise ControlListenerError(
-                        f"Control_Listener {self.address!r}: {reason}"
-                    ) from None
-                self._server = await asyncio.start_unix_server(
-                    self._client, where.path, limit=limit
-                )
-                self._unix_path = where.path
-                os.chmod(where.path, self.spec.file_mode)
-            else:
-                self._server = await asyncio.start_server(
-                    self._client, where.host, where.port, family=where.family,
-                    limit=limit, reuse_address=True,
-                )
-        except OSError as error:
-            raise ControlListenerError(
-                f"Control_Listener {self.address!r}: {error.strerror or error}"
-            ) from error
+
+        def stream_protocol() -> asyncio.StreamReaderProtocol:
+            reader = asyncio.StreamReader(limit=MAX_COMMAND_BYTES + 1)
+            return asyncio.StreamReaderProtocol(reader, self._client)
+
+        self._socket = await ListenSocket.bind(
+            self.address, stream_protocol, file_mode=self.spec.file_mode,
+            error=ControlListenerError,
+        )
 
     @property
     def bound_addresses(self) -> list[tuple[str, int] | str]:
-        if self._server is None:
-            return []
-        names = [sock.getsockname() for sock in self._server.sockets]
-        return [name if isinstance(name, str) else (name[0], name[1]) for name in names]
+        return [] if self._socket is None else self._socket.bound_addresses
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -143,8 +119,8 @@ class ControlListener:
     async def close(self, grace: float = 5.0) -> None:
         """Stop accepting; let commands being run finish (up to ``grace`` seconds), drop idle
         clients, and remove the socket file."""
-        if self._server is not None:
-            self._server.close()
+        if self._socket is not None:
+            self._socket.stop_accepting()
         busy = [task for task, running in self._clients.items() if running]
         for task, running in list(self._clients.items()):
             if not running:
@@ -156,10 +132,6 @@ class ControlListener:
             task.cancel()
         if remaining:
             await asyncio.wait(remaining)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-        if self._unix_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._unix_path)
-            self._unix_path = None
+        if self._socket is not None:
+            await self._socket.close()
+            self._socket = None

@@ -10,18 +10,15 @@ connection serves every timeout (head deadline, body progress, idle, lingering c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import socket
-import stat
 import struct
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 
-from .addresses import ListenAddress, ListenAddressError, parse_listen_address
+from ..netlistener import ListenSocket, NetListenerError
 from .fast_protocol import FastProtocol
 from .h11_protocol import H11Protocol
 from .protocol import (
@@ -51,12 +48,10 @@ _ERROR_HEADERS = (("Content-Type", "text/plain"),)
 PARSERS: dict[str, type[HttpProtocol]] = {"h11": H11Protocol, "fast": FastProtocol}
 
 
-class ListenerError(Exception):
-    """A listener could not start (bad address, port in use, socket path taken)."""
+class ListenerError(NetListenerError):
+    """An HTTP listener could not start (bad address, port in use, socket path taken)."""
 
-    def __init__(self, address: str, message: str) -> None:
-        super().__init__(f"HTTP listener {address!r}: {message}")
-        self.address = address
+    kind = "HTTP listener"
 
 
 _date_second = -1
@@ -94,55 +89,25 @@ class HttpListener:
             ) from None
         self._dispatch = dispatch
         self._log = log or _log.error
-        self._server: asyncio.AbstractServer | None = None
-        self._unix_path: str | None = None
+        self._socket: ListenSocket | None = None
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Bind and start accepting. Raises ListenerError naming the address on failure."""
-        try:
-            where = parse_listen_address(self.address)
-        except ListenAddressError as exc:
-            raise ListenerError(self.address, str(exc)) from None
         self._loop = asyncio.get_running_loop()
-        backlog = self.settings.listen_backlog
-        try:
-            if where.path is not None:
-                self._server = await self._start_unix(where, backlog)
-            else:
-                self._server = await self._loop.create_server(
-                    lambda: _Connection(self),
-                    where.host,
-                    where.port,
-                    family=where.family,
-                    backlog=backlog,
-                    reuse_address=True,
-                )
-        except OSError as exc:
-            raise ListenerError(self.address, exc.strerror or str(exc)) from exc
-
-    async def _start_unix(self, where: ListenAddress, backlog: int) -> asyncio.AbstractServer:
-        path = where.path
-        assert path is not None and self._loop is not None
-        _remove_stale_socket(self.address, path)
-        server = await self._loop.create_unix_server(
-            lambda: _Connection(self), path, backlog=backlog
+        self._socket = await ListenSocket.bind(
+            self.address,
+            lambda: _Connection(self),
+            backlog=self.settings.listen_backlog,
+            file_mode=self.settings.file_mode,
+            error=ListenerError,
         )
-        os.chmod(path, self.settings.file_mode)
-        self._unix_path = path
-        return server
 
     @property
     def bound_addresses(self) -> list[tuple[str, int] | str]:
         """What the sockets are actually bound to: (host, port) pairs or a Unix path."""
-        if self._server is None:
-            return []
-        bound: list[tuple[str, int] | str] = []
-        for sock in self._server.sockets:
-            name = sock.getsockname()
-            bound.append(name if isinstance(name, str) else (name[0], name[1]))
-        return bound
+        return [] if self._socket is None else self._socket.bound_addresses
 
     @property
     def connection_count(self) -> int:
@@ -156,8 +121,8 @@ class HttpListener:
     async def close(self, grace: float = 5.0) -> None:
         """Stop accepting, let in-flight requests finish for up to ``grace`` seconds,
         close idle connections at once, abort whatever remains, and return."""
-        if self._server is not None:
-            self._server.close()
+        if self._socket is not None:
+            self._socket.stop_accepting()
         connections = list(self._connections)
         for connection in connections:
             connection.shut_down()
@@ -170,32 +135,9 @@ class HttpListener:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-        if self._unix_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._unix_path)
-            self._unix_path = None
-
-
-def _remove_stale_socket(address: str, path: str) -> None:
-    """Remove a socket file left by a dead server; refuse a live one or a non-socket."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise ListenerError(address, f"{path} exists and is not a socket")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(path)
-    except OSError:
-        os.unlink(path)
-        return
-    finally:
-        probe.close()
-    raise ListenerError(address, f"another server is listening on {path}")
+        if self._socket is not None:
+            await self._socket.close()
+            self._socket = None
 
 
 def _ip_port(name: object) -> tuple[str, int] | None:
