@@ -129,3 +129,27 @@ def test_shebang_line_is_skipped_and_lines_kept(state, tmp_path):
         state.execute_file(tmp_path / "script.lua")
     (tmp_path / "ok.lua").write_text("#!/usr/bin/env rclua\nreturn 1\n")
     assert state.execute(f"return dofile('{tmp_path / 'ok.lua'}')", "=t") == (1,)
+
+
+def test_require_errors_name_the_script_line(state):
+    with pytest.raises(LuaScriptError) as caught:
+        state.execute("local x = 1\nrequire('no.such.module')\n", "@site/req.lua")
+    assert caught.value.message.startswith("site/req.lua:2: module 'no.such.module' not found")
+    assert caught.value.traceback.startswith(caught.value.message.splitlines()[0])
+
+
+def test_system_packages_get_their_global_path_when_required(state):
+    assert state.execute("return rawget(_G, 'json') == nil, require('json') == json", "=t") == (
+        True, True,
+    )
+
+
+def test_hook_tracebacks_show_only_the_script(state):
+    state.execute(
+        "local m = {}\nfunction m:init()\n  error('init boom')\nend\nmsys.registerModule('m', m)\n",
+        "@hooks.lua",
+    )
+    [result] = state.call_hook("init")
+    assert result.value == "hooks.lua:3: init boom"
+    assert "prelude.lua" not in result.traceback and "xpcall" not in result.traceback
+    assert "hooks.lua:3: in function" in result.traceback

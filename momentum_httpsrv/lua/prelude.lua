@@ -102,25 +102,21 @@ package.loaders[#package.loaders + 1] = function(name)
   return "\n\tno emulated package '" .. name .. "'"
 end
 
--- Emulated system packages are reachable through their global path once required
--- (`require "msys.core"` makes `msys.core` usable, `require "json"` makes `json`).
-local system_packages = {}
-local raw_require = require
-function require(name)
-  local module = raw_require(name)
-  if system_packages[name] then
-    local parent, last = _G, nil
-    for part in name:gmatch("[^.]+") do
-      if last then
-        local child = rawget(parent, last)
-        if type(child) ~= "table" then child = {}; rawset(parent, last, child) end
-        parent = child
-      end
-      last = part
+-- Emulated system packages are reachable through their global path once loaded
+-- (`require "msys.core"` makes `msys.core` usable, `require "json"` makes `json`). The
+-- package's preload function sets it, so `require` itself stays the stock one and its
+-- errors point at the script's line.
+local function set_global_path(name, module)
+  local parent, last = _G, nil
+  for part in name:gmatch("[^.]+") do
+    if last then
+      local child = rawget(parent, last)
+      if type(child) ~= "table" then child = {}; rawset(parent, last, child) end
+      parent = child
     end
-    rawset(parent, last, module)
+    last = part
   end
-  return module
+  rawset(parent, last, module)
 end
 
 -- `msys` and its namespaces autoload on first use (no require needed).
@@ -198,8 +194,11 @@ end
 -- `require(name)` returns `opener()` (a host function: Lua's require accepts only Lua
 -- functions from package.preload). System packages also get their global path.
 function api.preload(name, opener, system)
-  package.preload[name] = function() return opener() end
-  if system then system_packages[name] = true end
+  package.preload[name] = function()
+    local module = opener()
+    if system then set_global_path(name, module) end
+    return module
+  end
 end
 
 -- Tasks: handler and command calls run as coroutines, so helpers such as msys.sleep

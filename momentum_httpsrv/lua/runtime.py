@@ -43,10 +43,14 @@ class LuaScriptError(Exception):
 
 
 def trim_traceback(traceback: str) -> str:
-    """Keep the script's frames of a Lua traceback; drop our harness's (the package's own
-    Lua files, xpcall, the C ``error`` frame behind an argument check)."""
-    kept = []
-    for line in traceback.splitlines():
+    """Keep the message and the script's frames of a Lua traceback; drop our harness's
+    frames (the package's own Lua files, xpcall, the C ``error`` frame behind an argument
+    check). The message itself is never touched, even if it names a package file."""
+    message, marker, frames = traceback.partition("\nstack traceback:")
+    if not marker:
+        return traceback
+    kept = [message + marker]
+    for line in frames.splitlines()[1:]:
         if "in function 'xpcall'" in line:
             break
         internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
@@ -174,7 +178,9 @@ class LuaState:
         results = []
         for entry in self.api.call_hook(hook).values():
             name, ok, value, traceback = (entry[i] for i in range(1, 5))
-            results.append(HookResult(name, bool(ok), value, traceback))
+            results.append(
+                HookResult(name, bool(ok), value, trim_traceback(traceback) if traceback else None)
+            )
         return results
 
     async def run_task(
