@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -23,9 +24,19 @@ from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# Lua files we ship for scripts to require (msys.getopt, Test.More, …): the stand-in for
-# Momentum's libexec/scriptlets directory, last on the search path.
-SHIPPED_LUA_DIR = PACKAGE_DIR.parents[1] / "lua"
+
+
+def shipped_lua_dir() -> Path:
+    """The Lua files we ship for scripts to require (msys.getopt, Test.More, …), the
+    stand-in for Momentum's libexec/scriptlets: the repository's top-level ``lua/``,
+    installed as the ``momentum_httpsrv.shipped_lua`` package data (pyproject.toml)."""
+    spec = importlib.util.find_spec("momentum_httpsrv.shipped_lua")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("momentum_httpsrv.shipped_lua is not installed; reinstall the package")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+SHIPPED_LUA_DIR = shipped_lua_dir()
 
 PrintSink = Callable[[str], None]
 # A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
