@@ -11,7 +11,8 @@ import socket
 import stat
 from collections.abc import Callable
 
-from .httpsrv.addresses import ListenAddressError, parse_listen_address
+from .config import ConfigScope, ConfigValueError
+from .httpsrv.addresses import ListenAddress, ListenAddressError, parse_listen_address
 
 
 class NetListenerError(Exception):
@@ -22,6 +23,26 @@ class NetListenerError(Exception):
     def __init__(self, address: str, message: str) -> None:
         super().__init__(f"{self.kind} {address!r}: {message}")
         self.address = address
+
+
+def configured_listen_address(scope: ConfigScope, address: str | None = None) -> ListenAddress:
+    """The address of a ``Listen`` scope (or ``address`` given for it), checked when the
+    configuration is applied so that ``check`` reports it at its ``file:line:col``."""
+    text = scope.name if address is None else address
+    try:
+        return parse_listen_address(text or "")
+    except ListenAddressError as error:
+        raise ConfigValueError(scope.location, f"{scope.kind} {text!r}: {error}") from None
+
+
+def set_in_scope_or_above(scope: ConfigScope, name: str) -> bool:
+    """Whether the configuration itself sets ``name`` for ``scope`` (not a default)."""
+    current: ConfigScope | None = scope
+    while current is not None:
+        if current.option(name) is not None:
+            return True
+        current = current.parent
+    return False
 
 
 class ListenSocket:

@@ -9,16 +9,24 @@ state with every script loaded, and the endpoint registry that the modules' ``in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError, ConfigOption, ConfigScope, Configuration, load_config
+from .config import (
+    ConfigError,
+    ConfigOption,
+    ConfigScope,
+    Configuration,
+    ConfigValueError,
+    load_config,
+)
 from .console.commands import ConsoleDispatcher, ReconfigureError
 from .console.control import ControlRegistry, LuaControlBinding
 from .console.mailqueue import MailQueue
-from .console.server import ControlListener, control_listen_specs
+from .console.server import ControlListener, ControlListenSpec, control_listen_specs
 from .httpsrv.dispatch import Dispatcher
 from .httpsrv.listener import HttpListener, ListenerSettings
 from .httpsrv.lua_binding import LuaHttpsrvBinding
@@ -27,6 +35,7 @@ from .httpsrv.responses import CollectingSink, Response
 from .httpsrv.routing import EndpointRegistry
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
+from .netlistener import configured_listen_address
 from .paniclog import Paniclog
 
 
@@ -57,6 +66,8 @@ class Generation:
     dispatch: Dispatcher
     control: LuaControlBinding
     scripts: list = field(default_factory=list)
+    http_listens: list[tuple[str, ListenerSettings]] = field(default_factory=list)
+    control_listens: list[ControlListenSpec] = field(default_factory=list)
     in_flight: int = 0  # requests dispatched on this generation and not yet finished
     retired: bool = False  # replaced by a reload: deinit once in_flight drops to 0
 
@@ -83,7 +94,9 @@ def paniclog_path_for(config: Configuration) -> Path:
 def build_generation(
     config: Configuration, number: int, paniclog: Paniclog, mail_queue: MailQueue | None = None
 ) -> Generation:
-    """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure."""
+    """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure
+    (ConfigError for listener options or addresses that cannot be used)."""
+    listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
     state, binding = create_lua_environment(
         list(config.search_path),
@@ -101,7 +114,10 @@ def build_generation(
     for hook in ("init", "rsrc_setup"):
         run_hook(state, hook, paniclog)
     dispatch = Dispatcher(binding.registry, paniclog.error)
-    return Generation(number, config, state, binding, dispatch, control, scripts)
+    return Generation(
+        number, config, state, binding, dispatch, control, scripts,
+        http_listens=listens, control_listens=control_listens,
+    )
 
 
 def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
@@ -132,7 +148,8 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
         raise
     dispatch = Dispatcher(httpsrv.registry, paniclog.error)
     return Generation(
-        number, generation.config, state, httpsrv, dispatch, control, generation.scripts
+        number, generation.config, state, httpsrv, dispatch, control, generation.scripts,
+        http_listens=generation.http_listens, control_listens=generation.control_listens,
     )
 
 
@@ -243,7 +260,7 @@ class MomentumNode:
     async def start_control_listeners(self) -> list[ControlListener]:
         """Bind every enabled ``Control_Listener`` ``Listen`` of the configuration."""
         assert self.generation is not None, "start() the node first"
-        for spec in control_listen_specs(self.generation.config):
+        for spec in self.generation.control_listens:
             listener = ControlListener(spec, self.run_console)
             await listener.start()
             self.control_listeners.append(listener)
@@ -275,24 +292,18 @@ class MomentumNode:
     async def start_listeners(self, http_parser: str = "h11") -> list[HttpListener]:
         """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration."""
         assert self.generation is not None, "start() the node first"
-        root = self.generation.config.root
-        httpsrv_module = root.scope("httpsrv")
+        httpsrv_module = self.generation.config.root.scope("httpsrv")
         if httpsrv_module is not None and not httpsrv_module.get_bool("enabled", True):
             return []
-        for http_listener in root.scopes("HTTP_Listener"):
-            if not http_listener.get_bool("enable", True):
-                continue
-            for listen in http_listener.scopes("Listen"):
-                if not listen.get_bool("enable", True):
-                    continue
-                listener = HttpListener(
-                    listen.name or "",
-                    self.dispatch,
-                    listener_settings(http_listener, listen, http_parser),
-                    log=self.paniclog.warn if self.paniclog else None,
-                )
-                await listener.start()
-                self.listeners.append(listener)
+        for address, settings in self.generation.http_listens:
+            listener = HttpListener(
+                address,
+                self.dispatch,
+                dataclasses.replace(settings, parser=http_parser),
+                log=self.paniclog.warn if self.paniclog else None,
+            )
+            await listener.start()
+            self.listeners.append(listener)
         return self.listeners
 
     async def serve(
@@ -340,22 +351,34 @@ def _url_for(address: tuple[str, int]) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def listener_settings(
-    http_listener: ConfigScope, listen: ConfigScope, parser: str = "h11"
-) -> ListenerSettings:
-    """Options of a Listen scope, falling back to its HTTP_Listener (httpsrv.md §5.5)."""
+def http_listens(config: Configuration) -> list[tuple[str, ListenerSettings]]:
+    """Every enabled ``HTTP_Listener`` ``Listen`` with its options resolved by Momentum's
+    fallback (Listen, HTTP_Listener, defaults; httpsrv.md §5.5) and checked, so that a bad
+    value or address stops ``check`` at its ``file:line:col`` rather than ``serve``."""
+    listens = []
+    for http_listener in config.root.scopes("HTTP_Listener"):
+        if not http_listener.get_bool("enable", True):
+            continue
+        for listen in http_listener.scopes("Listen"):
+            if listen.get_bool("enable", True):
+                configured_listen_address(listen)
+                listens.append((listen.name or "", listener_settings(config, listen)))
+    return listens
 
-    def option(name: str, getter: str, default: object) -> object:
-        for scope in (listen, http_listener):
-            if scope.option(name) is not None:
-                return getattr(scope, getter)(name)
-        return default
 
+def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSettings:
+    def value(name: str, convert: str, default: object) -> object:
+        option = config.lookup(listen.path, name)
+        return default if option is None else getattr(option, convert)()
+
+    max_request_size = value("max_request_size", "as_int", None)
+    if max_request_size is not None and max_request_size < 0:
+        option = config.lookup(listen.path, "max_request_size")
+        raise ConfigValueError(option.location, "Max_Request_Size must be 0 or more bytes")
     return ListenerSettings(
-        max_request_size=option("max_request_size", "get_int", None),
-        idle_time=option("idle_time", "get_float", 0),
-        disable_chunked=option("disable_chunked", "get_bool", False),
-        listen_backlog=option("listen_backlog", "get_int", 500),
-        file_mode=option("file_mode", "get_int", 0o660),
-        parser=parser,
+        max_request_size=max_request_size,
+        idle_time=value("idle_time", "as_float", 0.0),
+        disable_chunked=value("disable_chunked", "as_bool", False),
+        listen_backlog=value("listen_backlog", "as_int", 500),
+        file_mode=value("file_mode", "as_int", 0o660),
     )

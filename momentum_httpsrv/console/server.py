@@ -8,11 +8,17 @@ or other consoles.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..config import ConfigScope, Configuration
-from ..netlistener import ListenSocket, NetListenerError
+from ..config import ConfigScope, Configuration, ConfigValueError
+from ..netlistener import (
+    ListenSocket,
+    NetListenerError,
+    configured_listen_address,
+    set_in_scope_or_above,
+)
 from .protocol import MAX_COMMAND_BYTES, ProtocolError, encode_reply, read_command
 
 DEFAULT_CONTROL_SOCKET = "/tmp/2025"  # Momentum's default, and ec_console's
@@ -35,30 +41,40 @@ class ControlListenSpec:
 
 
 def control_listen_specs(config: Configuration) -> list[ControlListenSpec]:
-    """Every enabled ``Control_Listener`` ``Listen``; options fall back from the Listen to its
-    Control_Listener. A Control_Listener with no Listen listens on ``/tmp/2025``."""
+    """Every enabled ``Control_Listener`` ``Listen``, its options resolved with Momentum's
+    fallback (Listen, Control_Listener, defaults). A Control_Listener with no Listen listens on
+    ``/tmp/2025``. Bad values and addresses are ConfigValueErrors at their location, and so is
+    a TCP address other than loopback: this console has no authentication and runs Lua
+    (``scriptlet eval``), so it must not be reachable from other hosts."""
     specs = []
     for control in config.root.scopes("Control_Listener"):
         if not control.get_bool("enable", True):
             continue
         listens = control.scopes("Listen")
         if not listens:
-            specs.append(_spec(DEFAULT_CONTROL_SOCKET, [control]))
+            specs.append(_spec(config, control, DEFAULT_CONTROL_SOCKET))
         for listen in listens:
             if listen.get_bool("enable", True):
-                specs.append(_spec(listen.name or "", [listen, control]))
+                specs.append(_spec(config, listen, listen.name or ""))
     return specs
 
 
-def _spec(address: str, scopes: list[ConfigScope]) -> ControlListenSpec:
-    def option(name: str, getter: str, default: object) -> object:
-        for scope in scopes:
-            if scope.option(name) is not None:
-                return getattr(scope, getter)(name)
-        return default
-
+def _spec(config: Configuration, scope: ConfigScope, address: str) -> ControlListenSpec:
+    where = configured_listen_address(scope, address)
+    if where.host is not None and not ipaddress.ip_address(where.host).is_loopback:
+        raise ConfigValueError(
+            scope.location,
+            f"Control_Listener {address!r}: the console has no authentication here; listen on "
+            "a Unix socket or a loopback address (127.0.0.1, [::1])",
+        )
+    timeout = config.lookup(scope.path, "timeout")
+    # The issue fixes 0600 for the console socket; the options summary's 0660 is the
+    # default for listeners in general, so only a File_Mode actually written counts.
+    file_mode = config.lookup(scope.path, "file_mode")
     return ControlListenSpec(
-        address, option("timeout", "get_float", 60.0), option("file_mode", "get_int", 0o600)
+        address,
+        timeout.as_float() if timeout is not None else 60.0,
+        file_mode.as_int() if set_in_scope_or_above(scope, "file_mode") else 0o600,
     )
 
 
