@@ -49,11 +49,20 @@ def split_host_port(endpoint: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def quote_word(word: str) -> str:
-    """A command-line word as the server's tokenizer reads it back."""
-    if word and not any(c.isspace() or c in '"\\' for c in word):
-        return word
-    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def command_line(words: list[str]) -> str:
+    """The console line for ``ec_console ENDPOINT WORD…``, as a user means it at a shell.
+
+    One argument is the whole line (``ec_console sock "config reload"``). Several are joined
+    with spaces, as typed; a word with whitespace but no quotes (a shell-quoted argument,
+    ``delay_domain "my domain"``) is quoted so it stays one argument, while a word that
+    carries its own quotes (Lua for ``scriptlet eval 'print("a b")'``) is sent as it is.
+    """
+    if len(words) == 1:
+        return words[0]
+    return " ".join(
+        f'"{word}"' if any(c.isspace() for c in word) and '"' not in word else word
+        for word in words
+    )
 
 
 def _write(out: TextIO, reply: str) -> None:
@@ -183,7 +192,7 @@ def main(endpoint: str, command: Iterable[str]) -> int:
     """``ec_console [ENDPOINT [COMMAND…]]``: batch with a command or a non-TTY stdin."""
     words = list(command)
     if words:
-        return run_batch(endpoint, [" ".join(quote_word(word) for word in words)])
+        return run_batch(endpoint, [command_line(words)])
     if sys.stdin.isatty():
         return run_interactive(endpoint)
     return run_batch(endpoint, sys.stdin)
