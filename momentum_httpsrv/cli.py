@@ -29,7 +29,10 @@ def _started_node(config_path: Path, echo_log: bool) -> MomentumNode:
     node = MomentumNode(config_path, echo_log=_echo_log if echo_log else None)
     try:
         node.start()
-    except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
+    except GenerationError:  # the node logged why, and the log is echoed to stderr
+        node.stop()
+        sys.exit(2)
+    except (ConfigError, LuaScriptError, OSError) as error:
         click.echo(str(error), err=True)
         node.stop()
         sys.exit(2)
@@ -75,7 +78,11 @@ def call(config_path: Path, data: str | None, headers: tuple[str, ...], method: 
     """Run one request through the endpoints with no sockets; print it as curl -i does."""
     body = b""
     if data is not None:
-        body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
+        try:
+            body = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
+        except OSError as error:
+            raise click.BadParameter(f"cannot read {data[1:]}: {error.strerror}",
+                                     param_hint="-d") from None
     parsed = []
     for header in headers:
         name, sep, value = header.partition(":")

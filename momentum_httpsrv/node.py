@@ -129,6 +129,7 @@ def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
         if result.value is not True:
             message = f"scriptlet: module '{result.module}' {hook} did not return true"
             if hook == "init":
+                paniclog.error(message)
                 raise GenerationError(message)
             paniclog.warn(message)
 

@@ -163,3 +163,21 @@ def test_check_accepts_a_good_site(basic_site):
     result = CliRunner().invoke(main, ["check", "-c", str(basic_site)])
     assert result.exit_code == 0, result.stderr
     assert "configuration OK" in result.stderr
+
+
+def test_check_prints_a_generation_error_once(tmp_path):
+    (tmp_path / "ecelerity.conf").write_text(
+        'scriptlet "scriptlet" { script "boom" { source = "boom" } }\n'
+    )
+    (tmp_path / "boom.lua").write_text("local t = nil\nprint(t.x)\n")
+    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+    assert result.exit_code == 2
+    assert result.stderr.count("boom.lua:2: attempt to index local 't'") == 1
+
+
+def test_call_with_an_unreadable_data_file_is_a_usage_error(basic_site, tmp_path):
+    result = CliRunner().invoke(
+        main, ["call", "-c", str(basic_site), "POST", "/echo", "-d", f"@{tmp_path}/absent"]
+    )
+    assert result.exit_code == 2
+    assert "cannot read" in result.stderr and "Traceback" not in result.output
