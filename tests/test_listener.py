@@ -608,31 +608,7 @@ def test_silent_new_connection_is_closed_after_the_head_timeout() -> None:
     run(scenario())
 
 
-# ------------------------------------------------------- generations, shutdown
-
-
-def test_swap_dispatch_applies_to_new_requests_only() -> None:
-    async def scenario() -> None:
-        old = DemoApp(release=asyncio.Event())
-
-        async def new(request: Request, sink: ResponseSink) -> None:
-            sink.start(200, "OK", [], 3)
-            sink.write(b"new")
-            sink.end()
-
-        async with serving(old) as listener:
-            reader, writer = await connect(listener)
-            writer.write(get("/wait"))
-            while not old.seen:
-                await asyncio.sleep(0.01)
-            listener.swap_dispatch(new)
-            old.release.set()  # type: ignore[union-attr]
-            assert (await read_reply(reader)).body == b"done"  # type: ignore[union-attr]
-            writer.write(get("/wait"))
-            assert (await read_reply(reader)).body == b"new"  # type: ignore[union-attr]
-            writer.close()
-
-    run(scenario())
+# ------------------------------------------------------------------- shutdown
 
 
 def test_close_finishes_in_flight_requests_and_drops_idle_connections() -> None:

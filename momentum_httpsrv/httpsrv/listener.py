@@ -113,11 +113,6 @@ class HttpListener:
     def connection_count(self) -> int:
         return len(self._connections)
 
-    def swap_dispatch(self, dispatch: Dispatch) -> None:
-        """Use ``dispatch`` for requests that start from now on; requests already being
-        dispatched finish with the one they started with (config generation swap)."""
-        self._dispatch = dispatch
-
     async def close(self, grace: float = 5.0) -> None:
         """Stop accepting, let in-flight requests finish for up to ``grace`` seconds,
         close idle connections at once, abort whatever remains, and return."""
