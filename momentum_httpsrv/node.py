@@ -27,6 +27,8 @@ from .console.commands import ConsoleDispatcher, ReconfigureError
 from .console.control import ControlRegistry, LuaControlBinding
 from .console.mailqueue import MailQueue
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
+from .httpsrv.auth import AccessControl
+from .httpsrv.auth_binding import LuaAuthBinding
 from .httpsrv.dispatch import Dispatcher
 from .httpsrv.listener import HttpListener, ListenerSettings
 from .httpsrv.lua_binding import LuaHttpsrvBinding
@@ -51,10 +53,29 @@ def create_lua_environment(
     gc_stepmul: int = 400,
 ) -> tuple[LuaState, LuaHttpsrvBinding]:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
+    state, binding, _ = _lua_environment(search_path, print_sink, warn, gc_pause, gc_stepmul)
+    return state, binding
+
+
+def _lua_environment(
+    search_path: list[Path],
+    print_sink: Callable[[str], None],
+    warn: Callable[[str], None],
+    gc_pause: int,
+    gc_stepmul: int,
+) -> tuple[LuaState, LuaHttpsrvBinding, LuaAuthBinding]:
     state = LuaState(
         search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
     )
-    return state, LuaHttpsrvBinding(state)
+    binding = LuaHttpsrvBinding(state)
+    return state, binding, LuaAuthBinding(state, binding)
+
+
+def access_control(
+    config: Configuration, auth: LuaAuthBinding, paniclog: Paniclog
+) -> AccessControl:
+    """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
+    return AccessControl(config.root, auth.registry, paniclog.error, config.directory)
 
 
 @dataclass
@@ -66,6 +87,7 @@ class Generation:
     dispatch: Dispatcher
     control: LuaControlBinding
     scripts: list = field(default_factory=list)
+    auth: LuaAuthBinding | None = None  # register_auth's registry lives here
     http_listens: list[tuple[str, ListenerSettings]] = field(default_factory=list)
     control_listens: list[ControlListenSpec] = field(default_factory=list)
     in_flight: int = 0  # requests dispatched on this generation and not yet finished
@@ -98,7 +120,7 @@ def build_generation(
     (ConfigError for listener options or addresses that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
-    state, binding = create_lua_environment(
+    state, binding, auth = _lua_environment(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
@@ -113,9 +135,10 @@ def build_generation(
         raise GenerationError(error.message) from error
     for hook in ("init", "rsrc_setup"):
         run_hook(state, hook, paniclog)
-    dispatch = Dispatcher(binding.registry, paniclog.error)
+    access = access_control(config, auth, paniclog)
+    dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
-        number, config, state, binding, dispatch, control, scripts,
+        number, config, state, binding, dispatch, control, scripts, auth=auth,
         http_listens=listens, control_listens=control_listens,
     )
 
@@ -139,17 +162,22 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     ``rsrc_setup`` filled again (``config set``/``unset``, lua-runtime.md §1.6). On failure
     the old generation's registries are put back and GenerationError raised."""
     httpsrv, control, state = generation.httpsrv, generation.control, generation.lua
-    old_endpoints, old_commands = httpsrv.registry, control.registry
+    auth = generation.auth
+    assert auth is not None, "a generation from build_generation"
+    old_endpoints, old_commands, old_auth = httpsrv.registry, control.registry, auth.registry
     httpsrv.registry = EndpointRegistry(warn=state.warn)
     control.registry = ControlRegistry(warn=state.warn)
+    auth.registry = EndpointRegistry(warn=state.warn)
     try:
         run_hook(state, "rsrc_setup", paniclog)
     except GenerationError:
-        httpsrv.registry, control.registry = old_endpoints, old_commands
+        httpsrv.registry, control.registry, auth.registry = old_endpoints, old_commands, old_auth
         raise
-    dispatch = Dispatcher(httpsrv.registry, paniclog.error)
+    access = access_control(generation.config, auth, paniclog)
+    dispatch = Dispatcher(httpsrv.registry, paniclog.error, access)
     return Generation(
         number, generation.config, state, httpsrv, dispatch, control, generation.scripts,
+        auth=auth,
         http_listens=generation.http_listens, control_listens=generation.control_listens,
     )
 

@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Callable
 
 from ..lua.runtime import LuaScriptError
+from .auth import AccessControl
 from .requests import Request
 from .responses import MOMENTUM_REASONS, ResponseSink
 from .routing import EndpointRegistry
@@ -20,9 +21,12 @@ ErrorLog = Callable[[str, str | None], None]
 class Dispatcher:
     """Find the first matching registration, run its handler, finish the response."""
 
-    def __init__(self, registry: EndpointRegistry, log_error: ErrorLog) -> None:
+    def __init__(
+        self, registry: EndpointRegistry, log_error: ErrorLog, access: AccessControl | None = None
+    ) -> None:
         self.registry = registry
         self._log_error = log_error
+        self.access = access  # IP ACL and authentication (§1.2 steps 5, 7); None: open
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
         session = HttpSession(request, sink)
@@ -32,6 +36,8 @@ class Dispatcher:
             session.response_status_set(400, "Bad Request")
             self._log_error(f"httpsrv: {error}", None)
             await session.complete()
+            return
+        if self.access is not None and not await self.access.admit(session, sink, path):
             return
         registration = self.registry.match(request.method, path)
         if registration is None:

@@ -1,0 +1,333 @@
+"""IP access control and authentication before dispatch (httpsrv.md §1.2 steps 5 and 7).
+
+The decision procedure is §5.8's: ``Always_Deny`` → ``403 DENIED`` and close;
+``Always_Allow`` → authorised without a user; ``Enable_Authentication`` off → authorised;
+a verified client certificate with ``TLS_Verified_Peer_Is_Authorized`` → user = its CN;
+a matching ``register_auth`` handler → its verdict; else the ``Authorization`` header is
+checked against ``AuthPlainParameters`` (Basic) or ``AuthDigestMD5Parameters`` (Digest);
+otherwise ``401`` with one challenge per configured mechanism.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import inspect
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import ConfigScope, ConfigValue
+from ..lua.msys_core import CORE_CONSTANTS
+from ..lua.runtime import LuaScriptError
+from .access import EffectiveScopes, ScopeResolver
+from .responses import MOMENTUM_REASONS, ResponseSink, standard_reason
+from .routing import EndpointRegistry
+from .session import HttpSession
+
+AUTH_OK = CORE_CONSTANTS["EC_AUTH_OK"]
+AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
+AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
+
+ErrorLog = Callable[[str, str | None], None]
+NONCE_LIFETIME = 300.0  # seconds a Digest nonce is accepted; older ones get stale=true
+
+
+class CredentialStoreError(Exception):
+    """A credential store named by a ``uri`` cannot be read or is not supported."""
+
+
+class CredentialFile:
+    """A ``user:rest`` text file with ``#`` comments, re-read when it changes on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._entries: dict[str, list[list[str]]] = {}
+
+    def entries(self) -> dict[str, list[list[str]]]:
+        """user → the remaining ``:``-separated fields of each of that user's lines."""
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self._stamp:
+                text = self.path.read_bytes().decode("latin-1")
+                self._entries, self._stamp = _parse_credentials(text), stamp
+        except OSError as error:
+            raise CredentialStoreError(f"credential file {self.path}: {error.strerror}") from None
+        return self._entries
+
+
+def _parse_credentials(text: str) -> dict[str, list[list[str]]]:
+    entries: dict[str, list[list[str]]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        user, colon, rest = line.partition(":")
+        if colon:
+            entries.setdefault(user, []).append(rest.split(":"))
+    return entries
+
+
+def store_path(uri: str, scheme: str, base: Path) -> Path:
+    """``file:///etc/pw`` → /etc/pw; a relative path is taken from the configuration's
+    directory. CredentialStoreError for another scheme (ecauth://, ac_auth://…)."""
+    prefix = f"{scheme}://"
+    if not uri.startswith(prefix):
+        raise CredentialStoreError(
+            f"credential store {uri!r} is not supported here; use {prefix}/path/to/file"
+        )
+    return base / uri[len(prefix) :]
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One configured mechanism: its parameters as written in the configuration."""
+
+    name: str  # "Basic" or "Digest"
+    uri: str
+    realm: str
+
+
+def _text_param(params: dict[str, ConfigValue], key: str) -> str | None:
+    value = next((v for k, v in params.items() if k.lower() == key), None)
+    return None if value is None else str(value)
+
+
+class AccessControl:
+    """The access and authentication step for one configuration generation."""
+
+    def __init__(
+        self,
+        root: ConfigScope,
+        auth_registry: EndpointRegistry,
+        log_error: ErrorLog,
+        config_directory: Path | None = None,
+        hostname: str | None = None,
+    ) -> None:
+        self.auth_registry = auth_registry
+        self._log_error = log_error
+        self._warned: set[str] = set()
+        self._resolver = ScopeResolver(root, warn=self._warn_once)
+        self._base = config_directory or Path.cwd()
+        self._hostname = hostname or root.get_str("Hostname") or socket.gethostname()
+        self._files: dict[Path, CredentialFile] = {}
+        self._nonce_key = os.urandom(16)
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self._log_error(message, None)
+
+    async def admit(self, session: HttpSession, sink: ResponseSink, path: str) -> bool:
+        """Decide whether the request may reach its handler; when not, the response
+        (403, 401 or 500) has been sent and False is returned."""
+        connection = session.request.connection
+        scopes = self._resolver.resolve(connection.listener, (connection.peer or (None,))[0])
+        if scopes.get_bool("Always_Deny", False):
+            _reply(session, sink, 403, MOMENTUM_REASONS[403], [("Connection", "close")])
+            return False
+        if scopes.get_bool("Always_Allow", False):
+            return True
+        if not scopes.get_bool("Enable_Authentication", False):
+            return True
+        if session.remote_cn and scopes.get_bool("TLS_Verified_Peer_Is_Authorized", False):
+            session.auth_user = session.remote_cn
+            return True
+        mechanisms = self._mechanisms(scopes)
+        registration = self.auth_registry.match(session.request.method, path)
+        try:
+            if registration is not None:
+                verdict, user = await self._run_auth_handler(registration, session)
+            else:
+                verdict, user = self._check_credentials(session, mechanisms)
+        except CredentialStoreError as error:
+            self._log_error(f"httpsrv: authentication: {error}", None)
+            verdict, user = AUTH_ERROR, None
+        except LuaScriptError as error:
+            self._log_error(error.message, error.traceback)
+            verdict, user = AUTH_ERROR, None
+        except Exception as error:  # a bug in an auth handler must not stop the server
+            self._log_error(f"httpsrv: auth handler raised {error!r}", traceback.format_exc())
+            verdict, user = AUTH_ERROR, None
+        if verdict == AUTH_OK:
+            session.auth_user = user
+            return True
+        if verdict == AUTH_ERROR:
+            session.fail()
+            return False
+        if not mechanisms and registration is None:
+            self._warn_once(
+                "httpsrv: Enable_Authentication is on but neither AuthPlainParameters nor "
+                "AuthDigestMD5Parameters applies; every request is refused"
+            )
+        challenges = [("WWW-Authenticate", self._challenge(m)) for m in mechanisms]
+        _reply(session, sink, 401, standard_reason(401), challenges)
+        return False
+
+    def _mechanisms(self, scopes: EffectiveScopes) -> list[Mechanism]:
+        mechanisms = []
+        options = (("Digest", "AuthDigestMD5Parameters"), ("Basic", "AuthPlainParameters"))
+        for name, option in options:
+            params = scopes.get_params(option)
+            if params is None:
+                continue
+            uri = _text_param(params, "uri")
+            if uri is None:
+                self._warn_once(f"httpsrv: {option} has no uri; {name} authentication is off")
+                continue
+            realm = _text_param(params, "realm") or self._hostname
+            mechanisms.append(Mechanism(name, uri, realm))
+        return mechanisms
+
+    async def _run_auth_handler(self, registration, session: HttpSession) -> tuple[int, str | None]:
+        session.service_closure = registration.closure
+        result = registration.handler(session)
+        if inspect.isawaitable(result):
+            result = await result
+        verdict, user = result if isinstance(result, tuple) else (result, None)
+        if verdict not in (AUTH_OK, AUTH_FAIL, AUTH_ERROR):
+            self._log_error(f"httpsrv: auth handler returned {verdict!r}; taken as ERROR", None)
+            return AUTH_ERROR, None
+        return verdict, (str(user) if user is not None and verdict == AUTH_OK else None)
+
+    def _check_credentials(
+        self, session: HttpSession, mechanisms: list[Mechanism]
+    ) -> tuple[int, str | None]:
+        header = session.request.header("Authorization")
+        if header is None:
+            return AUTH_FAIL, None
+        scheme, _, credentials = header.strip().partition(" ")
+        for mechanism in mechanisms:
+            if mechanism.name.lower() != scheme.lower():
+                continue
+            if mechanism.name == "Basic":
+                user = self._check_basic(mechanism, credentials.strip())
+            else:
+                user = self._check_digest(mechanism, credentials, session.request.method)
+            return (AUTH_OK, user) if user is not None else (AUTH_FAIL, None)
+        return AUTH_FAIL, None
+
+    def _credential_file(self, mechanism: Mechanism, scheme: str) -> dict[str, list[list[str]]]:
+        path = store_path(mechanism.uri, scheme, self._base)
+        store = self._files.get(path)
+        if store is None:
+            store = self._files[path] = CredentialFile(path)
+        return store.entries()
+
+    def _check_basic(self, mechanism: Mechanism, credentials: str) -> str | None:
+        """The user when ``user:password`` matches the ``file://`` store, else None."""
+        try:
+            decoded = base64.b64decode(credentials.encode("latin-1"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            return None
+        user, colon, password = decoded.decode("latin-1").partition(":")
+        if not colon:
+            return None
+        lines = self._credential_file(mechanism, "file").get(user)
+        if not lines:
+            return None
+        expected = ":".join(lines[0]).encode("latin-1")
+        return user if hmac.compare_digest(expected, password.encode("latin-1")) else None
+
+    # -- Digest (RFC 7616 with MD5 and qop=auth) ----------------------------------------
+
+    def _challenge(self, mechanism: Mechanism) -> str:
+        if mechanism.name == "Basic":
+            return f'Basic realm="{mechanism.realm}"'
+        return (
+            f'Digest realm="{mechanism.realm}", nonce="{self._new_nonce()}", '
+            'qop="auth", algorithm=MD5'
+        )
+
+    def _new_nonce(self, issued: int | None = None) -> str:
+        issued = int(time.time()) if issued is None else issued
+        mac = hmac.new(self._nonce_key, str(issued).encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{issued:x}-{mac}"
+
+    def _nonce_valid(self, nonce: str) -> bool:
+        issued_hex, _, _ = nonce.partition("-")
+        try:
+            issued = int(issued_hex, 16)
+        except ValueError:
+            return False
+        fresh = time.time() - issued <= NONCE_LIFETIME
+        return fresh and hmac.compare_digest(self._new_nonce(issued), nonce)
+
+    def _check_digest(self, mechanism: Mechanism, credentials: str, method: str) -> str | None:
+        """The user when the Digest response matches the ``digest://`` (htdigest) store."""
+        fields = parse_auth_params(credentials)
+        user, nonce = fields.get("username"), fields.get("nonce", "")
+        needed = ("uri", "response", "nc", "cnonce")
+        if user is None or fields.get("qop") != "auth" or any(k not in fields for k in needed):
+            return None
+        if fields.get("realm") != mechanism.realm or not self._nonce_valid(nonce):
+            return None
+        if fields.get("algorithm", "MD5").upper() != "MD5":
+            return None
+        lines = self._credential_file(mechanism, "digest").get(user, [])
+        realm = mechanism.realm
+        ha1 = next((f[1].strip().lower() for f in lines if len(f) > 1 and f[0] == realm), None)
+        if ha1 is None:
+            return None
+        ha2 = _md5(f"{method}:{fields['uri']}")
+        expected = _md5(f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
+        return user if hmac.compare_digest(expected, fields["response"].lower()) else None
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("latin-1")).hexdigest()
+
+
+def parse_auth_params(text: str) -> dict[str, str]:
+    """``a="x, y", b=z`` → {"a": "x, y", "b": "z"} (quoted strings may hold commas and
+    backslash escapes); names lower-cased."""
+    fields: dict[str, str] = {}
+    index, length = 0, len(text)
+    while index < length:
+        while index < length and text[index] in " \t,":
+            index += 1
+        equals = text.find("=", index)
+        if equals < 0:
+            break
+        name = text[index:equals].strip().lower()
+        index = equals + 1
+        if index < length and text[index] == '"':
+            index += 1
+            value = []
+            while index < length and text[index] != '"':
+                if text[index] == "\\" and index + 1 < length:
+                    index += 1
+                value.append(text[index])
+                index += 1
+            index += 1
+            fields[name] = "".join(value)
+        else:
+            end = text.find(",", index)
+            end = length if end < 0 else end
+            fields[name] = text[index:end].strip()
+            index = end
+    return fields
+
+
+def _reply(
+    session: HttpSession,
+    sink: ResponseSink,
+    status: int,
+    reason: str,
+    headers: list[tuple[str, str]],
+) -> None:
+    """A response the server generates itself (httpsrv.md §1.3): empty body. Written to the
+    sink directly, since a session cannot send two headers of one name or Connection."""
+    if session.committed:  # an auth handler already sent output: the status cannot change
+        session.fail()
+        return
+    session.completed = True
+    sink.start(status, reason, headers, 0)
+    sink.end()

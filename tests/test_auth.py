@@ -1,0 +1,275 @@
+"""Authentication before dispatch (httpsrv.md §5.8), register_auth (§3.A.2) and
+request_username_get (§3.C.5): offline through MomentumNode.handle and once over HTTP."""
+
+import asyncio
+import base64
+import hashlib
+import http.client
+
+import pytest
+
+from momentum_httpsrv.httpsrv.auth import parse_auth_params
+from momentum_httpsrv.httpsrv.requests import ConnectionInfo, Request
+from momentum_httpsrv.node import MomentumNode
+
+SCRIPT = """
+local mod = {}
+local function who(session)
+  session:response_append("user=" .. tostring(session:request_username_get()))
+end
+function mod:rsrc_setup()
+  msys.httpsrv.register("GET", "/who", who)
+  msys.httpsrv.register("GET", "/hooked", who)
+  msys.httpsrv.register_auth("GET", "/hooked", function(session)
+    local token = session:request_header_get("X-Token")
+    if token == "good" then return msys.core.EC_AUTH_OK, "token-user" end
+    if token == "slow" then
+      msys.sleep(0.01)
+      return msys.core.EC_AUTH_OK, "slow-user"
+    end
+    if token == "broken" then return msys.core.EC_AUTH_ERROR end
+    if token == "raise" then error("auth script failed") end
+    return msys.core.EC_AUTH_FAIL
+  end)
+  return true
+end
+msys.registerModule("authsite", mod)
+"""
+
+CONF = """
+scriptlet "scriptlet" { script "authsite" { source = "authsite" } }
+HTTP_Listener {
+  Enable_Authentication = true
+  AuthPlainParameters = [ uri = "file://users.txt" realm = "plain realm" ]
+  Listen "127.0.0.1:0" { }
+  Listen ":2090" {
+    AuthDigestMD5Parameters = [ uri = "digest://htdigest.txt" realm = "api" ]
+  }
+  Listen ":2091" {
+    Peer "192.0.2.0/24" { Enable_Authentication = false }
+  }
+}
+"""
+
+USERS = "# comment line\nalice:s3cret\nbob:pa:ss\n"
+HTDIGEST = "carol:api:" + hashlib.md5(b"carol:api:wonder").hexdigest() + "\n"
+
+
+@pytest.fixture
+def node(tmp_path):
+    (tmp_path / "authsite.lua").write_text(SCRIPT)
+    (tmp_path / "users.txt").write_text(USERS)
+    (tmp_path / "htdigest.txt").write_text(HTDIGEST)
+    (tmp_path / "ecelerity.conf").write_text(CONF)
+    node = MomentumNode(tmp_path / "ecelerity.conf")
+    node.start()
+    yield node
+    node.stop()
+
+
+def request(path="/who", headers=(), listener=":2091", peer="198.51.100.1", method="GET"):
+    connection = ConnectionInfo(conn_id=1, listener=listener, peer=(peer, 40000))
+    return Request(method, path, headers=list(headers), connection=connection)
+
+
+def basic(user_password: str) -> tuple[str, str]:
+    return ("Authorization", "Basic " + base64.b64encode(user_password.encode()).decode())
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "body"),
+    [
+        ([basic("alice:s3cret")], 200, b"user=alice"),
+        ([basic("bob:pa:ss")], 200, b"user=bob"),  # the password runs to the line end
+        ([basic("alice:wrong")], 401, b""),
+        ([basic("mallory:s3cret")], 401, b""),
+        ([basic("# comment line:")], 401, b""),
+        ([("Authorization", "Basic !!notbase64")], 401, b""),
+        ([("Authorization", "Digest username=alice")], 401, b""),  # not configured here
+        ([], 401, b""),
+    ],
+)
+def test_basic_authentication(node, headers, status, body):
+    response = node.call(request(headers=headers))
+    assert (response.status, response.body) == (status, body)
+
+
+def test_401_challenges_for_basic(node):
+    response = node.call(request())
+    assert [v for k, v in response.headers if k == "WWW-Authenticate"] == [
+        'Basic realm="plain realm"'
+    ]
+
+
+def test_peer_scope_turns_authentication_off_without_a_user(node):
+    response = node.call(request(peer="192.0.2.9"))
+    assert (response.status, response.body) == (200, b"user=nil")
+
+
+def test_credentials_file_is_reread_when_it_changes(node, tmp_path):
+    (tmp_path / "users.txt").write_text("alice:changed-password-here\n")
+    assert node.call(request(headers=[basic("alice:s3cret")])).status == 401
+    assert node.call(request(headers=[basic("alice:changed-password-here")])).status == 200
+
+
+def test_missing_credentials_file_is_an_error(node, tmp_path):
+    (tmp_path / "users.txt").unlink()
+    response = node.call(request(headers=[basic("alice:s3cret")]))
+    assert (response.status, response.reason) == (500, "ERROR")
+    assert "users.txt" in node.paniclog.text()
+
+
+# -- Digest ------------------------------------------------------------------------------
+
+
+def digest_header(challenge: str, user: str, password: str, uri: str = "/who", method="GET"):
+    fields = parse_auth_params(challenge.removeprefix("Digest "))
+    ha1 = hashlib.md5(f"{user}:{fields['realm']}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
+    nc, cnonce = "00000001", "0a4f113b"
+    response = hashlib.md5(
+        f"{ha1}:{fields['nonce']}:{nc}:{cnonce}:auth:{ha2}".encode()
+    ).hexdigest()
+    return (
+        "Authorization",
+        f'Digest username="{user}", realm="{fields["realm"]}", nonce="{fields["nonce"]}", '
+        f'uri="{uri}", qop=auth, nc={nc}, cnonce="{cnonce}", response="{response}", '
+        "algorithm=MD5",
+    )
+
+
+def digest_challenge(node) -> str:
+    response = node.call(request(listener=":2090"))
+    assert response.status == 401
+    challenges = [v for k, v in response.headers if k == "WWW-Authenticate"]
+    assert challenges[1] == 'Basic realm="plain realm"'  # one per mechanism, Digest first
+    assert challenges[0].startswith('Digest realm="api", nonce="')
+    assert 'qop="auth"' in challenges[0] and "algorithm=MD5" in challenges[0]
+    return challenges[0]
+
+
+def test_digest_authentication(node):
+    header = digest_header(digest_challenge(node), "carol", "wonder")
+    response = node.call(request(listener=":2090", headers=[header]))
+    assert (response.status, response.body) == (200, b"user=carol")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda challenge: digest_header(challenge, "carol", "wrong"),
+        lambda challenge: digest_header(challenge, "dave", "wonder"),
+        lambda challenge: digest_header(
+            challenge.replace('nonce="', 'nonce="1'), "carol", "wonder"
+        ),
+        lambda challenge: digest_header(challenge, "carol", "wonder", method="POST"),
+    ],
+)
+def test_digest_rejects_wrong_answers(node, tamper):
+    header = tamper(digest_challenge(node))
+    assert node.call(request(listener=":2090", headers=[header])).status == 401
+
+
+def test_basic_still_works_beside_digest(node):
+    response = node.call(request(listener=":2090", headers=[basic("alice:s3cret")]))
+    assert (response.status, response.body) == (200, b"user=alice")
+
+
+# -- register_auth ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "body"),
+    [
+        ("good", 200, b"user=token-user"),
+        ("slow", 200, b"user=slow-user"),  # the auth function may msys.sleep
+        ("bad", 401, b""),
+        ("broken", 500, b""),
+        ("raise", 500, b""),
+    ],
+)
+def test_register_auth_verdicts(node, token, status, body):
+    response = node.call(request("/hooked", headers=[("X-Token", token)]))
+    assert (response.status, response.body) == (status, body)
+
+
+def test_register_auth_replaces_the_configured_check(node):
+    response = node.call(request("/hooked", headers=[basic("alice:s3cret")]))
+    assert response.status == 401
+    assert response.header("WWW-Authenticate") == 'Basic realm="plain realm"'
+
+
+def test_register_auth_only_runs_when_authentication_is_on(node):
+    response = node.call(request("/hooked", peer="192.0.2.9", headers=[("X-Token", "bad")]))
+    assert (response.status, response.body) == (200, b"user=nil")
+
+
+def test_register_auth_error_is_logged(node):
+    node.call(request("/hooked", headers=[("X-Token", "raise")]))
+    assert "auth script failed" in node.paniclog.text()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ('register_auth(1, "/x", function() end)', "bad argument #1 to 'register_auth'"),
+        ('register_auth("GET", nil, function() end)', "bad argument #2 to 'register_auth'"),
+        ('register_auth("GET", "/x", 5)', "bad argument #3 to 'register_auth'"),
+        ('register_auth("GET", "/x", "no_such_global")', "no global function named"),
+    ],
+)
+def test_register_auth_argument_errors(node, call, message):
+    reply = node.console(f"scriptlet eval msys.httpsrv.{call}")
+    assert message in reply
+
+
+def test_register_auth_registry_is_per_generation(node):
+    assert node.console("config set HTTP_Listener Idle_Time = 5") == "Idle_Time = 5\n"
+    assert len(node.generation.auth.registry) == 1
+    response = node.call(request("/hooked", headers=[("X-Token", "good")]))
+    assert (response.status, response.body) == (200, b"user=token-user")
+
+
+def test_python_auth_handler(node):
+    seen = []
+
+    def handler(session):
+        seen.append(session.request_header_get("X-Token"))
+        return 0, "py-user"
+
+    node.generation.auth.registry.register(None, "/who", handler)
+    response = node.call(request(headers=[("X-Token", "t")]))
+    assert (response.status, response.body, seen) == (200, b"user=py-user", [(0, "t")])
+
+
+# -- over HTTP ---------------------------------------------------------------------------
+
+
+def test_authentication_over_http(node):
+    async def scenario():
+        await node.start_listeners()
+        port = next(
+            address[1]
+            for listener in node.listeners
+            if listener.address == "127.0.0.1:0"
+            for address in listener.bound_addresses
+        )
+
+        def fetch(headers):
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            client.request("GET", "/who", headers=dict(headers))
+            reply = client.getresponse()
+            result = reply.status, reply.getheader("WWW-Authenticate"), reply.read()
+            client.close()
+            return result
+
+        try:
+            refused = await asyncio.to_thread(fetch, [])
+            accepted = await asyncio.to_thread(fetch, [basic("alice:s3cret")])
+        finally:
+            await node.close_listeners()
+        return refused, accepted
+
+    refused, accepted = asyncio.run(scenario())
+    assert refused == (401, 'Basic realm="plain realm"', b"")
+    assert accepted == (200, None, b"user=alice")
