@@ -36,7 +36,7 @@ AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
 AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
 
 ErrorLog = Callable[[str, str | None], None]
-NONCE_LIFETIME = 300.0  # seconds a Digest nonce is accepted; older ones get stale=true
+NONCE_LIFETIME = 300.0  # seconds a Digest nonce is accepted; an older one gets a new 401
 
 
 class CredentialStoreError(Exception):
