@@ -29,11 +29,11 @@ from .console.mailqueue import MailQueue
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
 from .httpsrv.auth import AccessControl
 from .httpsrv.auth_binding import LuaAuthBinding
-from .httpsrv.dispatch import Dispatcher
+from .httpsrv.dispatch import Dispatcher, respond_offline
 from .httpsrv.listener import HttpListener, ListenerSettings
 from .httpsrv.lua_binding import LuaHttpsrvBinding
 from .httpsrv.requests import Request
-from .httpsrv.responses import CollectingSink, Response
+from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
@@ -308,11 +308,9 @@ class MomentumNode:
                 self._deinit(generation)
 
     async def handle(self, request: Request) -> Response:
-        """Run one request with no sockets; the same pipeline as the listener's."""
-        sink = CollectingSink()
-        await self.dispatch(request, sink)
-        assert sink.response is not None
-        return sink.response
+        """Run one request with no sockets; the same pipeline and HTTP rules as the
+        listener's (``respond_offline``)."""
+        return await respond_offline(self.dispatch, request)
 
     def call(self, request: Request) -> Response:
         """``handle`` for synchronous callers (the CLI's ``call``)."""

@@ -89,6 +89,59 @@ def test_status_and_header_rules():
     assert session.ignored_framing_headers == ["Content-Length"]
 
 
+@pytest.mark.parametrize(
+    ("code", "rc"),
+    [
+        (99, errno.EINVAL),
+        (100, errno.EINVAL),  # 1xx are interim responses, never the final one
+        (101, errno.EINVAL),
+        (199, errno.EINVAL),
+        (200, 0),
+        (999, 0),
+        (1000, errno.EINVAL),  # no room in the three-digit status line
+    ],
+)
+def test_status_set_takes_only_final_statuses(code, rc):
+    session, sink = make_session()
+    assert session.response_status_set(code, "x") == rc
+    assert session.response_status_set_std(code, "x", None) == rc
+    asyncio.run(session.complete())
+    assert sink.response.status == (code if rc == 0 else 200)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("X Bad", "v"),  # names are RFC 9110 tokens: no space,
+        ("", "v"),
+        ("X:A", "v"),  # no colon,
+        ("X(A)", "v"),  # no delimiters,
+        ("X-\xe9", "v"),  # nothing beyond ASCII
+        ("Bad\nName", "v"),
+        ("X-A", "nul\0byte"),  # values: no control character but HTAB
+        ("X-A", "bell\x07"),
+        ("X-A", "del\x7f"),
+        ("X-A", "v\r\nInjected: 1"),
+        ("X-A", "bare\nlf"),
+        ("X-A", "bare\rcr"),
+    ],
+)
+def test_header_set_refuses_what_the_wire_cannot_carry(name, value):
+    session, sink = make_session()
+    assert session.response_header_set(name, value) == errno.EINVAL
+    asyncio.run(session.complete())
+    assert [n for n, _ in sink.response.headers] == ["Date", "Content-Length"]
+
+
+def test_header_set_keeps_htab_and_latin1_obs_text():
+    session, sink = make_session()
+    assert session.response_header_set("X-Tab", "a\tb") == 0
+    assert session.response_header_set("X-Latin1", "caf\xe9") == 0
+    asyncio.run(session.complete())
+    assert sink.response.header("X-Tab") == "a\tb"
+    assert sink.response.header("X-Latin1") == "caf\xe9"
+
+
 def test_flush_streams_and_locks_the_head():
     session, sink = make_session()
     session.response_append(b"part1 ")

@@ -156,3 +156,44 @@ def test_async_python_handler_is_called_again_then_finished_from_a_thread():
 def test_async_without_suspend_is_an_error():
     sink, log = run_python_handler(lambda session: HANDLER_ASYNC)
     assert sink.response.status == 500 and "without session_suspend" in log[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "logged"),
+    [
+        (("GET", "", lambda session: None), "empty endpoint path"),
+        (("GET", None, lambda session: None), "empty endpoint path"),
+        (("GET", "/h", None), "no handler for endpoint '/h'"),
+        (("GET", "/h", lambda session: None, None, -1, "vhost"), "instance 'vhost'"),
+    ],
+)
+def test_register_einval_is_logged_not_silent(args, logged):
+    warnings = []
+    registry = EndpointRegistry(warn=warnings.append)
+    assert registry.register(*args) == errno.EINVAL
+    assert len(registry) == 0
+    assert len(warnings) == 1 and logged in warnings[0] and "EINVAL" in warnings[0]
+
+
+def test_framing_header_override_is_warned_once_per_endpoint_and_header():
+    warnings, errors = [], []
+    registry = EndpointRegistry(warn=warnings.append)
+
+    def handler(session):
+        session.response_header_set("Content-Length", "99")
+        session.response_header_set("Connection", "keep-alive")
+
+    registry.register("GET", "/a", handler)
+    registry.register("GET", "/b", handler)
+    dispatcher = Dispatcher(registry, lambda message, tb: errors.append(message))
+    for target in ("/a", "/a", "/b", "/a"):
+        sink = CollectingSink()
+        asyncio.run(dispatcher(Request("GET", target), sink))
+        assert sink.response.status == 200 and sink.response.header("Content-Length") == "0"
+    assert errors == []  # a warning, not an error
+    assert warnings == [
+        "httpsrv: GET /a/: the server owns framing headers; "
+        "ignored Content-Length, Connection (reported once)",
+        "httpsrv: GET /b/: the server owns framing headers; "
+        "ignored Content-Length, Connection (reported once)",
+    ]

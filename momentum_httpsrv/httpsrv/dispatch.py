@@ -5,17 +5,44 @@ from __future__ import annotations
 
 import inspect
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ..lua.runtime import LuaScriptError
 from .auth import AccessControl
+from .protocol import SERVER_ERROR_HEADERS, ListenerSettings, Reject, check_request, reason_for
 from .requests import Request
-from .responses import MOMENTUM_REASONS, ResponseSink
-from .routing import EndpointRegistry
+from .responses import CollectingSink, Response, ResponseSink
+from .routing import EndpointRegistry, Registration
 from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
 from .url import UrlParseError
+from .wire import MOMENTUM_REASONS
 
 ErrorLog = Callable[[str, str | None], None]
+Dispatch = Callable[[Request, ResponseSink], Awaitable[None]]
+_OFFLINE_SETTINGS = ListenerSettings()
+
+
+async def respond_offline(dispatch: Dispatch, request: Request) -> Response:
+    """Run ``request`` through ``dispatch`` with no socket and answer it as the listener
+    would: a request the listener rejects gets its error response (Host may be missing:
+    there is no connection), the response is framed by the listener's rules, and a
+    dispatch that ends without a response is a 500."""
+    checked = check_request(request, _OFFLINE_SETTINGS, host_required=False)
+    if isinstance(checked, Reject):
+        return _server_response(request, checked.status)
+    sink = CollectingSink(request, keep_alive=checked.keep_alive)
+    await dispatch(request, sink)
+    if sink.response is None:
+        return _server_response(request, 500)
+    return sink.response
+
+
+def _server_response(request: Request, status: int) -> Response:
+    sink = CollectingSink(request, keep_alive=False)
+    sink.start(status, reason_for(status), list(SERVER_ERROR_HEADERS), 0)
+    sink.end()
+    assert sink.response is not None
+    return sink.response
 
 
 class Dispatcher:
@@ -26,6 +53,8 @@ class Dispatcher:
     ) -> None:
         self.registry = registry
         self._log_error = log_error
+        # (endpoint, header) pairs whose overridden framing header was already reported.
+        self._framing_warned: set[tuple[str, str]] = set()
         self.access = access  # IP ACL and authentication (§1.2 steps 5, 7); None: open
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
@@ -33,9 +62,11 @@ class Dispatcher:
         try:
             path = session.url.path
         except UrlParseError as error:
-            session.response_status_set(400, "Bad Request")
             self._log_error(f"httpsrv: {error}", None)
-            await session.complete()
+            # No handler is involved: answer like the listener's own 400s (plain text,
+            # the connection closes; a Connection: close header is the sink's signal).
+            sink.start(400, reason_for(400), [*SERVER_ERROR_HEADERS, ("Connection", "close")], 0)
+            sink.end()
             return
         if self.access is not None and not await self.access.admit(session, sink, path):
             return
@@ -59,11 +90,20 @@ class Dispatcher:
             session.fail()
             return
         if session.ignored_framing_headers:
-            self._log_error(
-                "httpsrv: the server owns framing headers; ignored "
-                + ", ".join(session.ignored_framing_headers),
-                None,
-            )
+            self._warn_framing_once(registration, session.ignored_framing_headers)
+
+    def _warn_framing_once(self, registration: Registration, names: list[str]) -> None:
+        """httpsrv.md §1.4: a handler's framing headers are overridden, with one warning
+        per endpoint and header name, not one per request."""
+        endpoint = registration.describe()
+        new = [name for name in names if (endpoint, name.lower()) not in self._framing_warned]
+        if not new:
+            return
+        self._framing_warned.update((endpoint, name.lower()) for name in new)
+        self.registry.warn(
+            f"httpsrv: {endpoint}: the server owns framing headers; "
+            f"ignored {', '.join(new)} (reported once)"
+        )
 
     async def _run_handler(self, handler, session: HttpSession) -> bool:
         """Call the handler until it is DONE (httpsrv.md §6.1): ASYNC after

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
-from .responses import MOMENTUM_REASONS, standard_reason
+from .wire import (
+    FRAMING_HEADERS,
+    MOMENTUM_REASONS,
+    is_field_value,
+    is_final_status,
+    is_request_target,
+    is_token,
+    standard_reason,
+)
 
 
 @dataclass
@@ -80,6 +88,10 @@ class ResponseError(RuntimeError):
     """The response given to the protocol is unusable (bad header, wrong order, bad length)."""
 
 
+# Headers of the responses the server generates itself (§1.3): an empty plain-text body.
+SERVER_ERROR_HEADERS = (("Content-Type", "text/plain"),)
+
+
 def reason_for(status: int) -> str:
     """Reason phrase for responses the server generates itself (httpsrv.md §1.3)."""
     return MOMENTUM_REASONS.get(status) or standard_reason(status)
@@ -91,6 +103,7 @@ def reason_for(status: int) -> str:
 # line, or a line starting with whitespace (obsolete line folding) is malformed.
 _BAD_HEAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|\n[ \t]")
 _MAX_CONTENT_LENGTH_DIGITS = 18
+_HTTP_VERSION = re.compile(r"[0-9]\.[0-9]")
 
 
 def skip_empty_lines(buf: bytearray) -> None:
@@ -138,11 +151,50 @@ class RequestFraming:
     expect_continue: bool  # the client waits for 100 Continue before sending a body
 
 
+def check_request_syntax(
+    method: str, target: str, version: str, headers: list[tuple[str, str]]
+) -> Reject | None:
+    """What every parser enforces while reading a head (token method, visible-ASCII
+    target, ``d.d`` version, token field names, field values without control characters),
+    for requests that were never bytes: offline calls get the listener's 400."""
+    if not is_token(method):
+        return Reject(400, f"method {method!r} is not a token")
+    if not is_request_target(target):
+        return Reject(400, f"request target {target!r} has a space, control or non-ASCII byte")
+    if _HTTP_VERSION.fullmatch(version) is None:
+        return Reject(400, f"malformed HTTP version {version!r}")
+    for name, value in headers:
+        if not is_token(name):
+            return Reject(400, f"header name {name!r} is not a token")
+        if not is_field_value(value):
+            return Reject(400, f"header {name} has a control character")
+    return None
+
+
+def check_request(
+    request: Request, settings: ListenerSettings, host_required: bool = True
+) -> RequestFraming | Reject:
+    """All the rules the listener applies to a request's head, for a Request built in
+    Python (``call``, the test client): ``check_request_syntax``, then
+    ``check_request_head``."""
+    rejected = check_request_syntax(
+        request.method, request.target, request.http_version, request.headers
+    )
+    return rejected or check_request_head(
+        request.http_version, request.headers, settings, host_required
+    )
+
+
 def check_request_head(
-    version: str, headers: list[tuple[str, str]], settings: ListenerSettings
+    version: str,
+    headers: list[tuple[str, str]],
+    settings: ListenerSettings,
+    host_required: bool = True,
 ) -> RequestFraming | Reject:
     """The server's rules for a parsed head, whichever parser produced it: version (505),
-    Host (400), Transfer-Encoding and Content-Length (400/501), Max_Request_Size (413)."""
+    Host (400), Transfer-Encoding and Content-Length (400/501), Max_Request_Size (413).
+    ``host_required`` False lets a request without Host through (offline calls, which
+    have no connection to name)."""
     major, _, minor = version.partition(".")
     if major != "1":
         return Reject(505, f"HTTP/{version} is not supported")
@@ -164,7 +216,7 @@ def check_request_head(
             connection_tokens |= comma_tokens(value)
         elif lname == "expect":
             expect_continue = value.lower() == "100-continue"
-    if hosts > 1 or (hosts == 0 and not version_10):
+    if hosts > 1 or (hosts == 0 and not version_10 and host_required):
         return Reject(400, "HTTP/1.1 requests need exactly one Host header")
     if version_10:
         keep_alive = "keep-alive" in connection_tokens
@@ -220,9 +272,6 @@ class BodyFraming(Enum):
     NONE = "204: no body, no framing header"
 
 
-_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_BAD_RESPONSE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed
-_FRAMING_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))
 _NO_BODY_STATUSES = frozenset((204, 304))
 
 
@@ -243,27 +292,47 @@ def response_fields(
     for ``Connection: close``. Content-Length, Transfer-Encoding and Connection are the
     server's (dropped here), Date is added unless given; anything that could split or
     corrupt the head raises ResponseError."""
-    if not 200 <= status <= 999:
+    if not is_final_status(status):
         raise ResponseError(f"status {status} cannot be sent as a final response")
-    if _BAD_RESPONSE_CHAR.search(reason):
+    if not is_field_value(reason):
         raise ResponseError(f"reason phrase {reason!r} contains a control character")
     fields: list[tuple[str, str]] = []
     close = False
     has_date = False
     for name, value in headers:
         lname = name.lower()
-        if lname in _FRAMING_HEADERS:
+        if lname in FRAMING_HEADERS:
             close = close or (lname == "connection" and "close" in comma_tokens(value))
             continue
-        if _TOKEN.fullmatch(name) is None:
+        if not is_token(name):
             raise ResponseError(f"response header name {name!r} is not a valid token")
-        if _BAD_RESPONSE_CHAR.search(value):
+        if not is_field_value(value):
             raise ResponseError(f"response header {name} contains a control character")
         has_date = has_date or lname == "date"
         fields.append((name, value))
     if not has_date:
         fields.append(("Date", date))
     return fields, close
+
+
+def response_framing(
+    status: int,
+    body_length: int | None,
+    head_request: bool,
+    version_10: bool,
+    disable_chunked: bool,
+) -> tuple[BodyFraming, bool, bool]:
+    """How a response is framed: the framing, whether body bytes are sent (never for
+    HEAD, 204 and 304; length headers are kept), and whether the body ends only when the
+    connection closes. ``body_length`` None means the body is streamed."""
+    send_body = not (head_request or status in _NO_BODY_STATUSES)
+    if status == 204:
+        return BodyFraming.NONE, False, False
+    if body_length is not None:
+        return BodyFraming.LENGTH, send_body, False
+    if not version_10 and not disable_chunked:
+        return BodyFraming.CHUNKED, send_body, False
+    return BodyFraming.UNFRAMED, send_body, send_body
 
 
 # ----------------------------------------------------------- the state machine
@@ -551,22 +620,20 @@ class HttpProtocol(ABC):
         if self._state not in (DISPATCHED, REJECTED):
             raise ResponseError("start_response without a request awaiting its response")
         fields, close = response_fields(status, reason, headers, date)
-        no_body = self._head_request or status in _NO_BODY_STATUSES
-        if status == 204:
-            framing = BodyFraming.NONE
-        elif body_length is not None:
-            framing = BodyFraming.LENGTH
+        framing, send_body, close_delimited = response_framing(
+            status,
+            body_length,
+            self._head_request,
+            self._version_10,
+            self._settings.disable_chunked,
+        )
+        if framing is BodyFraming.LENGTH:
             self._out_remaining = body_length
-        elif not self._version_10 and not self._settings.disable_chunked:
-            framing = BodyFraming.CHUNKED
-        else:
-            framing = BodyFraming.UNFRAMED
-            close = close or not no_body  # the body ends when the connection does
-        if close:
+        if close or close_delimited:
             self._keep_alive = False
         data = self._write_head(status, reason, fields, framing, body_length)
         self._out_framing = framing
-        self._out_discard = no_body
+        self._out_discard = not send_body
         self._state = SENDING
         return data
 

@@ -3,28 +3,22 @@
 A session never touches a socket: it commits its head and body to a ``ResponseSink``.
 The listener provides a sink that frames bytes onto a connection; ``CollectingSink``
 keeps everything in memory for offline calls and tests. Both paths share the same
-session code.
+session code and the same framing rules (``protocol.response_fields`` and
+``protocol.response_framing``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from http import HTTPStatus
+from email.utils import formatdate
 from typing import Protocol
 
-from .requests import first_header
+from .protocol import BodyFraming, response_fields, response_framing
+from .requests import Request, first_header
 
-# Reasons Momentum's helper functions use (httpsrv.md §3.E), and the ones the server
-# uses for the responses it generates itself (§1.3).
-MOMENTUM_REASONS = {200: "OK", 403: "DENIED", 404: "NOT FOUND", 500: "ERROR"}
-
-
-def standard_reason(code: int) -> str:
-    """IANA reason phrase for ``code`` ("" for codes without one)."""
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return ""
+# Re-exported for older importers: the reasons live in wire.py, which the protocol uses too.
+from .wire import MOMENTUM_REASONS as MOMENTUM_REASONS
+from .wire import standard_reason as standard_reason
 
 
 class ResponseSink(Protocol):
@@ -81,26 +75,39 @@ class Response:
 
 
 class CollectingSink:
-    """A ResponseSink that keeps the response in memory (offline calls, tests)."""
+    """A ResponseSink that keeps the response in memory (offline calls, tests), as the
+    listener would send it to ``request``: the same header checks (ResponseError), Date
+    and framing headers, no body for HEAD, 204 and 304, ``Connection: close`` when the
+    connection would close (``keep_alive`` False: the request asked for it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, request: Request | None = None, keep_alive: bool = True) -> None:
         self.response: Response | None = None
         self.finished = False
         self.aborted = False
+        self._head_request = request is not None and request.method == "HEAD"
+        self._version_10 = request is not None and request.http_version == "1.0"
+        self._keep_alive = keep_alive
+        self._send_body = True
 
     def start(
         self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
     ) -> None:
-        headers = list(headers)
-        if body_length is not None:
-            headers.append(("Content-Length", str(body_length)))
-        else:
-            headers.append(("Transfer-Encoding", "chunked"))
-        self.response = Response(status, reason, headers, b"", streamed=body_length is None)
+        fields, close = response_fields(status, reason, headers, formatdate(usegmt=True))
+        framing, self._send_body, close_delimited = response_framing(
+            status, body_length, self._head_request, self._version_10, disable_chunked=False
+        )
+        if framing is BodyFraming.LENGTH:
+            fields.append(("Content-Length", str(body_length)))
+        elif framing is BodyFraming.CHUNKED:
+            fields.append(("Transfer-Encoding", "chunked"))
+        if close or close_delimited or not self._keep_alive:
+            fields.append(("Connection", "close"))
+        self.response = Response(status, reason, fields, b"", streamed=body_length is None)
 
     def write(self, data: bytes) -> None:
         assert self.response is not None, "write before start"
-        self.response.body += data
+        if self._send_body:
+            self.response.body += data
 
     async def drain(self) -> None:
         return None

@@ -28,6 +28,9 @@ class Registration:
             return False
         return path.startswith(self.base) or path == self.base[:-1]
 
+    def describe(self) -> str:
+        return f"{self.method or 'any method'} {self.base}"
+
 
 def normalise_base_path(path: str) -> str:
     """``foo`` → ``/foo/``: Momentum 3 required the trailing slash, Momentum 4 made it optional."""
@@ -43,7 +46,7 @@ class EndpointRegistry:
 
     def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self._registrations: list[Registration] = []
-        self._warn = warn or (lambda message: None)
+        self.warn: Callable[[str], None] = warn or (lambda message: None)
 
     def register(
         self,
@@ -54,21 +57,30 @@ class EndpointRegistry:
         job_class: int = -1,
         instance: str | None = None,
     ) -> int:
-        """``ec_httpsrv_register``: 0 on success, else an errno value (EINVAL)."""
-        if instance is not None or not path or handler is None:
-            return errno.EINVAL
+        """``ec_httpsrv_register``: 0 on success, else an errno value (EINVAL), which is
+        logged: a script never raises for it (httpsrv.md §4.2)."""
+        if instance is not None:
+            return self._refuse(f"instance {instance!r} given; virtual hosts are not supported")
+        if not path:
+            return self._refuse("empty endpoint path")
+        if handler is None:
+            return self._refuse(f"no handler for endpoint {path!r}")
         if not path.startswith("/"):
-            self._warn(f"httpsrv: endpoint {path!r} has no leading '/'; registered as '/{path}'")
+            self.warn(f"httpsrv: endpoint {path!r} has no leading '/'; registered as '/{path}'")
         base = normalise_base_path(path)
         for earlier in self._registrations:
             if earlier.base == base and earlier.method == method:
-                self._warn(
+                self.warn(
                     f"httpsrv: {method or 'any method'} {base} registered again; "
                     "the earlier registration keeps answering"
                 )
                 break
         self._registrations.append(Registration(method, base, handler, closure, job_class))
         return 0
+
+    def _refuse(self, why: str) -> int:
+        self.warn(f"httpsrv: register: {why} (EINVAL)")
+        return errno.EINVAL
 
     def match(self, method: str, path: str) -> Registration | None:
         for registration in self._registrations:

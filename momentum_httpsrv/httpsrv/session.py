@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import io
-import re
 import socket
 import threading
 from collections.abc import Sequence
@@ -24,8 +23,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .requests import ConnectionInfo, Request
-from .responses import MOMENTUM_REASONS, ResponseSink, standard_reason
+from .responses import ResponseSink
 from .url import UrlDetails, parse_url
+from .wire import (
+    FRAMING_HEADERS,
+    MOMENTUM_REASONS,
+    is_field_value,
+    is_final_status,
+    is_token,
+    standard_reason,
+    without_controls,
+)
 
 # Handler return codes (httpsrv.md §2.2, values [PROP]).
 HANDLER_DONE = 0
@@ -34,10 +42,6 @@ HANDLER_ASYNC = 1
 STREAM_CHUNK = 64 * 1024
 # How long a stream whose reader reports EAGAIN waits before reading again.
 _EAGAIN_RETRY_SECONDS = 0.01
-
-# Headers the server owns; a handler's values are dropped at commit ([PROP] §1.4).
-FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class IoSource(Protocol):
@@ -109,7 +113,7 @@ def _parse_content_type(value: str) -> tuple[str, str | None]:
 
 def sanitise_reason(message: str) -> str:
     """Reason phrases may not carry CR, LF or other control characters ([PROP] §3.E)."""
-    return _CONTROL_CHARS.sub(" ", message)
+    return without_controls(message)
 
 
 class HttpSession:
@@ -232,10 +236,11 @@ class HttpSession:
     # -- response status (§3.E) -----------------------------------------------------
 
     def response_status_set(self, code: int, message: str | None) -> int:
-        """ec_httpsrv_response_status_set: code and reason phrase; nothing else."""
+        """ec_httpsrv_response_status_set: code and reason phrase; nothing else. EINVAL
+        for a code that is no final response (1xx) or does not fit the status line."""
         if self.committed:
             return errno.EALREADY
-        if not 100 <= code <= 999:
+        if not is_final_status(code):
             return errno.EINVAL
         self.status = code
         self.reason = sanitise_reason(message) if message is not None else standard_reason(code)
@@ -278,12 +283,12 @@ class HttpSession:
     # -- response headers (§3.F) ----------------------------------------------------
 
     def response_header_set(self, name: str, value: str | None) -> int:
-        """ec_httpsrv_response_header_set: replace-or-add; None removes; CR/LF refused."""
+        """ec_httpsrv_response_header_set: replace-or-add; None removes. EINVAL for what
+        the wire cannot carry: a name that is not a token, a value with a control
+        character other than HTAB (CR, LF, NUL…)."""
         if self.committed:
             return errno.EALREADY
-        if not name or "\r" in name or "\n" in name or ":" in name:
-            return errno.EINVAL
-        if value is not None and ("\r" in value or "\n" in value):
+        if not is_token(name) or (value is not None and not is_field_value(value)):
             return errno.EINVAL
         wanted = name.lower()
         self._headers = [(k, v) for k, v in self._headers if k.lower() != wanted]
