@@ -244,3 +244,42 @@ def test_failed_reload_leaves_the_running_generation(
     assert reply.startswith("Reconfigure failed: ") and cause in reply
     assert node.generation is running
     assert node.console("delay_domain c.example").endswith("added to the delayed queue.\n")
+
+
+def test_an_error_while_printing_an_eval_result_is_the_reply(node: MomentumNode) -> None:
+    reply = node.console(
+        'scriptlet eval return setmetatable({}, {__tostring = function() error("boom") end})'
+    )
+    assert "boom" in reply
+    assert node.console("scriptlet eval 1 + 1") == "2\n"
+
+
+NESTED_PRINT_SCRIPT = CONSOLE_SCRIPT.replace("  return true\nend", r"""
+  msys.registerControl("nested", function(cc)
+    print("before")
+    msys.runInPool("IO", function() print("pool") end)
+    coroutine.wrap(function() print("wrapped") end)()
+    local co = coroutine.create(function() print("created") end)
+    coroutine.resume(co)
+    msys.runInPool("IO", function() msys.sleep(0.01) print("job") end, true)
+    print("after")
+  end)
+  return true
+end""", 1)
+
+
+def test_print_from_coroutines_a_command_starts_is_in_its_reply(tmp_path: Path) -> None:
+    started = MomentumNode(write_site(tmp_path, NESTED_PRINT_SCRIPT))
+    started.start()
+    try:
+        assert started.console("nested") == "before\npool\nwrapped\ncreated\nafter\njob\n"
+        assert "job" not in (tmp_path / "paniclog.ec").read_text()
+    finally:
+        started.stop()
+
+
+def test_config_set_does_not_accumulate_commands(node: MomentumNode) -> None:
+    for retries in range(20):
+        node.console(f"config set domain example.net retries {retries}")
+    assert node.generation.control.registered_commands() <= 2 * 6
+    assert node.console("show").startswith("lua show")

@@ -1,39 +1,59 @@
 -- msys.registerControl, the command_construct userdata, console print capture, and the
--- mail-queue corner of msys.core (lua-runtime.md §3.1, §4.2). Called with the host table
--- and the msys.core table; returns the functions Python runs commands with.
-local host, core = ...
+-- mail-queue corner of msys.core (lua-runtime.md §3.1, §4.2). Called with the host table,
+-- the msys.core table and the prelude's task api; returns the functions Python runs
+-- commands with.
+local host, core, tasks = ...
 local host_register, host_delay = host.register, host.delay_domain
 local fallback_print = print -- the prelude's: the paniclog, or stdout under `lua`
 local concat, select, tostring, type, error = table.concat, select, tostring, type, error
-local floor, running = math.floor, coroutine.running
+local floor, task_root = math.floor, tasks.task_root
 
 local api = {}
 
--- print inside a console command task goes to that command's reply; elsewhere as before.
-local capture = setmetatable({}, { __mode = "k" }) -- coroutine -> reply buffer
-local outputs = {} -- run id -> reply buffer, kept until Python takes it (also after errors)
+-- print anywhere in a console command's work — its task, coroutines it creates, the
+-- runInPool jobs it starts — goes to that command's reply; elsewhere as before.
+local capture = {} -- root task id -> reply buffer
+local outputs = {} -- run id -> { buffer, root }, kept until Python takes it
 
-function print(...)
-  local co = running()
-  local buffer = co and capture[co]
-  if buffer == nil then return fallback_print(...) end
+local function joined(...)
   local parts, n = {}, select("#", ...)
   for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  buffer[#buffer + 1] = concat(parts, "\t") .. "\n"
+  return concat(parts, "\t") .. "\n"
+end
+
+function print(...)
+  local root = task_root()
+  local buffer = root and capture[root]
+  if buffer == nil then return fallback_print(...) end
+  buffer[#buffer + 1] = joined(...)
 end
 
 -- Run fn(...) in the current task with print captured under run_id.
 function api.run(run_id, fn, ...)
-  local buffer = {}
-  outputs[run_id] = buffer
-  capture[running()] = buffer
+  local buffer, root = {}, task_root()
+  outputs[run_id] = { buffer, root }
+  capture[root] = buffer
   return fn(...)
 end
 
+-- scriptlet eval: run the chunk and print what it returned, in the task (a __tostring
+-- that raises is the command's error).
+local function print_results(buffer, ...)
+  if select("#", ...) > 0 then buffer[#buffer + 1] = joined(...) end
+end
+
+function api.eval(run_id, chunk)
+  local buffer = {}
+  outputs[run_id] = { buffer, task_root() }
+  capture[task_root()] = buffer
+  print_results(buffer, chunk())
+end
+
 function api.take_output(run_id)
-  local buffer = outputs[run_id]
-  outputs[run_id] = nil
-  return buffer and concat(buffer) or ""
+  local output = outputs[run_id]
+  if output == nil then return "" end
+  outputs[run_id], capture[output[2]] = nil, nil
+  return concat(output[1])
 end
 
 -- command_construct: read-only userdata; argv is 0-based and refuses to read past argc.
@@ -68,8 +88,13 @@ local function new_cc(xml, line, ...)
   return cc
 end
 
--- msys.registerControl(prefix, fn): the function lives here; the host keeps its number.
-local commands = {}
+-- msys.registerControl(prefix, fn): the function lives here; the host keeps its number
+-- and forgets it with its registry.
+local commands, last_command = {}, 0
+
+local function forget_commands(ids)
+  for _, id in ipairs(ids) do commands[id] = nil end
+end
 
 local function register_control(prefix, fn)
   if type(prefix) ~= "string" or not prefix:find("%S") then
@@ -85,13 +110,23 @@ local function register_control(prefix, fn)
   elseif type(fn) ~= "function" then
     error("bad argument #2 to 'registerControl' (function expected, got " .. type(fn) .. ")", 2)
   end
-  commands[#commands + 1] = fn
-  host_register(prefix, #commands)
+  last_command = last_command + 1
+  commands[last_command] = fn
+  local retired = host_register(prefix, last_command)
+  if retired then forget_commands(retired) end
 end
 rawset(msys, "registerControl", register_control)
 
 function api.run_command(run_id, command_id, xml, line, ...)
   return api.run(run_id, commands[command_id], new_cc(xml, line, ...))
+end
+
+api.forget_commands = forget_commands
+
+function api.command_count()
+  local n = 0
+  for _ in pairs(commands) do n = n + 1 end
+  return n
 end
 
 -- Domain records: one userdata per domain name, enough for mail_queue_delay_domain.

@@ -3,11 +3,15 @@ its ``print`` output captured, ``scriptlet eval``, and ``msys.core``'s mail-queu
 
 Command functions stay in Lua; the host's ``ControlRegistry`` holds their numbers, and a
 fresh registry is used for every configuration generation, like the endpoint registry.
+When a registry is collected its numbers are queued (the collector may run inside a host
+call, so it only queues) and control.lua forgets them when the next ``registerControl``
+returns or the next command starts (runtime.py: the lupa rule).
 """
 
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +26,14 @@ class ControlRegistry:
 
     warn: Callable[[str], None] = lambda message: None
     commands: dict[tuple[str, ...], int] = field(default_factory=dict)
+    command_ids: list[int] = field(default_factory=list)  # every number given, replaced too
 
     def register(self, prefix: str, command_id: int) -> None:
         words = tuple(prefix.split())
         if words in self.commands:
             self.warn(f"registerControl: '{' '.join(words)}' registered again; the last one wins")
         self.commands[words] = command_id
+        self.command_ids.append(command_id)
 
     def match(self, words: list[str]) -> tuple[tuple[str, ...], int] | None:
         """The longest registered prefix of ``words`` and its command number."""
@@ -55,35 +61,63 @@ class LuaControlBinding:
 
     def __init__(self, state: LuaState, mail_queue: MailQueue) -> None:
         self.state = state
-        self.registry = ControlRegistry(warn=state.warn)  # where registerControl adds, now
+        self._retired_commands: list[int] = []
+        self._registry = self._tracked(ControlRegistry(warn=state.warn))
         self._run_ids = itertools.count(1)
         host = state.lua.table_from(
             {"register": self._register, "delay_domain": mail_queue.delay}
         )
         core = state.lua.globals().require("msys.core")
-        self._api = state.run_package_lua(Path(__file__).with_name("control.lua"), host, core)
+        self._api = state.run_package_lua(
+            Path(__file__).with_name("control.lua"), host, core, state.api
+        )
 
-    def _register(self, prefix: str, command_id: int) -> None:
-        self.registry.register(prefix, command_id)
+    @property
+    def registry(self) -> ControlRegistry:
+        """Where ``msys.registerControl`` adds now."""
+        return self._registry
+
+    @registry.setter
+    def registry(self, registry: ControlRegistry) -> None:
+        self._registry = self._tracked(registry)
+
+    def _tracked(self, registry: ControlRegistry) -> ControlRegistry:
+        weakref.finalize(registry, self._retired_commands.extend, registry.command_ids)
+        return registry
+
+    def _take_retired_commands(self) -> list[int]:
+        retired, self._retired_commands[:] = list(self._retired_commands), []
+        return retired
+
+    def _release_retired_commands(self) -> None:
+        """Calls into Lua: only from Python code that is not inside a host call."""
+        if self._retired_commands:
+            self._api.forget_commands(self.state.lua.table_from(self._take_retired_commands()))
+
+    def registered_commands(self) -> int:
+        """How many command functions control.lua holds (leak checks)."""
+        self._release_retired_commands()
+        return int(self._api.command_count())
+
+    def _register(self, prefix: str, command_id: int) -> object:
+        """A host call: returns the retired command numbers for control.lua to forget (a
+        table), if any."""
+        self._registry.register(prefix, command_id)
+        retired = self._take_retired_commands()
+        return self.state.lua.table_from(retired) if retired else None
 
     async def run_command(
         self, command_id: int, words: list[str], line: str, xml: bool
     ) -> CommandOutcome:
         """Run a registered command as a task (it may ``msys.sleep``) and collect its print
         output; a Lua error is returned with whatever was printed before it."""
-        run_id = next(self._run_ids)
-        api = self._api
-
-        def start(task_id: int) -> object:
-            return self.state.api.start_task(
-                task_id, api.run_command, run_id, command_id, 1 if xml else 0, line, *words
+        self._release_retired_commands()
+        xml_flag = 1 if xml else 0
+        return await self._run_captured(
+            lambda task_id, run_id: self.state.api.start_task(
+                task_id, 0, self._api.run_command, run_id, command_id, xml_flag, line, *words
             )
-
-        try:
-            await self.state.run_task(start)
-        except LuaScriptError as error:
-            return CommandOutcome(api.take_output(run_id), error)
-        return CommandOutcome(api.take_output(run_id))
+        )
 
     async def evaluate(self, source: str) -> CommandOutcome:
         """``scriptlet eval``: run a chunk in the shared state and print what it returns.
@@ -95,13 +129,28 @@ class LuaControlBinding:
                 chunk = self.state.compile(source, "=console")
             except LuaScriptError as error:
                 return CommandOutcome("", error)
+        return await self._run_captured(
+            lambda task_id, run_id: self.state.api.start_task(
+                task_id, 0, self._api.eval, run_id, chunk
+            )
+        )
+
+    async def _run_captured(self, start: Callable[[int, int], object]) -> CommandOutcome:
+        """Run a task with its print output captured; the runInPool jobs it started finish
+        (and print) before the reply is taken."""
         run_id = next(self._run_ids)
+        task_ids: list[int] = []
+
+        def started(task_id: int) -> object:
+            task_ids.append(task_id)
+            return start(task_id, run_id)
+
+        error = None
         try:
-            results = await self.state.run_in_task(self._api.run, run_id, chunk)
-        except LuaScriptError as error:
-            return CommandOutcome(self._api.take_output(run_id), error)
-        output = self._api.take_output(run_id)
-        if results:
-            tostring = self.state.lua.globals().tostring
-            output += "\t".join(str(tostring(value)) for value in results) + "\n"
-        return CommandOutcome(output)
+            await self.state.run_task(started)
+        except LuaScriptError as raised:
+            error = raised
+        finally:
+            if task_ids:
+                await self.state.msys_async.wait_jobs(task_ids[0])
+        return CommandOutcome(self._api.take_output(run_id), error)

@@ -9,8 +9,10 @@ with a status code the value or ``nil, errno``.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 from lupa import lua51
 
-from ..lua.runtime import LuaState, as_tuple
+from ..lua.runtime import LuaState
 from .routing import EndpointRegistry
 from .session import HttpSession
 
@@ -68,25 +70,29 @@ def _value_or_errno(rc_and_values: tuple) -> Any:
     return values[0] if len(values) == 1 else tuple(values)
 
 
-class LuaReader:
-    """An IoSource over a Lua ``reader(n)`` function (a Lua file or io_object). The
-    session drops it, and with it the Lua function, when the stream ends."""
+class LuaStream:
+    """An IoSource over a Lua file or io_object that ``session:response_io`` queued: the
+    object stays in session.lua under ``stream_id``; reads and the final close go
+    through the main state's trampolines (never while a coroutine runs)."""
 
-    __slots__ = ("_read",)
+    __slots__ = ("_api", "_stream_id")
 
-    def __init__(self, read: Callable[[int], str | None]) -> None:
-        self._read: Callable[[int], str | None] | None = read
+    def __init__(self, api: object, stream_id: int) -> None:
+        self._api: object | None = api
+        self._stream_id = stream_id
 
     def read(self, size: int) -> bytes:
-        if self._read is None:
+        if self._api is None:
             return b""
-        chunk = self._read(size)
+        chunk = self._api.stream_read(self._stream_id, size)
         if isinstance(chunk, tuple):  # nil, message from a failed read
             raise OSError(f"response_io: read failed: {chunk[1:]}")
         return chunk.encode("latin-1") if chunk else b""
 
     def close(self) -> None:
-        self._read = None
+        if self._api is not None:
+            api, self._api = self._api, None
+            api.stream_close(self._stream_id)
 
 
 def _status_helper(name: str) -> Callable[..., int]:
@@ -108,12 +114,16 @@ def _content_type_default(session: HttpSession, value: str) -> int:
     return session.response_header_set("Content-Type", value)
 
 
-def _url_parts(session: HttpSession) -> tuple:
+def _url_parts(lua: object, session: HttpSession) -> tuple:
+    """The URL's fields; the query attributes as one flat key, value, … table (any number
+    of them: Lua's stack would not take thousands of return values)."""
     url = session.request_url_get()
-    flat_attrs = [item for pair in url.attrs or () for item in pair]
+    attrs = None
+    if url.attrs is not None:
+        attrs = lua.table_from([item for pair in url.attrs for item in pair])
     return (
         url.url, url.path, url.scheme, url.user, url.password, url.host, url.port,
-        url.raw_query, url.query, url.fragment, url.attrs is not None, *flat_attrs,
+        url.raw_query, url.query, url.fragment, attrs,
     )
 
 
@@ -151,22 +161,23 @@ LUA_SESSION_METHODS: dict[str, Callable[..., Any]] = {
     "response_append": lambda s, data=None: s.response_append(
         _text(data, 1, "response_append").encode("latin-1")
     ),
+}
+# Reached only through the Lua methods that wrap them (request_url_get, response_io,
+# response_flush).
+_INTERNAL_CALLS: dict[str, Callable[..., Any]] = {
+    "connection_parts": _connection_parts,
+    "content_type_default": _content_type_default,
     "response_flush": lambda s, final=0: s.response_flush(
         0 if final in (None, False) else _integer(final, 1, "response_flush")
     ),
-}
-# Reached only through the Lua methods that wrap them (request_url_get).
-_INTERNAL_CALLS: dict[str, Callable[..., Any]] = {
-    "request_url_parts": _url_parts,
-    "connection_parts": _connection_parts,
-    "content_type_default": _content_type_default,
-    "response_io_stream": lambda s, reader: s.response_io(LuaReader(reader), 0),
 }
 
 
 @dataclass(frozen=True)
 class LuaHandler:
-    """A registered Lua function, run through the binding of the state it lives in."""
+    """A registered Lua function, run through the binding of the state it lives in. When
+    the last reference goes (its registry was replaced), the binding queues its number
+    and session.lua forgets the function."""
 
     binding: LuaHttpsrvBinding
     handler_id: int
@@ -176,16 +187,31 @@ class LuaHandler:
 
 
 class LuaHttpsrvBinding:
-    """Installs ``msys.httpsrv`` and the session class into one Lua state."""
+    """Installs ``msys.httpsrv`` and the session class into one Lua state.
+
+    Handler functions live in session.lua under numbers; registries hold LuaHandler
+    objects naming them. A collected LuaHandler queues its number (the collector may run
+    inside a host call, so it only queues); session.lua forgets the queued numbers when
+    the next ``register`` returns or the next request starts."""
 
     def __init__(self, state: LuaState) -> None:
         self.state = state
         self.sessions: dict[int, HttpSession] = {}
         self._session_ids = itertools.count(1)
+        self._retired_handlers: list[int] = []
         self.registry = EndpointRegistry(warn=state.warn)  # where register() adds, now
         self._error_marker = state.lua.table()
-        self._calls = {**LUA_SESSION_METHODS, **_INTERNAL_CALLS}
-        host = state.lua.table_from({"call": self._call, "register": self._register})
+        self._calls = {
+            **LUA_SESSION_METHODS,
+            **_INTERNAL_CALLS,
+            "request_url_parts": lambda s: _url_parts(state.lua, s),
+            "response_io_stream": lambda s, stream_id: s.response_io(
+                LuaStream(self._api, int(stream_id)), 0
+            ),
+        }
+        host = state.lua.table_from(
+            {"call": self._call, "register": self._register, "warn": state.warn}
+        )
         self._api = state.run_package_lua(
             Path(__file__).with_name("session.lua"),
             host,
@@ -198,6 +224,24 @@ class LuaHttpsrvBinding:
         httpsrv = self._api.httpsrv
         for name in ("msys.httpsrv", "msys.extended.httpsrv"):
             state.preload(name, lambda: httpsrv)
+        state.yield_services["drain_response"] = self._drain_response
+
+    # -- handler numbers nobody routes to any more ------------------------------------------
+
+    def _take_retired_handlers(self) -> list[int]:
+        retired, self._retired_handlers[:] = list(self._retired_handlers), []
+        return retired
+
+    def _release_retired_handlers(self) -> None:
+        """Make session.lua forget the queued numbers. Calls into Lua: only from Python
+        code that is not inside a host call."""
+        if self._retired_handlers:
+            self._api.forget_handlers(self.state.lua.table_from(self._take_retired_handlers()))
+
+    def registered_handlers(self) -> int:
+        """How many handler functions session.lua holds (leak checks)."""
+        self._release_retired_handlers()
+        return int(self._api.handler_count())
 
     def _call(self, name: str, sid: int, *args: object) -> object:
         session = self.sessions.get(sid)
@@ -208,15 +252,29 @@ class LuaHttpsrvBinding:
         except LuaArgumentError as error:
             return self._error_marker, str(error)
 
-    def _register(self, method: str | None, endpoint: str, handler_id: int) -> int:
-        closure = self._api.service_closure(handler_id)
-        return self.registry.register(
-            method, endpoint, LuaHandler(self, handler_id), closure=closure
-        )
+    def _register(self, method: str | None, endpoint: str, handler_id: int) -> tuple:
+        """A host call: the registry's errno, and the retired handler numbers for
+        session.lua to forget (a table), if any. The closure stays in session.lua
+        (service_ctx_get reads it there)."""
+        handler = LuaHandler(self, handler_id)
+        rc = self.registry.register(method, endpoint, handler)
+        if rc == 0:
+            weakref.finalize(handler, self._retired_handlers.append, handler_id)
+        retired = self._take_retired_handlers()
+        return rc, (self.state.lua.table_from(retired) if retired else None)
+
+    async def _drain_response(self, sid: int) -> tuple:
+        """A handler's ``response_flush`` got EAGAIN: resume it once the client has taken
+        enough of the output (0), or with EPIPE when it is gone."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return (errno.EPIPE,)
+        return (await session.drain_output(),)
 
     async def run(self, handler_id: int, session: HttpSession) -> None:
         """Run one handler call to its end (it may suspend); a Lua error raises
         LuaScriptError after the session object has been invalidated."""
+        self._release_retired_handlers()
         sid = next(self._session_ids)
         self.sessions[sid] = session
         task_ids = []
@@ -242,4 +300,4 @@ class LuaHttpsrvBinding:
             self._api.end_session(sid)
 
 
-__all__ = ["LuaHandler", "LuaHttpsrvBinding", "LUA_SESSION_METHODS", "as_tuple"]
+__all__ = ["LuaHandler", "LuaHttpsrvBinding", "LuaStream", "LUA_SESSION_METHODS"]

@@ -1,12 +1,13 @@
 -- msys.httpsrv and the ec_httpsrv_session class (httpsrv.md §4). Called with the host
 -- table, the error marker, the names of the plain session methods, msys.core's
 -- internals, the task api and the scheduler instance; returns the functions Python runs
--- handlers with.
+-- handlers with. Lua values that outlive a host call (handlers, closures, stream
+-- readers) stay in tables here, keyed by number (runtime.py: the lupa rule).
 local host, ERR, plain_methods, core, tasks, scheduler = ...
 local new_dict, new_class = core.new_dict, core.new_class
-local call, register = host.call, host.register
+local call, register, warn = host.call, host.register, host.warn
 local coroutine, error, type, rawget, select = coroutine, error, type, rawget, select
-local tostring, unpack = tostring, unpack
+local tostring, unpack, pcall = tostring, unpack, pcall
 
 local SID = {} -- private key: a session table's id in the host's session map
 local Session = {}
@@ -58,7 +59,7 @@ function Session:request_url_get()
     url = p[1], path = p[2], scheme = p[3], host = p[6], port = p[7],
     raw_query = p[8], query = p[9], fragment = p[10],
     userinfo = p[4] and { user = p[4], pass = p[5] } or nil,
-    attrs = p[11] and new_dict(p, 12) or nil,
+    attrs = p[11] and new_dict(p[11], 1) or nil, -- a flat key, value, … list
   }
   url_cache[sid] = url
   return url
@@ -131,9 +132,12 @@ function Session:response_xml(doc)
   return append_document(self, "response_xml", tostring(doc), "text/xml")
 end
 
--- response_io: immediate copies now; otherwise the host keeps a reader and streams it
--- after what is pending (httpsrv.md §3.G.7).
+-- response_io: immediate copies now; otherwise the session takes the object: the host
+-- streams it after what is pending (httpsrv.md §3.G.7) through stream_read, and
+-- stream_close closes it when it is sent or dropped.
 local IO_CHUNK = 65536
+local streams, last_stream = {}, 0 -- stream id -> { reader, object }
+
 function Session:response_io(obj, immediate)
   local sid = session_id(self, 2)
   local reader = core.io_reader(obj)
@@ -146,7 +150,24 @@ function Session:response_io(obj, immediate)
       if rc ~= 0 then return rc end
     end
   end
-  return checked(call("response_io_stream", sid, reader))
+  last_stream = last_stream + 1
+  local id = last_stream
+  streams[id] = { reader, obj }
+  local rc = checked(call("response_io_stream", sid, id))
+  if rc ~= 0 then streams[id] = nil end
+  return rc
+end
+
+-- response_flush: over the high-water mark the host answers EAGAIN with the data kept;
+-- a handler then waits (suspended) until the client has taken enough of it.
+local EAGAIN = 11
+function Session:response_flush(final)
+  local sid = session_id(self, 2)
+  local rc = checked(call("response_flush", sid, final))
+  if rc == EAGAIN and tasks.current_task() then
+    rc = coroutine.yield("drain_response", sid)
+  end
+  return rc
 end
 
 -- Connection objects (httpsrv.md §2.4, §3.C.7–9): built once per request.
@@ -191,8 +212,15 @@ function Session:request_event_get()
 end
 
 -- msys.httpsrv (httpsrv.md §4.2): handlers and closures stay on the Lua side; the
--- host's registry holds their numbers.
-local handlers, closures = {}, {}
+-- host's registry holds their numbers and forgets them with the registry.
+local handlers, closures, endpoints, last_handler = {}, {}, {}, 0
+
+-- Registrations the host no longer routes to (a list of numbers).
+local function forget_handlers(ids)
+  for _, id in ipairs(ids) do
+    handlers[id], closures[id], endpoints[id] = nil, nil, nil
+  end
+end
 
 function Session:service_ctx_get()
   return closures[handler_of[session_id(self, 2)]]
@@ -215,19 +243,35 @@ function httpsrv.register(method, endpoint, handler, closure)
   elseif type(handler) ~= "function" then
     error("bad argument #3 to 'register' (function expected, got " .. type(handler) .. ")", 2)
   end
-  local id = #handlers + 1
+  last_handler = last_handler + 1
+  local id = last_handler
   handlers[id], closures[id] = handler, closure
-  return register(method, endpoint, id)
+  endpoints[id] = (method or "*") .. " " .. endpoint
+  local rc, retired = register(method, endpoint, id)
+  if rc ~= 0 then handlers[id], closures[id], endpoints[id] = nil, nil, nil end
+  if retired then forget_handlers(retired) end
+  return rc
 end
 
 -- Python runs each handler as a task (a coroutine, so msys.sleep can suspend it).
 local api = {}
 local sessions = {}
 
+-- A handler's return value: nothing, nil or DONE; anything else is taken as DONE with a
+-- warning (httpsrv.md §4.4).
+local function run_handler(handler_id, session)
+  local rc = handlers[handler_id](session)
+  if rc ~= nil and rc ~= httpsrv.DONE then
+    local shown = (type(rc) == "string" or type(rc) == "number") and rc or "a " .. type(rc)
+    warn(("httpsrv: handler for %s returned %s; taken as DONE"):format(
+      endpoints[handler_id], shown))
+  end
+end
+
 function api.start_handler(task_id, handler_id, sid)
   local session = setmetatable({ [SID] = sid }, session_mt)
   sessions[sid], handler_of[sid] = session, handler_id
-  return tasks.start_task(task_id, handlers[handler_id], session)
+  return tasks.start_task(task_id, 0, run_handler, handler_id, session)
 end
 
 -- The request is complete: the session object stops working (httpsrv.md §4.4).
@@ -238,7 +282,26 @@ function api.end_session(sid)
   contexts[sid], connection_cache[sid] = nil, nil
 end
 
-function api.service_closure(id) return closures[id] end
+api.forget_handlers = forget_handlers
+
+function api.handler_count()
+  local n = 0
+  for _ in pairs(handlers) do n = n + 1 end
+  return n
+end
+
+-- Streams queued by response_io: read a block ("" at the end; nil, message on error).
+function api.stream_read(id, size)
+  local stream = streams[id]
+  if stream == nil then return "" end
+  return stream[1](size)
+end
+
+function api.stream_close(id)
+  local stream = streams[id]
+  streams[id] = nil
+  if stream then pcall(stream[2].close, stream[2]) end
+end
 
 api.httpsrv = httpsrv
 api.session_mt = session_mt

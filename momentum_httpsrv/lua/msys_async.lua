@@ -1,6 +1,8 @@
 -- msys.runInPool, msys.runInInst, msys.readfile, msys.timer (lua-runtime.md §4.6, §4.9).
--- Called with the host table, the prelude's current_task and msys.core's class maker.
-local host, current_task, new_class = ...
+-- Called with the host table, the prelude's task api and msys.core's class maker.
+-- Functions the host runs later (jobs, timer callbacks) stay here, keyed by number.
+local host, tasks, new_class = ...
+local current_task, task_root = tasks.current_task, tasks.task_root
 local type, error, pcall, coroutine = type, error, pcall, coroutine
 
 local function check_function(value, position, fname)
@@ -13,9 +15,13 @@ end
 -- Synchronous form: a task yields to the host, which runs fn as its own task; outside
 -- a task (init, top level) fn runs at once under pcall.
 local function run_now(fn)
-  if current_task() then return coroutine.yield("run_in_pool", fn) end
+  if current_task() then return coroutine.yield("run_in_pool", fn, task_root()) end
   return pcall(fn)
 end
+
+-- Fire-and-forget and completion forms: the host starts job `id` once the caller is
+-- back on the loop, as part of the caller's root task (which may wait for it).
+local jobs, last_job = {}, 0
 
 function msys.runInPool(pool, fn, mode, completion_mode)
   if type(pool) ~= "string" and type(pool) ~= "number" then
@@ -26,7 +32,9 @@ function msys.runInPool(pool, fn, mode, completion_mode)
   if mode == nil or mode == false then return run_now(fn) end
   if mode ~= true then check_function(mode, 3, "runInPool") end
   -- Every completion runs on the scheduler (the loop), whatever completion_mode says.
-  host.spawn(current_task() or 0, fn, mode ~= true and mode or nil)
+  last_job = last_job + 1
+  jobs[last_job] = { fn, mode ~= true and mode or nil }
+  host.spawn(task_root() or 0, last_job)
 end
 
 -- ec_scheduler_inst: an event loop a script can name in msys.runInInst.
@@ -108,6 +116,22 @@ function api.fire(id)
   if fields.every then arm(fields) else fields.running = false end
   fields.fn(t)
 end
+
+local function run_job(job)
+  job[1]()
+  if job[2] then job[2]() end
+end
+
+-- The host starts job `id` as task `task_id` working for task `owner`.
+function api.start_job(task_id, owner, id)
+  local job = jobs[id]
+  jobs[id] = nil
+  if job == nil then return "done" end
+  return tasks.start_task(task_id, owner, run_job, job)
+end
+
+-- The host dropped job `id` before starting it.
+function api.drop_job(id) jobs[id] = nil end
 
 -- msys.core.scheduler_for_domain: one event loop serves every domain here.
 function api.install_core(core)

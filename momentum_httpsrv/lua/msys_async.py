@@ -6,6 +6,11 @@ job is Lua run as its own task on the loop: it may suspend (``msys.sleep``,
 ``msys.readfile``) without blocking other connections, and what really blocks — file
 reads — goes to the loop's thread-pool executor. Pool names are checked but all pools
 share that one model.
+
+Jobs and timers belong to the generation whose state made them. Made before any event
+loop runs (script top level, ``init``, ``rsrc_setup`` during start-up) they wait, and
+``start()`` arms them once the node serves; ``call`` and ``check`` never serve, so there
+they never run. ``close()`` cancels them all when the generation is retired.
 """
 
 from __future__ import annotations
@@ -34,10 +39,14 @@ class MsysAsync:
         self._state = state
         self.pools: set[str] = set(KNOWN_POOLS)  # threadpool stanzas add their names
         self._warned_pools: set[str] = set()
-        self._jobs: dict[int, list[asyncio.Task]] = {}
+        self._jobs: dict[int, set[asyncio.Task]] = {}  # owner root task id → running jobs
         self._timer_handles: dict[int, asyncio.TimerHandle] = {}
         self._timer_tasks: set[asyncio.Task] = set()
         self._timer_ids = itertools.count(1)
+        # Made while no loop ran: timer id → monotonic deadline; (owner, job id).
+        self._waiting_timers: dict[int, float] = {}
+        self._waiting_jobs: list[tuple[int, int]] = []
+        self._closed = False
         host = state.lua.table_from(
             {
                 "check_pool": self._check_pool,
@@ -52,7 +61,7 @@ class MsysAsync:
         self._api = state.run_package_lua(
             Path(__file__).with_name("msys_async.lua"),
             host,
-            state.api.current_task,
+            state.api,
             state.core_internals.new_class,
         )
         self._api.install_core(core)
@@ -73,44 +82,82 @@ class MsysAsync:
         self._warned_pools.add(name)
         self._state.warn(f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO")
 
-    async def _run_in_pool_service(self, function: object) -> tuple:
+    async def _run_in_pool_service(self, function: object, parent: int | None = None) -> tuple:
         """The synchronous form: the caller resumes with pcall-style results."""
         from .runtime import LuaScriptError
 
         try:
-            return (True, *await self._state.run_in_task(function))
+            return (True, *await self._state.run_in_task(function, parent=parent))
         except LuaScriptError as error:
             return False, error.message
 
-    def _spawn(self, owner: int, function: object, completion: object = None) -> None:
-        """Fire-and-forget and completion forms: start once the caller returns to the
-        loop; the owner task's runner may wait for them (``wait_jobs``)."""
-        task = asyncio.get_running_loop().create_task(self._job(function, completion))
-        jobs = self._jobs.setdefault(int(owner), [])
-        jobs.append(task)
+    # -- jobs (runInPool's asynchronous forms) -------------------------------------------
 
-    async def _job(self, function: object, completion: object) -> None:
+    def _spawn(self, owner: int, job_id: int) -> None:
+        """Start job ``job_id`` once the caller returns to the loop; the owner task's
+        runner may wait for it (``wait_jobs``)."""
+        if self._closed:
+            return
+        loop = _running_loop()
+        if loop is None:
+            self._waiting_jobs.append((int(owner), int(job_id)))
+        else:
+            self._start_job(loop, int(owner), int(job_id))
+
+    def _start_job(self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int) -> None:
+        task = loop.create_task(self._job(owner, job_id))
+        self._jobs.setdefault(owner, set()).add(task)
+        task.add_done_callback(lambda done: self._job_done(owner, done))
+
+    def _job_done(self, owner: int, task: asyncio.Task) -> None:
+        jobs = self._jobs.get(owner)
+        if jobs is not None:
+            jobs.discard(task)
+            if not jobs:
+                del self._jobs[owner]
+
+    async def _job(self, owner: int, job_id: int) -> None:
         from .runtime import LuaScriptError
 
         try:
-            await self._state.run_in_task(function)
-            if completion is not None:
-                await self._state.run_in_task(completion)
+            await self._state.run_task(
+                lambda task_id: self._api.start_job(task_id, owner, job_id)
+            )
         except LuaScriptError as error:
             self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
 
     async def wait_jobs(self, owner: int) -> None:
-        """Wait for the asynchronous jobs a task started (deterministic handler ends)."""
-        jobs = self._jobs.pop(owner, [])
-        if jobs:
-            await asyncio.gather(*jobs)
+        """Wait for the asynchronous jobs a task started, and the jobs they started
+        (deterministic handler and command ends)."""
+        while jobs := self._jobs.get(owner):
+            await asyncio.wait(set(jobs))
+            jobs.difference_update([task for task in list(jobs) if task.done()])
+        self._jobs.pop(owner, None)
+
+    def pending_jobs(self) -> int:
+        """Jobs started or waiting for the loop (tests: nothing is held for nothing)."""
+        return sum(len(jobs) for jobs in self._jobs.values()) + len(self._waiting_jobs)
+
+    # -- timers ----------------------------------------------------------------------------
 
     def _timer_schedule(self, timer_id: int, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        handle = loop.call_later(max(0.0, float(delay)), self._timer_due, int(timer_id))
-        self._timer_handles[int(timer_id)] = handle
+        if self._closed:
+            return
+        delay = max(0.0, float(delay))
+        loop = _running_loop()
+        if loop is None:
+            self._waiting_timers[int(timer_id)] = time.monotonic() + delay
+        else:
+            self._arm(loop, int(timer_id), delay)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, timer_id: int, delay: float) -> None:
+        previous = self._timer_handles.pop(timer_id, None)
+        if previous is not None:
+            previous.cancel()
+        self._timer_handles[timer_id] = loop.call_later(delay, self._timer_due, timer_id)
 
     def _timer_cancel(self, timer_id: int) -> None:
+        self._waiting_timers.pop(int(timer_id), None)
         handle = self._timer_handles.pop(int(timer_id), None)
         if handle is not None:
             handle.cancel()
@@ -128,6 +175,43 @@ class MsysAsync:
             await self._state.run_in_task(self._api.fire, timer_id)
         except LuaScriptError as error:
             self._state.warn(f"scriptlet: msys.timer callback failed: {error.message}")
+
+    # -- the generation's life -------------------------------------------------------------
+
+    def start(self) -> None:
+        """The node's loop runs (``serve``): arm the timers and start the jobs that were
+        made before it did. Call it from that loop."""
+        loop = asyncio.get_running_loop()
+        now = time.monotonic()
+        for timer_id, deadline in self._waiting_timers.items():
+            self._arm(loop, timer_id, max(0.0, deadline - now))
+        self._waiting_timers.clear()
+        for owner, job_id in self._waiting_jobs:
+            self._start_job(loop, owner, job_id)
+        self._waiting_jobs.clear()
+
+    def close(self) -> None:
+        """The generation is retired: cancel its timers and jobs, so nothing runs in its
+        Lua state any more and the state can be released."""
+        self._closed = True
+        for handle in self._timer_handles.values():
+            handle.cancel()
+        self._timer_handles.clear()
+        self._waiting_timers.clear()
+        self._waiting_jobs.clear()
+        tasks = [*self._timer_tasks, *(task for jobs in self._jobs.values() for task in jobs)]
+        for task in tasks:
+            if not task.done() and not task.get_loop().is_closed():
+                task.cancel()
+        self._timer_tasks.clear()
+        self._jobs.clear()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 async def _readfile_service(name: str) -> tuple:

@@ -202,37 +202,84 @@ function api.preload(name, opener, system)
 end
 
 -- Tasks: handler and command calls run as coroutines, so helpers such as msys.sleep
--- can suspend them by yielding a request to the host (httpsrv.md §4.8).
-local tasks = {}
-local task_of = setmetatable({}, { __mode = "k" })
+-- can suspend them by yielding a request to the host (httpsrv.md §4.8). A task is part
+-- of the work of its root: itself, or the task that started it (runInPool); plain
+-- coroutines a task creates belong to its root too. Console print capture and the
+-- ownership of fire-and-forget jobs go by root.
+local raw_create, raw_wrap, resume, running = coroutine.create, coroutine.wrap,
+  coroutine.resume, coroutine.running
+local tasks = {}                                     -- task id -> its coroutine
+local task_of = setmetatable({}, { __mode = "k" })   -- task coroutine -> task id
+local root_of = {}                                   -- task id -> root task id
+local owner_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> root task id
+
+local function finish(id) tasks[id], root_of[id] = nil, nil end
 
 local function task_step(id, co, ok, ...)
   if not ok then
     local message = tostring((...))
-    tasks[id] = nil
+    finish(id)
     return "error", message, debug.traceback(co, message)
   end
   if coroutine.status(co) == "dead" then
-    tasks[id] = nil
+    finish(id)
     return "done", ...
   end
   return "yield", ...
 end
 
-function api.start_task(id, fn, ...)
-  local co = coroutine.create(fn)
+-- parent: the id of the task this one works for, or 0.
+function api.start_task(id, parent, fn, ...)
+  local co = raw_create(fn)
   tasks[id], task_of[co] = co, id
-  return task_step(id, co, coroutine.resume(co, ...))
+  root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
+  return task_step(id, co, resume(co, ...))
 end
 
 function api.resume_task(id, ...)
   local co = tasks[id]
-  return task_step(id, co, coroutine.resume(co, ...))
+  return task_step(id, co, resume(co, ...))
 end
 
+-- The host gave up on a task (cancelled): forget it.
+api.drop_task = finish
+
 local function in_task()
-  local co = coroutine.running()
+  local co = running()
   return co ~= nil and task_of[co] ~= nil
+end
+
+-- The root task of the code running now, or nil outside any task.
+function api.task_root()
+  local co = running()
+  if co == nil then return nil end
+  local id = task_of[co]
+  if id then return root_of[id] end
+  return owner_of[co]
+end
+local task_root = api.task_root
+
+local function check_coroutine_body(fn, fname)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to '" .. fname .. "' (Lua function expected)", 3)
+  end
+end
+
+function coroutine.create(fn)
+  check_coroutine_body(fn, "create")
+  local co = raw_create(fn)
+  owner_of[co] = task_root()
+  return co
+end
+
+function coroutine.wrap(fn)
+  check_coroutine_body(fn, "wrap")
+  local owner = task_root()
+  if owner == nil then return raw_wrap(fn) end
+  return raw_wrap(function(...)
+    owner_of[running()] = owner
+    return fn(...)
+  end)
 end
 
 -- msys.sleep suspends the running handler or command; elsewhere it blocks.
@@ -253,7 +300,7 @@ end
 
 -- The id of the task running now, or nil (msys_async.lua: whose jobs are whose).
 function api.current_task()
-  local co = coroutine.running()
+  local co = running()
   return co and task_of[co]
 end
 

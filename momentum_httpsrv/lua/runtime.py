@@ -3,16 +3,30 @@
 
 All scripts of a configuration generation share one state, as they share one global
 state in Momentum (lua-runtime.md §1.5).
+
+The lupa rule every binding follows (lupa 2.8 binds each Lua object to the ``lua_State``
+it was created in, a coroutine's included, and reads the main state's stack wrongly while
+a coroutine runs on it):
+
+* A host function (Python called from Lua) uses its Lua arguments only during the call
+  and never calls into Lua: no method of a Lua table or function, main-state ones
+  included. It works on plain values and returns plain values (``table_from`` is fine).
+* What must outlive a host call — stream readers, pool jobs, timer callbacks, handler
+  functions and closures — stays in a Lua table keyed by an integer id; Python keeps the
+  id and later calls a trampoline of the main state (``api.*`` tables made when the state
+  was set up), from Python code that is not itself inside a host call (the task runner,
+  session completion, loop callbacks).
+* Values a task yields or returns reach Python as results of a main-state call; they may
+  be passed back into the state (``run_in_task``) but are not stored.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +125,7 @@ class LuaState:
             register_eval=False,
             register_builtins=False,
         )
-        self._print_sinks: list[PrintSink] = [print_sink or (lambda text: None)]
+        self._print_sink: PrintSink = print_sink or (lambda text: None)
         self.warn = warn or (lambda message: None)
         globals_ = self.lua.globals()
         globals_.python = None  # lupa's bridge is not part of Momentum's Lua
@@ -206,43 +220,43 @@ class LuaState:
         what it returned."""
         task_id = next(self._task_ids)
         result = as_tuple(start(task_id))
-        while result[0] == "yield":
-            kind = result[1] if len(result) > 1 else None
-            service = self.yield_services.get(kind)
-            if service is None:
-                self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
-                values: tuple = ()
-            else:
-                if on_suspend is not None:
-                    on_suspend()
-                values = await service(*result[2:])
-                if on_resume is not None:
-                    on_resume()
-            result = as_tuple(self.api.resume_task(task_id, *values))
+        try:
+            while result[0] == "yield":
+                kind = result[1] if len(result) > 1 else None
+                service = self.yield_services.get(kind)
+                if service is None:
+                    self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
+                    values: tuple = ()
+                else:
+                    if on_suspend is not None:
+                        on_suspend()
+                    values = await service(*result[2:])
+                    if on_resume is not None:
+                        on_resume()
+                result = as_tuple(self.api.resume_task(task_id, *values))
+        except BaseException:  # cancelled (its generation retired) or a service failed
+            self.api.drop_task(task_id)
+            raise
         if result[0] == "error":
             raise LuaScriptError(str(result[1]), result[2])
         return result[1:]
 
-    async def run_in_task(self, function: object, *args: object) -> tuple:
-        """Call a Lua function as a task, so it may suspend (msys.sleep)."""
-        return await self.run_task(lambda task_id: self.api.start_task(task_id, function, *args))
+    async def run_in_task(
+        self, function: object, *args: object, parent: int | None = None
+    ) -> tuple:
+        """Call a Lua function as a task, so it may suspend (msys.sleep). A ``parent``
+        task id makes it part of that task's work: its jobs and console print capture."""
+        return await self.run_task(
+            lambda task_id: self.api.start_task(task_id, parent or 0, function, *args)
+        )
 
     def module_names(self) -> list[str]:
         return list(self.api.module_names().values())
 
-    # -- print routing ----------------------------------------------------------------
+    # -- print routing (console replies are captured Lua-side, console/control.lua) ----
 
     def _print(self, text: str) -> None:
-        self._print_sinks[-1](text)
-
-    @contextlib.contextmanager
-    def printing_to(self, sink: PrintSink) -> Iterator[None]:
-        """Send ``print`` output to ``sink`` while the block runs (console replies)."""
-        self._print_sinks.append(sink)
-        try:
-            yield
-        finally:
-            self._print_sinks.pop()
+        self._print_sink(text)
 
 
 async def _sleep_service(seconds: float) -> tuple:
