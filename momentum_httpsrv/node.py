@@ -280,6 +280,7 @@ class MomentumNode:
         for result in generation.lua.call_hook("deinit"):
             if not result.ok and self.paniclog is not None:
                 self.paniclog.error(str(result.value), result.traceback)
+        generation.lua.msys_async.close()  # its timers and jobs end with it
 
     def request_shutdown(self) -> None:
         """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""
@@ -341,6 +342,8 @@ class MomentumNode:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        if self.generation is not None:  # timers and jobs made during start-up
+            self.generation.lua.msys_async.start()
         try:
             for listener in await self.start_listeners(http_parser):
                 for address in listener.bound_addresses:
