@@ -114,3 +114,47 @@ def test_flush_then_more_output_is_chunked_and_final_locks_output(serve):
     status, head, body, _ = serve(lambda port: fetch(port, "/flush"))
     assert (status, head["transfer-encoding"], body) == (200, "chunked", b"first,second")
     assert "x-codes" not in head
+
+
+FLOOD_SITE = r'''
+flushed, codes = 0, {}
+local block = string.rep("x", 1048576)
+msys.httpsrv.register("GET", "/flood", function(s)
+  for i = 1, 32 do
+    s:response_append(block)
+    codes[#codes + 1] = s:response_flush(0)
+    flushed = i
+  end
+end)
+'''
+
+
+def test_flush_waits_for_a_client_that_does_not_read(tmp_path):
+    """response_flush from a handler suspends it while more than the high-water mark is
+    queued for the client, so a non-reading client cannot make the server buffer it all."""
+    site = LuaSite(FLOOD_SITE, tmp_path)
+
+    async def scenario():
+        listener = HttpListener("127.0.0.1:0", site.dispatch)
+        await listener.start()
+        port = listener.bound_addresses[0][1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /flood HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            await asyncio.sleep(0.5)  # read nothing meanwhile
+            stalled_at = site.state.execute("return flushed", "=t")[0]
+            backlogs = [s.output_backlog for s in site.binding.sessions.values()]
+            received = 0
+            while chunk := await reader.read(1 << 20):
+                received += len(chunk)
+            writer.close()
+            return stalled_at, backlogs, received
+        finally:
+            await listener.close(grace=1)
+
+    stalled_at, backlogs, received = asyncio.run(scenario())
+    assert stalled_at < 32 and len(backlogs) == 1
+    assert backlogs[0] <= 2 << 20
+    assert received > 32 << 20
+    assert site.state.execute("return flushed, table.concat(codes, ',')", "=t") == (
+        32, ",".join(["0"] * 32))

@@ -493,3 +493,12 @@ class _ConnectionSink:
     @property
     def peer_gone(self) -> bool:
         return self._connection._lost
+
+    @property
+    def buffered(self) -> int:
+        """Body bytes written but not yet taken by the kernel (flush back-pressure)."""
+        connection = self._connection
+        transport = connection._transport
+        if connection._lost or transport is None:
+            return self._pending_size
+        return self._pending_size + transport.get_write_buffer_size()

@@ -9,6 +9,14 @@ becomes None. The Lua binding (``lua_binding.py``) adapts these to Lua return va
 Output model ([PROP] §3.G): writers append to a pending buffer; nothing reaches the
 client before ``response_flush`` or completion. The head is committed by the first flush
 (streamed framing) or at completion (Content-Length).
+
+Back-pressure (§3.G.8): ``response_flush`` hands the pending bytes to the sink and
+returns EAGAIN when more than ``FLUSH_HIGH_WATER`` bytes then wait for the client; the
+data is kept and goes out as the client reads. ``drain_output`` waits for that. A Lua
+handler's ``session:response_flush`` does so itself — its coroutine is suspended until
+the client has taken the backlog — so a blocking-style flush loop cannot make the
+server buffer a non-reading client's whole response; it returns 0, or EPIPE when the
+client left.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ HANDLER_ASYNC = 1
 STREAM_CHUNK = 64 * 1024
 # How long a stream whose reader reports EAGAIN waits before reading again.
 _EAGAIN_RETRY_SECONDS = 0.01
+# Bytes a flush may leave waiting for the client before it answers EAGAIN.
+FLUSH_HIGH_WATER = 1 << 20
 
 
 class IoSource(Protocol):
@@ -371,7 +381,20 @@ class HttpSession:
             self.output_closed = True
             if not self._queued:
                 self._end()
-        return 0
+        return errno.EAGAIN if self.output_backlog > FLUSH_HIGH_WATER else 0
+
+    @property
+    def output_backlog(self) -> int:
+        """Bytes handed to the sink that the client has not taken yet (0 for sinks that
+        do not say, such as the offline CollectingSink)."""
+        return getattr(self._sink, "buffered", 0)
+
+    async def drain_output(self) -> int:
+        """Wait until the backlog is at most ``FLUSH_HIGH_WATER``: 0, or EPIPE once the
+        client is gone."""
+        while not self._sink.peer_gone and self.output_backlog > FLUSH_HIGH_WATER:
+            await self._sink.drain()
+        return errno.EPIPE if self._sink.peer_gone else 0
 
     # -- suspend and resume (§3.H, §6.1) --------------------------------------------
 
