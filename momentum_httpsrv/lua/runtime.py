@@ -9,8 +9,10 @@ it was created in, a coroutine's included, and reads the main state's stack wron
 a coroutine runs on it):
 
 * A host function (Python called from Lua) uses its Lua arguments only during the call
-  and never calls into Lua: no method of a Lua table or function, main-state ones
-  included. It works on plain values and returns plain values (``table_from`` is fine).
+  (indexing or calling them then is fine: they belong to the running coroutine) and
+  never touches a main-state object (``api.*``, anything kept from set-up): lupa would
+  read that state's stack, which the running coroutine's resume occupies. It returns
+  plain values, or tables made with ``table_from``.
 * What must outlive a host call — stream readers, pool jobs, timer callbacks, handler
   functions and closures — stays in a Lua table keyed by an integer id; Python keeps the
   id and later calls a trampoline of the main state (``api.*`` tables made when the state
