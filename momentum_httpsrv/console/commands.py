@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING
 
-from ..config import ConfigError, ConfigScope
+from ..config import ConfigError, ConfigOption, ConfigScope
+from ..config.values import parse_value_text
 from .protocol import CommandSyntaxError, Word, split_command
 
 if TYPE_CHECKING:
-    from ..node import MomentumNode
+    from ..node import Generation, MomentumNode
 
 
 class CommandError(Exception):
@@ -368,6 +369,41 @@ def _effective(invocation: Invocation, words: list[str], name: str) -> str:
     return option.render() + "\n"
 
 
+def _registered(generation: Generation) -> list[str]:
+    """What a generation's scripts registered, as the lost-registration warning names it."""
+    names = [f"endpoint {r.describe()}" for r in generation.httpsrv.registry]
+    if generation.auth is not None:
+        names += [f"auth endpoint {r.describe()}" for r in generation.auth.registry]
+    return names + [f"console command '{name}'" for name in generation.control.registry.names()]
+
+
+async def _reconfigure(
+    invocation: Invocation,
+    change: Callable[[], object],
+    scope: ConfigScope,
+    name: str,
+    previous: ConfigOption | None,
+) -> tuple[object, str]:
+    """``change_config`` and its warning (lua-runtime.md §1.6): registrations the new
+    ``rsrc_setup`` run did not make again (made at script load or in ``init``) are gone.
+    Returns the change's result and the warning line ("" when nothing was lost)."""
+    node = invocation.node
+    assert node.generation is not None
+    before = _registered(node.generation)
+    result = await node.change_config(change, scope, name, previous)
+    after = set(_registered(node.generation))
+    lost = [what for what in before if what not in after]
+    if not lost:
+        return result, ""
+    warning = (
+        f"Warning: no longer registered: {', '.join(lost)}. Only registrations made in "
+        "rsrc_setup survive config set/unset; those made at script load or in init are lost."
+    )
+    if node.paniclog is not None:
+        node.paniclog.warn(f"config: {warning}")
+    return result, warning + "\n"
+
+
 @builtin("config set", "[scope …] option [=] value", "set an option in the running configuration")
 async def _config_set(invocation: Invocation) -> str:
     args = invocation.args
@@ -375,13 +411,16 @@ async def _config_set(invocation: Invocation) -> str:
     generation = invocation.node.generation
     if len(args) < 2 or generation is None:
         raise CommandError("Usage: config set [scope …] option [=] value")
-    # The deepest existing scope that leaves an option name and a value after it.
+    # The deepest existing scope that leaves an option name and one value after it.
+    missing_scope: list[str] | None = None
+    bad_value: ConfigError | None = None
     for split in range(len(args) - 2, -1, -1):
         try:
             scope = generation.config.find_scope(texts[:split])
         except ConfigError:
-            continue
+            scope = None
         if scope is None:
+            missing_scope = missing_scope or texts[:split]
             continue
         value_words = args[split + 1 :]
         if value_words[0].text == "=" and len(value_words) > 1:
@@ -389,11 +428,20 @@ async def _config_set(invocation: Invocation) -> str:
         elif value_words[0].text == "=":
             continue
         value_text = invocation.line[value_words[0].start :].strip()
+        try:
+            parse_value_text(value_text)
+        except ConfigError as error:  # more words than one value: maybe a scope was meant
+            bad_value = bad_value or error
+            continue
         name = texts[split]
         change = functools.partial(scope.set_option_text, name, value_text)
-        option = await invocation.node.change_config(change, scope, name, scope.option(name))
-        return option.render() + "\n"
-    raise CommandError(f"No such scope in '{' '.join(texts[:-2])}'")
+        option, warning = await _reconfigure(invocation, change, scope, name, scope.option(name))
+        return option.render() + "\n" + warning
+    if missing_scope:
+        raise CommandError(f"No such scope: '{' '.join(missing_scope)}'")
+    if bad_value is not None:
+        raise ReconfigureError(str(bad_value))
+    raise CommandError("Usage: config set [scope …] option [=] value")
 
 
 @builtin("config unset", "[scope …] option", "remove an option from the running configuration")
@@ -406,11 +454,11 @@ async def _config_unset(invocation: Invocation) -> str:
     if previous is None:
         name = _option_name(scope, args[-1])
         return f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.\n"
-    await invocation.node.change_config(
-        lambda: scope.unset_option(args[-1]), scope, args[-1], previous
+    _, warning = await _reconfigure(
+        invocation, lambda: scope.unset_option(args[-1]), scope, args[-1], previous
     )
     effective = _effective(invocation, args[:-1], args[-1])
-    return f'"{previous.name}" has been unset. Effective value is now:\n  {effective}'
+    return f'"{previous.name}" has been unset. Effective value is now:\n  {effective}{warning}'
 
 
 @builtin("config show", "[scope …]", "show a scope's options (child scopes as { ... })")
