@@ -1,10 +1,16 @@
-"""The shared HTTP/1.1 edge-case probe against a real listener, once per parser (~18 s each)."""
+"""The shared HTTP/1.1 edge-case probe against a real listener, once per parser (~18 s
+each), and against ``serve``. The probe lives in ``shared/tools`` beside the repository:
+without it these tests skip with the reason in the summary (``-ra``), except in CI
+(``CI=true``), where shared/ is always there and its absence is a failure."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -12,8 +18,35 @@ import pytest
 from momentum_httpsrv.httpsrv.listener import PARSERS, HttpListener, ListenerSettings
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
+from momentum_httpsrv.testing.process import serve_process
 
-PROBE = Path(__file__).resolve().parents[1] / ".." / "shared" / "tools" / "http_probe.py"
+PROBE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "http_probe.py"
+
+
+def shared_probe(path: Path = PROBE, environ: Mapping[str, str] = os.environ) -> Path:
+    """The probe script, or a visible skip (a failure under ``CI=true``) when it is absent."""
+    if path.is_file():
+        return path
+    message = f"the shared HTTP probe is absent: {path} (shared/ belongs beside the repository)"
+    if environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"{message}; CI=true needs it", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.mark.parametrize(
+    ("environ", "outcome"),
+    [({"CI": "true"}, pytest.fail.Exception), ({}, pytest.skip.Exception)],
+)
+def test_an_absent_probe_fails_in_ci_and_skips_visibly_elsewhere(tmp_path, environ, outcome):
+    absent = tmp_path / "http_probe.py"
+    with pytest.raises(outcome, match=re.escape(str(absent))):
+        shared_probe(absent, environ)
+
+
+def probe_passes(output: str) -> None:
+    failures = [line for line in output.splitlines() if line.startswith("FAIL")]
+    last_line = output.rstrip().rsplit("\n", 1)[-1]
+    assert re.fullmatch(r"\d+ passed, 0 failed", last_line), "\n".join(failures) or output
 
 
 async def probe_app(request: Request, sink: ResponseSink) -> None:
@@ -29,16 +62,17 @@ async def probe_app(request: Request, sink: ResponseSink) -> None:
     sink.end()
 
 
-@pytest.mark.skipif(not PROBE.is_file(), reason=f"the shared probe is absent ({PROBE})")
 @pytest.mark.parametrize("parser", sorted(PARSERS))
 def test_listener_passes_the_http_probe(parser: str) -> None:
+    probe_script = shared_probe()
+
     async def scenario() -> str:
         listener = HttpListener("127.0.0.1:0", probe_app, ListenerSettings(parser=parser))
         await listener.start()
         port = listener.bound_addresses[0][1]  # type: ignore[index]
         try:
             probe = await asyncio.create_subprocess_exec(
-                sys.executable, str(PROBE), "--port", str(port), "--get", "/hello",
+                sys.executable, str(probe_script), "--port", str(port), "--get", "/hello",
                 "--echo", "/echo",
                 stdout=asyncio.subprocess.PIPE,
             )
@@ -47,7 +81,15 @@ def test_listener_passes_the_http_probe(parser: str) -> None:
             await listener.close(grace=1.0)
         return output.decode()
 
-    output = asyncio.run(scenario())
-    failures = [line for line in output.splitlines() if line.startswith("FAIL")]
-    last_line = output.rstrip().rsplit("\n", 1)[-1]
-    assert re.fullmatch(r"\d+ passed, 0 failed", last_line), "\n".join(failures) or output
+    probe_passes(asyncio.run(scenario()))
+
+
+def test_serve_passes_the_http_probe(site_dir) -> None:
+    probe_script = shared_probe()
+    with serve_process(site_dir("basic") / "ecelerity.conf") as (_, port):
+        probe = subprocess.run(
+            [sys.executable, str(probe_script), "--port", str(port), "--get", "/hello",
+             "--echo", "/echo"],
+            capture_output=True, text=True, timeout=120,
+        )
+    probe_passes(probe.stdout)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,8 +12,6 @@ from click.testing import CliRunner
 from momentum_httpsrv.cli import main
 from momentum_httpsrv.testing.client import MomentumTestClient
 from momentum_httpsrv.testing.process import serve_process
-
-PROBE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "http_probe.py"
 
 BINARY = bytes(range(256)) + b"\x00\xff\x00"
 
@@ -109,18 +104,6 @@ def test_serve_matches_offline(basic_site, parser):
             response = connection.getresponse()
             assert (response.status, response.read()) == (status, expected), (method, target)
         connection.close()
-
-
-@pytest.mark.skipif(not PROBE.exists(), reason=f"{PROBE} is not present")
-def test_http_probe_against_serve(basic_site):
-    with serve_process(basic_site) as (_, port):
-        probe = subprocess.run(
-            [sys.executable, str(PROBE), "--port", str(port), "--get", "/hello",
-             "--echo", "/echo"],
-            capture_output=True, text=True, timeout=120,
-        )
-    last_line = probe.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"\d+ passed, 0 failed", last_line), probe.stdout
 
 
 @pytest.mark.parametrize(
