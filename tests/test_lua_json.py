@@ -9,7 +9,7 @@ import pytest
 from lupa import lua51
 
 from momentum_httpsrv.lua.lib import LIBRARY_OPENERS
-from momentum_httpsrv.lua.lib.json import JSON_TYPE_NAME, json_decode_to_lua, json_to_text
+from momentum_httpsrv.lua.lib.json import JSON_TYPE_NAME
 
 
 @pytest.fixture
@@ -208,18 +208,3 @@ def test_iter_metamethod(lua: lua51.LuaRuntime, text: str, expected: str) -> Non
         return table.concat(parts)
     """)
     assert got == expected
-
-
-def test_python_helpers_share_the_lua_implementation(lua: lua51.LuaRuntime) -> None:
-    obj, code, message = json_decode_to_lua(lua, '{"path": "a/b", "n": [1]}')
-    assert (code, message) == (None, None)
-    assert obj.path == "a/b"
-    assert json_to_text(lua, obj) == '{ "path": "a\\/b", "n": [ 1 ] }'
-    assert json_decode_to_lua(lua, "{ bad }") == (
-        None, 9, "quoted object property name expected at offset 2")
-    table = lua.execute("return { list = { 1, 2.5 }, name = 'caf\\195\\169' }")
-    assert json_to_text(lua, table) in (
-        '{ "list": [ 1, 2.500000 ], "name": "caf\xc3\xa9" }',
-        '{ "name": "caf\xc3\xa9", "list": [ 1, 2.500000 ] }',
-    )
-    assert json_to_text(lua, 42) == "42"

@@ -8,7 +8,6 @@ import pytest
 from lupa import lua51
 
 from momentum_httpsrv.lua.lib import LIBRARY_OPENERS
-from momentum_httpsrv.lua.lib.xml import xml_doc_to_text, xml_parse_to_lua
 
 SAMPLE = """<?xml version="1.0" encoding="utf-8"?>
 <doc>
@@ -181,11 +180,3 @@ def test_external_entities_are_never_loaded(lua: lua51.LuaRuntime, tmp_path) -> 
     contents, text = run(lua, "return doc:root():contents(), tostring(doc)", document)
     assert "TOP SECRET" not in contents + text
     assert "<a>&xxe;<b>&xxe;</b></a>" in text
-
-
-def test_python_helpers(lua: lua51.LuaRuntime) -> None:
-    doc = xml_parse_to_lua(lua, "<r><v>é</v></r>".encode())
-    assert xml_doc_to_text(doc) == (
-        '<?xml version="1.0" encoding="utf-8"?>\n<r>\n  <v>\xc3\xa9</v>\n</r>\n'
-    )
-    assert xml_parse_to_lua(lua, b"<unclosed>") is None

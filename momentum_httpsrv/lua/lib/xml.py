@@ -357,14 +357,3 @@ def open_xml(lua: lua51.LuaRuntime) -> Any:
         )
     }
     return run_library_chunk(lua, "xml.lua", lua.table_from(functions))
-
-
-def xml_parse_to_lua(lua: lua51.LuaRuntime, data: bytes) -> Any:
-    """Parse a request body like ``xml.parsexml``: the document userdata, or None."""
-    result = lua.require("xml").parsexml(data.decode("latin-1"))
-    return None if isinstance(result, tuple) or result is None else result
-
-
-def xml_doc_to_text(doc: Any) -> str:
-    """``doc:tostring()``: the serialised document (Latin-1 convention)."""
-    return doc.tostring(doc)
