@@ -688,3 +688,31 @@ def test_unix_socket_path_rules(tmp_path: Path) -> None:
             await HttpListener(str(regular), DemoApp()).start()
 
     run(scenario())
+
+
+def test_a_streamed_write_reaches_the_client_while_the_dispatcher_runs() -> None:
+    """response_flush promises the bytes go out now, not with the next write."""
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def progress(request: Request, sink: ResponseSink) -> None:
+            sink.start(200, "OK", [], None)
+            sink.write(b"step 1 done\n")
+            await release.wait()
+            sink.write(b"all done\n")
+            sink.end()
+
+        async with serving(progress) as listener:
+            reader, writer = await connect(listener)
+            writer.write(get("/progress"))
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+            assert b"Transfer-Encoding: chunked" in head
+            first_chunk = await asyncio.wait_for(reader.readuntil(b"step 1 done\n\r\n"), 2)
+            assert first_chunk.endswith(b"step 1 done\n\r\n")
+            release.set()
+            rest = await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 2)
+            assert b"all done\n" in rest
+            writer.close()
+
+    run(scenario())

@@ -41,7 +41,6 @@ Dispatch = Callable[[Request, ResponseSink], Awaitable[None]]
 _log = logging.getLogger(__name__)
 
 _PAUSE_READING_AT = 512 * 1024  # unparsed input kept before the socket stops being read
-_FLUSH_AT = 64 * 1024  # streamed body bytes collected before they are handed to the socket
 _LINGER_SECONDS = 2.0  # after our last byte, wait this long for the client's FIN
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
 _ERROR_HEADERS = (("Content-Type", "text/plain"),)
@@ -424,15 +423,16 @@ class _Connection(asyncio.Protocol):
 
 
 class _ConnectionSink:
-    """The ResponseSink a dispatcher writes one response into; batches small writes."""
+    """The ResponseSink a dispatcher writes one response into. Body bytes go to the
+    connection as they are written (``response_flush`` promises they leave now); the head
+    waits for the first body bytes or the end, so a small response is one write."""
 
-    __slots__ = ("_connection", "_proto", "_pending", "_pending_size", "ended")
+    __slots__ = ("_connection", "_proto", "_head", "ended")
 
     def __init__(self, connection: _Connection) -> None:
         self._connection = connection
         self._proto = connection._proto
-        self._pending: list[bytes] = []
-        self._pending_size = 0
+        self._head = b""
         self.ended = False
 
     def start(
@@ -440,20 +440,16 @@ class _ConnectionSink:
     ) -> None:
         if self.ended or self._proto.response_started:  # type: ignore[union-attr]
             raise ResponseError("the response was already started")
-        head = self._proto.start_response(  # type: ignore[union-attr]
+        self._head = self._proto.start_response(  # type: ignore[union-attr]
             status, reason, headers, body_length, http_date()
         )
-        self._pending.append(head)
 
     def write(self, data: bytes) -> None:
         if self.ended:
             raise ResponseError("write after end")
         framed = self._proto.body(data)  # type: ignore[union-attr]
         if framed:
-            self._pending.append(framed)
-            self._pending_size += len(framed)
-            if self._pending_size >= _FLUSH_AT:
-                self.flush()
+            self._send(framed)
 
     async def drain(self) -> None:
         self.flush()
@@ -463,17 +459,18 @@ class _ConnectionSink:
         if self.ended:
             raise ResponseError("the response was already ended")
         tail = self._proto.end_response(self._connection._loop.time())  # type: ignore[union-attr]
-        if tail:
-            self._pending.append(tail)
         self.ended = True
-        self.flush()
+        self._send(tail)
 
     def flush(self) -> None:
-        pending = self._pending
-        if pending:
-            self._connection._write(pending[0] if len(pending) == 1 else b"".join(pending))
-            pending.clear()
-            self._pending_size = 0
+        """Send a head that is still waiting for body bytes."""
+        self._send(b"")
+
+    def _send(self, data: bytes) -> None:
+        if self._head:
+            data, self._head = self._head + data, b""
+        if data:
+            self._connection._write(data)
 
     def abort(self) -> None:
         """The handler failed after the head went out: reset the connection so the client
@@ -482,8 +479,7 @@ class _ConnectionSink:
         if self.ended:
             return
         self.ended = True
-        self._pending.clear()
-        self._pending_size = 0
+        self._head = b""
         proto = self._proto
         assert proto is not None
         if proto.response_started:
@@ -500,5 +496,5 @@ class _ConnectionSink:
         connection = self._connection
         transport = connection._transport
         if connection._lost or transport is None:
-            return self._pending_size
-        return self._pending_size + transport.get_write_buffer_size()
+            return len(self._head)
+        return len(self._head) + transport.get_write_buffer_size()
