@@ -3,7 +3,10 @@
 Rows: a script using the extensions on every few lines (cold: memory cache cleared), the
 same script written in stock Lua with no candidate character (the fast path), stock Lua that
 still has candidates (string escapes, gmatch loops) so it is tokenized and parsed, and cache
-hits from memory and from the on-disk cache. Run: ``python bench/bench_translate.py``.
+hits from memory and from the on-disk cache. Then the run-time cost of the code it emits:
+ns per evaluation of short bitwise expressions, as translated now and, for chains of two or
+more operators, as the earlier nested-call translation (the baseline the flat chain replaced).
+Run: ``python bench/bench_translate.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+
+from lupa import lua51
 
 from momentum_httpsrv.lua import dialect
 
@@ -75,6 +80,43 @@ def cold(source: str) -> Callable[[], object]:
     return run
 
 
+# (expression, the nested helper calls it used to be translated to, or None if unchanged)
+HELPER_CASES = [
+    ("a | b", None),
+    ("a | b | c", "__thrlua.bor(__thrlua.bor(a, b), c)"),
+    ("a | b & c ^^ d << 2",
+     "__thrlua.bxor(__thrlua.band(__thrlua.bor(a, b), c), __thrlua.shl(d, 2))"),
+    ("a | b | c | d | e",
+     "__thrlua.bor(__thrlua.bor(__thrlua.bor(__thrlua.bor(a, b), c), d), e)"),
+    ("a + b", None),
+]
+HELPER_LOOP = """local __thrlua = ("").__thrlua
+return function(n)
+  local a, b, c, d, e, x = 12, 10, 3, 64, 128
+  local clock = os.clock
+  local started = clock()
+  for _ = 1, n do x = {expression} end
+  return (clock() - started) / n * 1e9
+end"""
+
+
+def helper_ns(lua: lua51.LuaRuntime, lua_expression: str, iterations: int = 300_000) -> float:
+    loop = lua.execute(HELPER_LOOP.format(expression=lua_expression))
+    return min(loop(iterations) for _ in range(5))
+
+
+def print_helper_costs() -> None:
+    lua = lua51.LuaRuntime(encoding="latin-1", unpack_returned_tuples=True)
+    dialect.install_dialect_runtime(lua)
+    print("\nrun time of translated expressions, ns per evaluation (best of 5)")
+    print(f"{'expression':<24}{'now':>10}{'nested calls':>14}")
+    for expression, nested in HELPER_CASES:
+        translated = dialect.translate(f"x = {expression}", "=bench").removeprefix(
+            dialect.PRELUDE).removeprefix("x = ")
+        baseline = f"{helper_ns(lua, nested):>14.0f}" if nested else f"{'-':>14}"
+        print(f"{expression:<24}{helper_ns(lua, translated):>10.0f}{baseline}")
+
+
 def main() -> None:
     with_extensions = script(EXTENSION_BLOCK)
     plain = script(PLAIN_BLOCK)
@@ -103,6 +145,7 @@ def main() -> None:
     print(f"{'case':<36}{'ms':>10}")
     for name, ms in rows:
         print(f"{name:<36}{ms:>10.2f}")
+    print_helper_costs()
 
 
 if __name__ == "__main__":

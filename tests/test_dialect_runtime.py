@@ -148,6 +148,91 @@ def test_bitwise_on_boolean_blames_the_non_number(lua: lua51.LuaRuntime) -> None
         run(lua, "return 'abc' \\ 1")
 
 
+# -- long left folds: order, metamethods, errors ---------------------------------------------
+
+LOGGING_OPERANDS = """\
+local log = {}
+local mt = {}
+local function name(x) return type(x) == "table" and x.n or tostring(x) end
+for _, event in ipairs({"or", "and", "xor", "shl", "shr", "div", "add", "sub"}) do
+  mt["__" .. event] = function(a, b)
+    log[#log + 1] = event .. "(" .. name(a) .. "," .. name(b) .. ")"
+    return setmetatable({n = event}, mt)
+  end
+end
+local function v(n)
+  log[#log + 1] = "v" .. n
+  return n == 1 and setmetatable({n = "t"}, mt) or n
+end
+"""
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("v(1) | v(2)", "v1 v2 or(t,2)"),
+    ("v(1) | v(2) & v(3) ^^ v(4)", "v1 v2 or(t,2) v3 and(or,3) v4 xor(and,4)"),
+    ("v(1) << v(2) >> v(3) \\ v(4)", "v1 v2 shl(t,2) v3 shr(shl,3) v4 div(shr,4)"),
+    ("v(1) | v(2) + v(3) - v(4) & v(5)", "v1 v2 or(t,2) v3 add(or,3) v4 sub(add,4) v5 and(sub,5)"),
+    ("v(5) | v(1) | v(2)", "v5 v1 or(5,t) v2 or(or,2)"),
+])
+def test_chain_applies_each_operator_pairwise_as_soon_as_its_operand_is_ready(
+    lua: lua51.LuaRuntime, expression: str, expected: str
+) -> None:
+    source = LOGGING_OPERANDS + f"local result = {expression}\nreturn table.concat(log, ' ')"
+    assert run(lua, source) == expected
+
+
+def test_500_operator_chain_calls_metamethods_in_order(lua: lua51.LuaRuntime) -> None:
+    chain = " | ".join(["v(1)", *(f"v({n})" for n in range(2, 502))])
+    log = run(lua, LOGGING_OPERANDS + f"local r = {chain}\nreturn table.concat(log, ' ')")
+    expected = ["v1", "v2", "or(t,2)", *(f"v{n} or(or,{n})" for n in range(3, 502))]
+    assert log == " ".join(expected)
+
+
+def test_error_in_a_long_chain_names_the_operands_line_and_stops_there(
+    lua: lua51.LuaRuntime,
+) -> None:
+    # 400 operators, one per line; operand 250 (on line 251) is nil
+    lines = ["local function v(n) last_seen = n return n end", "local r = v(1)"]
+    lines += [f"  | v({n})" if n != 250 else "  | nothing" for n in range(2, 402)]
+    lines.append("return r")
+    assert lines[251 - 1] == "  | nothing"
+    with pytest.raises(lua51.LuaError, match=r"^t\.lua:251: attempt to perform bitwise "
+                       r"operation on a nil value"):
+        run(lua, "\n".join(lines))
+    assert lua.eval("last_seen") == 249  # the operands after the failing one never ran
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("local x = 1 | 2 | 3\nlocal y = 1 | 2 + {} | 3",
+     r"^t\.lua:2: attempt to perform arithmetic on a table value"),
+    ("local y = 1 | 2\n  & 3 \\ 'a'\n  | 4",
+     r"^t\.lua:2: attempt to perform arithmetic on a string value"),
+    ("local y = 1 | 2\n  & 3\n  | true",
+     r"^t\.lua:3: attempt to perform bitwise operation on a boolean"),
+    ("local function f()\n  return 1 | 2 | {}\nend\nf()",
+     r"^t\.lua:2: attempt to perform bitwise operation on a table value"),
+])
+def test_chain_errors_point_at_the_users_line(
+    lua: lua51.LuaRuntime, source: str, message: str
+) -> None:
+    with pytest.raises(lua51.LuaError, match=message):
+        run(lua, source)
+
+
+def test_arithmetic_inside_a_chain_coerces_strings_like_lua(lua: lua51.LuaRuntime) -> None:
+    assert run(lua, "return 1 | '2' + '3' - 1 | 8, 7 & 3 * '2' % 4 | 16") == (13, 18)
+
+
+def test_one_operator_keeps_the_direct_helper_call() -> None:
+    assert translate("x = a | b", "=t") == PRELUDE + "x = __thrlua.bor(a , b)"
+    assert translate("x = a | b + c", "=t") == PRELUDE + "x = __thrlua.bor(a , b) + c"
+
+
+def test_two_operators_become_one_flat_chain() -> None:
+    assert translate("x = a | b\n& c", "=t") == (
+        PRELUDE + 'x = __thrlua.chain(a  )("|", b\n )("&", c)()')
+
+
 def test_iter_passes_callable_tables_without_iter(lua: lua51.LuaRuntime) -> None:
     source = (
         "local calls = 0\n"

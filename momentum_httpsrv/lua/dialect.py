@@ -62,7 +62,7 @@ CACHE_DIR_ENV = "MOMENTUM_HTTPSRV_DIALECT_CACHE"
 PRELUDE = f'local {HELPERS_NAME} = ("").{HELPERS_NAME}; '
 """Put in front of line 1 of chunks that call helpers (no newline, so lines stay put)."""
 
-_TRANSLATOR_VERSION = b"thrlua-dialect-1\0"  # part of the cache key: bump when output changes
+_TRANSLATOR_VERSION = b"thrlua-dialect-2\0"  # part of the cache key: bump when output changes
 _MEMORY_CACHE_LIMIT = 1024
 _memory_cache: dict[str, str] = {}
 

@@ -49,6 +49,13 @@ _BINARY_PRIORITY = {
 _UNARY_PRIORITY = 8
 _UNARY = frozenset({"not", "!", "-", "#", "~"})
 _BITWISE_HELPERS = {"|": "bor", "&": "band", "^^": "bxor", "<<": "shl", ">>": "shr", "\\": "idiv"}
+# How a step of ``__thrlua.chain`` names its operator (a Lua string literal's contents).
+# Only + - * / % can stand between two bitwise operators of one left fold: every other
+# operator binds either tighter (and sits inside an operand) or looser (and ends the fold).
+_CHAIN_STEPS = {
+    "|": "|", "&": "&", "^^": "^^", "<<": "<<", ">>": ">>", "\\": "\\\\",
+    "+": "+", "-": "-", "*": "*", "/": "/", "%": "%",
+}  # fmt: skip
 # On a syntax error, extension operators not yet rewritten become stock operators of the same
 # priority, so that stock Lua's parser takes thrLua's path and stops at the same token.
 _SYNTAX_STAND_INS = {"|": "+", "&": "+", "^^": "+", "<<": "*", ">>": "*", "\\": "*", "~": "-"}
@@ -266,20 +273,49 @@ class _Parser:
             expr = self.simple_expression()
         op = kinds[self.pos]
         priority = _BINARY_PRIORITY.get(op)
+        if priority is None or priority[0] <= limit:
+            return expr
+        # Every operator this loop consumes applies to the value so far (a left fold); the
+        # bitwise ones among them are rewritten together once the loop is done.
+        operations: list[tuple[int, str, int]] = []  # (operator token, operator, right end)
         while priority is not None and priority[0] > limit:
             op_pos = self.pos
             self.pos += 1
             _, last, _ = self.subexpression(priority[1])
-            helper = _BITWISE_HELPERS.get(op)
-            if helper is not None:
-                self.rewrites.helper_call(first, last, helper)
-                self.rewrites.instead[op_pos] = ","
-                expr = (first, last, _HELPER_CALL)
-            else:
-                expr = (first, last, _PLAIN)
+            operations.append((op_pos, op, last))
             op = kinds[self.pos]
             priority = _BINARY_PRIORITY.get(op)
-        return expr
+        self.emit_left_fold(first, operations)
+        _, last_op, last = operations[-1]
+        return (first, last, _HELPER_CALL if last_op in _BITWISE_HELPERS else _PLAIN)
+
+    def emit_left_fold(self, first: int, operations: list[tuple[int, str, int]]) -> None:
+        """Rewrite the bitwise operators of one left fold ``first op1 R1 op2 R2 …``.
+
+        A single one becomes ``__thrlua.bor(L, R)``. From two on, everything from the first
+        bitwise operator to the last becomes ``__thrlua.chain(L)("|", R1)("+", R2)…()``: a
+        call suffix per operator, which Lua parses in a loop, so nesting does not grow with
+        the chain (``1 | 2 | … | 300`` as nested calls exceeds Lua's 200 syntax levels).
+        Each suffix opens on its right operand's first line, where thrLua reports an error
+        of that operation. Stock operators outside that span stay as they are.
+        """
+        rewrites = self.rewrites
+        bitwise = [i for i, (_, op, _) in enumerate(operations) if op in _BITWISE_HELPERS]
+        if not bitwise:
+            return
+        if len(bitwise) == 1:
+            op_pos, op, last = operations[bitwise[0]]
+            rewrites.helper_call(first, last, _BITWISE_HELPERS[op])
+            rewrites.instead[op_pos] = ","
+            return
+        chained = operations[bitwise[0] : bitwise[-1] + 1]
+        last = chained[-1][2]
+        rewrites.helper_call(first, last, "chain")
+        rewrites.after[last] += "()"
+        for op_pos, op, _ in chained:
+            rewrites.instead[op_pos] = ""
+            step = f')("{_CHAIN_STEPS[op]}", '
+            rewrites.before[op_pos + 1] = step + rewrites.before.get(op_pos + 1, "")
 
     def simple_expression(self) -> Expr:
         pos = self.pos

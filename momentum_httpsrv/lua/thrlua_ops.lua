@@ -160,6 +160,51 @@ function ops.idiv(a, b)
   return (divide(a, b))
 end
 
+-- A left fold with two or more bitwise operators (``a | b + c & d``) is translated to
+-- ``chain(a)("|", b)("+", c)("&", d)()`` rather than nested helper calls, so that its length
+-- does not count against Lua's limit on syntax nesting. Each call applies one operator as
+-- soon as its right operand has been evaluated, which is where thrLua's VM applies it; the
+-- closure holds the running value of this one evaluation. Errors are raised at the caller of
+-- step (level 2 here, level 3 in bitwise and divide).
+local chain_events = { ["|"] = "__or", ["&"] = "__and", ["^^"] = "__xor", ["<<"] = "__shl",
+  [">>"] = "__shr" }
+local arithmetic_events = { ["+"] = "__add", ["-"] = "__sub", ["*"] = "__mul",
+  ["/"] = "__div", ["%"] = "__mod" }
+local arithmetic = {
+  ["+"] = function(a, b) return a + b end,
+  ["-"] = function(a, b) return a - b end,
+  ["*"] = function(a, b) return a * b end,
+  ["/"] = function(a, b) return a / b end,
+  ["%"] = function(a, b) return a % b end,
+}
+
+function ops.chain(value)
+  local function step(operator, b)
+    if operator == nil then return value end
+    local a = value
+    local event = chain_events[operator]
+    if event ~= nil then
+      if type(a) == "number" and type(b) == "number" then
+        value = int_ops[event](toint(a), toint(b))
+      else
+        value = bitwise(event, a, b)
+      end
+    elseif operator == "\\" then
+      if type(a) == "number" and type(b) == "number" then
+        value = floor(a / b)
+      else
+        value = divide(a, b)
+      end
+    elseif tonum(a) and tonum(b) or metamethod(a, b, arithmetic_events[operator]) then
+      value = arithmetic[operator](a, b)
+    else
+      error("attempt to perform arithmetic on a " .. culprit_type(a, b) .. " value", 2)
+    end
+    return step
+  end
+  return step
+end
+
 -- Generic-for generator: a value that is not a function iterates through its __iter
 -- metamethod (OP_TFORLOOP), which receives the value and returns generator, state, control.
 function ops.iter(generator, state, control)
