@@ -12,6 +12,9 @@ What is translated (thrlua ``PATCHES``, ``src/llex.c``, ``src/lparser.c``, ``src
   (see :mod:`momentum_httpsrv.lua.parser`). The helpers (``thrlua_ops.lua``) convert operands
   to 64-bit integers like thrLua and honour ``__or __and __xor __shl __shr __not``; ``\\`` on
   non-numbers falls back to ``__div`` exactly as thrLua's VM does.
+  A left fold with two or more of them (``a | b + c & d``) becomes one flat call chain,
+  ``__thrlua.chain(a)("|", b)("+", c)("&", d)()``, so long chains stay within Lua's 200
+  syntax levels; each step applies its operator right after its operand is evaluated.
 * Numerals starting with ``0`` are read as C's ``strtol(s, NULL, 0)`` reads them: ``0660`` →
   ``432``; hex above 2^63-1 saturates; ``08``, ``0e5`` are malformed in thrLua.
 * ``"\\xHH"`` and ``"\\uHHHH"``/``"\\uHHHHHH"``/``"\\uHHHHHHHH"`` escapes in short strings →

@@ -21,7 +21,9 @@ Instead of building a tree it records, per token, text to put before it, in plac
 after it. A bitwise operation ``L op R`` becomes ``__thrlua.f(L, R)`` by writing
 ``__thrlua.f(`` before the first token of ``L``, ``,`` in place of ``op`` and ``)`` after the
 last token of ``R``; nested operations compose because inner ones are recorded first and the
-enclosing prefix is put in front of theirs. No newline is ever added or removed.
+enclosing prefix is put in front of theirs. Two or more bitwise operators in one left fold
+become a flat call chain instead (see :meth:`_Parser.emit_left_fold`). No newline is ever
+added or removed.
 """
 
 from __future__ import annotations
