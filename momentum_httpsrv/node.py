@@ -28,7 +28,6 @@ from .console.control import ControlRegistry, LuaControlBinding
 from .console.mailqueue import MailQueue
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
 from .httpsrv.auth import AccessControl
-from .httpsrv.auth_binding import LuaAuthBinding
 from .httpsrv.dispatch import Dispatcher, respond_offline
 from .httpsrv.listener import HttpListener, ListenerSettings
 from .httpsrv.lua_binding import LuaHttpsrvBinding
@@ -53,29 +52,17 @@ def create_lua_environment(
     gc_stepmul: int = 400,
 ) -> tuple[LuaState, LuaHttpsrvBinding]:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
-    state, binding, _ = _lua_environment(search_path, print_sink, warn, gc_pause, gc_stepmul)
-    return state, binding
-
-
-def _lua_environment(
-    search_path: list[Path],
-    print_sink: Callable[[str], None],
-    warn: Callable[[str], None],
-    gc_pause: int,
-    gc_stepmul: int,
-) -> tuple[LuaState, LuaHttpsrvBinding, LuaAuthBinding]:
     state = LuaState(
         search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
     )
-    binding = LuaHttpsrvBinding(state)
-    return state, binding, LuaAuthBinding(state, binding)
+    return state, LuaHttpsrvBinding(state)
 
 
 def access_control(
-    config: Configuration, auth: LuaAuthBinding, paniclog: Paniclog
+    config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
     """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
-    return AccessControl(config.root, auth.registry, paniclog.error, config.directory)
+    return AccessControl(config.root, httpsrv.auth_registry, paniclog.error, config.directory)
 
 
 @dataclass
@@ -87,7 +74,6 @@ class Generation:
     dispatch: Dispatcher
     control: LuaControlBinding
     scripts: list = field(default_factory=list)
-    auth: LuaAuthBinding | None = None  # register_auth's registry lives here
     http_listens: list[tuple[str, ListenerSettings]] = field(default_factory=list)
     control_listens: list[ControlListenSpec] = field(default_factory=list)
     in_flight: int = 0  # requests dispatched on this generation and not yet finished
@@ -120,7 +106,7 @@ def build_generation(
     (ConfigError for listener options or addresses that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
-    state, binding, auth = _lua_environment(
+    state, binding = create_lua_environment(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
@@ -135,10 +121,10 @@ def build_generation(
         raise GenerationError(error.message) from error
     for hook in ("init", "rsrc_setup"):
         run_hook(state, hook, paniclog)
-    access = access_control(config, auth, paniclog)
+    access = access_control(config, binding, paniclog)
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
-        number, config, state, binding, dispatch, control, scripts, auth=auth,
+        number, config, state, binding, dispatch, control, scripts,
         http_listens=listens, control_listens=control_listens,
     )
 
@@ -162,22 +148,19 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     ``rsrc_setup`` filled again (``config set``/``unset``, lua-runtime.md §1.6). On failure
     the old generation's registries are put back and GenerationError raised."""
     httpsrv, control, state = generation.httpsrv, generation.control, generation.lua
-    auth = generation.auth
-    assert auth is not None, "a generation from build_generation"
-    old_endpoints, old_commands, old_auth = httpsrv.registry, control.registry, auth.registry
+    old = httpsrv.registry, httpsrv.auth_registry, control.registry
     httpsrv.registry = EndpointRegistry(warn=state.warn)
+    httpsrv.auth_registry = EndpointRegistry(warn=state.warn)
     control.registry = ControlRegistry(warn=state.warn)
-    auth.registry = EndpointRegistry(warn=state.warn)
     try:
         run_hook(state, "rsrc_setup", paniclog)
     except GenerationError:
-        httpsrv.registry, control.registry, auth.registry = old_endpoints, old_commands, old_auth
+        httpsrv.registry, httpsrv.auth_registry, control.registry = old
         raise
-    access = access_control(generation.config, auth, paniclog)
+    access = access_control(generation.config, httpsrv, paniclog)
     dispatch = Dispatcher(httpsrv.registry, paniclog.error, access)
     return Generation(
         number, generation.config, state, httpsrv, dispatch, control, generation.scripts,
-        auth=auth,
         http_listens=generation.http_listens, control_listens=generation.control_listens,
     )
 

@@ -225,7 +225,7 @@ def test_register_auth_argument_errors(node, call, message):
 
 def test_register_auth_registry_is_per_generation(node):
     assert node.console("config set HTTP_Listener Idle_Time = 5") == "Idle_Time = 5\n"
-    assert len(node.generation.auth.registry) == 1
+    assert len(node.generation.httpsrv.auth_registry) == 1
     response = node.call(request("/hooked", headers=[("X-Token", "good")]))
     assert (response.status, response.body) == (200, b"user=token-user")
 
@@ -237,7 +237,7 @@ def test_python_auth_handler(node):
         seen.append(session.request_header_get("X-Token"))
         return 0, "py-user"
 
-    node.generation.auth.registry.register(None, "/who", handler)
+    node.generation.httpsrv.auth_registry.register(None, "/who", handler)
     response = node.call(request(headers=[("X-Token", "t")]))
     assert (response.status, response.body, seen) == (200, b"user=py-user", [(0, "t")])
 

@@ -372,8 +372,7 @@ def _effective(invocation: Invocation, words: list[str], name: str) -> str:
 def _registered(generation: Generation) -> list[str]:
     """What a generation's scripts registered, as the lost-registration warning names it."""
     names = [f"endpoint {r.describe()}" for r in generation.httpsrv.registry]
-    if generation.auth is not None:
-        names += [f"auth endpoint {r.describe()}" for r in generation.auth.registry]
+    names += [f"auth endpoint {r.describe()}" for r in generation.httpsrv.auth_registry]
     return names + [f"console command '{name}'" for name in generation.control.registry.names()]
 
 

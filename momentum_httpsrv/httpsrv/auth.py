@@ -191,7 +191,9 @@ class AccessControl:
         result = registration.handler(session)
         if inspect.isawaitable(result):
             result = await result
-        verdict, user = result if isinstance(result, tuple) else (result, None)
+        values = result if isinstance(result, tuple) else (result,)
+        verdict = values[0] if values else None
+        user = values[1] if len(values) > 1 else None
         if verdict not in (AUTH_OK, AUTH_FAIL, AUTH_ERROR):
             self._log_error(f"httpsrv: auth handler returned {verdict!r}; taken as ERROR", None)
             return AUTH_ERROR, None

@@ -181,9 +181,13 @@ class LuaHandler:
 
     binding: LuaHttpsrvBinding
     handler_id: int
+    kind: str = "endpoint"  # or "auth" (register_auth)
 
-    async def __call__(self, session: HttpSession) -> None:
-        await self.binding.run(self.handler_id, session)
+    async def __call__(self, session: HttpSession) -> tuple | None:
+        """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
+        auth function's values are its verdict and user name."""
+        values = await self.binding.run(self.handler_id, session)
+        return values if self.kind == "auth" else None
 
 
 class LuaHttpsrvBinding:
@@ -199,7 +203,9 @@ class LuaHttpsrvBinding:
         self.sessions: dict[int, HttpSession] = {}
         self._session_ids = itertools.count(1)
         self._retired_handlers: list[int] = []
-        self.registry = EndpointRegistry(warn=state.warn)  # where register() adds, now
+        # Where register() and register_auth() add now (a generation swaps them).
+        self.registry = EndpointRegistry(warn=state.warn)
+        self.auth_registry = EndpointRegistry(warn=state.warn)
         self._error_marker = state.lua.table()
         self._calls = {
             **LUA_SESSION_METHODS,
@@ -252,12 +258,13 @@ class LuaHttpsrvBinding:
         except LuaArgumentError as error:
             return self._error_marker, str(error)
 
-    def _register(self, method: str | None, endpoint: str, handler_id: int) -> tuple:
-        """A host call: the registry's errno, and the retired handler numbers for
-        session.lua to forget (a table), if any. The closure stays in session.lua
-        (service_ctx_get reads it there)."""
-        handler = LuaHandler(self, handler_id)
-        rc = self.registry.register(method, endpoint, handler)
+    def _register(self, method: str | None, endpoint: str, handler_id: int, kind: str) -> tuple:
+        """A host call: the errno of the registry for ``kind`` ("endpoint" or "auth"), and
+        the retired handler numbers for session.lua to forget (a table), if any. The
+        closure stays in session.lua (service_ctx_get reads it there)."""
+        handler = LuaHandler(self, handler_id, kind)
+        registry = self.auth_registry if kind == "auth" else self.registry
+        rc = registry.register(method, endpoint, handler)
         if rc == 0:
             weakref.finalize(handler, self._retired_handlers.append, handler_id)
         retired = self._take_retired_handlers()
@@ -271,9 +278,10 @@ class LuaHttpsrvBinding:
             return (errno.EPIPE,)
         return (await session.drain_output(),)
 
-    async def run(self, handler_id: int, session: HttpSession) -> None:
-        """Run one handler call to its end (it may suspend); a Lua error raises
-        LuaScriptError after the session object has been invalidated."""
+    async def run(self, handler_id: int, session: HttpSession) -> tuple:
+        """Run one handler call to its end (it may suspend) and return what it returned
+        (an auth function's verdict and user); a Lua error raises LuaScriptError after
+        the session object has been invalidated."""
         self._release_retired_handlers()
         sid = next(self._session_ids)
         self.sessions[sid] = session
@@ -291,7 +299,7 @@ class LuaHttpsrvBinding:
             # A yield suspends the session (httpsrv.md §4.8); resuming re-enters the
             # coroutine. Fire-and-forget runInPool jobs finish before the response.
             try:
-                await self.state.run_task(start, session.session_suspend, resumed)
+                return await self.state.run_task(start, session.session_suspend, resumed)
             finally:
                 if task_ids:
                     await self.state.msys_async.wait_jobs(task_ids[0])

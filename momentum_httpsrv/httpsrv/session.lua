@@ -213,12 +213,12 @@ end
 
 -- msys.httpsrv (httpsrv.md §4.2): handlers and closures stay on the Lua side; the
 -- host's registry holds their numbers and forgets them with the registry.
-local handlers, closures, endpoints, last_handler = {}, {}, {}, 0
+local handlers, closures, endpoints, kinds, last_handler = {}, {}, {}, {}, 0
 
 -- Registrations the host no longer routes to (a list of numbers).
 local function forget_handlers(ids)
   for _, id in ipairs(ids) do
-    handlers[id], closures[id], endpoints[id] = nil, nil, nil
+    handlers[id], closures[id], endpoints[id], kinds[id] = nil, nil, nil, nil
   end
 end
 
@@ -227,29 +227,45 @@ function Session:service_ctx_get()
 end
 local httpsrv = { DONE = 0 }
 
-function httpsrv.register(method, endpoint, handler, closure)
+-- register and register_auth (httpsrv.md §3.A.1, §3.A.2): the function stays here under a
+-- number, and the host files the number in the registry of its kind ("endpoint" or
+-- "auth"). Errors are reported at the script's line (level 3: here, the API function,
+-- the caller).
+local function store(kind, fname, method, endpoint, handler, closure)
   if method ~= nil and type(method) ~= "string" then
-    error("bad argument #1 to 'register' (string or nil expected, got " .. type(method) .. ")", 2)
+    error("bad argument #1 to '" .. fname .. "' (string or nil expected, got "
+      .. type(method) .. ")", 3)
   end
   if type(endpoint) ~= "string" then
-    error("bad argument #2 to 'register' (string expected, got " .. type(endpoint) .. ")", 2)
+    error("bad argument #2 to '" .. fname .. "' (string expected, got " .. type(endpoint) .. ")", 3)
   end
   if type(handler) == "string" then
     local named = _G[handler]
     if type(named) ~= "function" then
-      error("bad argument #3 to 'register' (no global function named '" .. handler .. "')", 2)
+      error("bad argument #3 to '" .. fname .. "' (no global function named '" .. handler .. "')", 3)
     end
     handler = named
   elseif type(handler) ~= "function" then
-    error("bad argument #3 to 'register' (function expected, got " .. type(handler) .. ")", 2)
+    error("bad argument #3 to '" .. fname .. "' (function expected, got " .. type(handler) .. ")", 3)
   end
   last_handler = last_handler + 1
   local id = last_handler
-  handlers[id], closures[id] = handler, closure
+  handlers[id], closures[id], kinds[id] = handler, closure, kind
   endpoints[id] = (method or "*") .. " " .. endpoint
-  local rc, retired = register(method, endpoint, id)
-  if rc ~= 0 then handlers[id], closures[id], endpoints[id] = nil, nil, nil end
+  local rc, retired = register(method, endpoint, id, kind)
+  if rc ~= 0 then handlers[id], closures[id], endpoints[id], kinds[id] = nil, nil, nil, nil end
   if retired then forget_handlers(retired) end
+  return rc
+end
+
+function httpsrv.register(method, endpoint, handler, closure)
+  local rc = store("endpoint", "register", method, endpoint, handler, closure)
+  return rc
+end
+
+-- fn(session) returns msys.core.EC_AUTH_OK (and a user name), EC_AUTH_FAIL or EC_AUTH_ERROR.
+function httpsrv.register_auth(method, endpoint, fn, closure)
+  local rc = store("auth", "register_auth", method, endpoint, fn, closure)
   return rc
 end
 
@@ -259,7 +275,9 @@ local sessions = {}
 
 -- A handler's return value: nothing, nil or DONE; anything else is taken as DONE with a
 -- warning (httpsrv.md §4.4).
+-- An auth function's values are its verdict and user name, handed back to the host.
 local function run_handler(handler_id, session)
+  if kinds[handler_id] == "auth" then return handlers[handler_id](session) end
   local rc = handlers[handler_id](session)
   if rc ~= nil and rc ~= httpsrv.DONE then
     local shown = (type(rc) == "string" or type(rc) == "number") and rc or "a " .. type(rc)
