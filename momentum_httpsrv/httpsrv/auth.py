@@ -27,9 +27,10 @@ from ..config import ConfigScope, ConfigValue
 from ..lua.msys_core import CORE_CONSTANTS
 from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver
-from .responses import MOMENTUM_REASONS, ResponseSink, standard_reason
+from .responses import ResponseSink
 from .routing import EndpointRegistry
 from .session import HttpSession
+from .wire import MOMENTUM_REASONS, standard_reason
 
 AUTH_OK = CORE_CONSTANTS["EC_AUTH_OK"]
 AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]

@@ -19,10 +19,10 @@ from .protocol import (
     latin1,
 )
 from .requests import Request
+from .wire import TARGET_CHAR, TCHAR
 
-_TCHAR = r"-!#$%&'*+.^_`|~0-9A-Za-z"
-_REQUEST_LINE = re.compile(rf"([{_TCHAR}]+) ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
-_HEADER_BLOCK = re.compile(rf"(?:[{_TCHAR}]+:[^\n]*\n)*")
+_REQUEST_LINE = re.compile(rf"([{TCHAR}]+) ([{TARGET_CHAR}]+) HTTP/([0-9]\.[0-9])")
+_HEADER_BLOCK = re.compile(rf"(?:[{TCHAR}]+:[^\n]*\n)*")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?\r?")
 _MAX_CHUNK_LINE = 4096
 

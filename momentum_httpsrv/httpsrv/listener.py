@@ -24,6 +24,7 @@ from .h11_protocol import H11Protocol
 from .protocol import (
     CLOSE,
     NEED_DATA,
+    SERVER_ERROR_HEADERS,
     HttpProtocol,
     Interim,
     ListenerSettings,
@@ -43,7 +44,6 @@ _log = logging.getLogger(__name__)
 _PAUSE_READING_AT = 512 * 1024  # unparsed input kept before the socket stops being read
 _LINGER_SECONDS = 2.0  # after our last byte, wait this long for the client's FIN
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
-_ERROR_HEADERS = (("Content-Type", "text/plain"),)
 PARSERS: dict[str, type[HttpProtocol]] = {"h11": H11Protocol, "fast": FastProtocol}
 
 
@@ -311,7 +311,9 @@ class _Connection(asyncio.Protocol):
         """A response the server generates itself (httpsrv.md §1.3): empty body."""
         proto = self._proto
         assert proto is not None
-        head = proto.start_response(status, reason_for(status), _ERROR_HEADERS, 0, http_date())
+        head = proto.start_response(
+            status, reason_for(status), SERVER_ERROR_HEADERS, 0, http_date()
+        )
         self._write(head + proto.end_response(self._loop.time()))
 
     def _write(self, data: bytes) -> None:

@@ -16,10 +16,6 @@ from typing import Protocol
 from .protocol import BodyFraming, response_fields, response_framing
 from .requests import Request, first_header
 
-# Re-exported for older importers: the reasons live in wire.py, which the protocol uses too.
-from .wire import MOMENTUM_REASONS as MOMENTUM_REASONS
-from .wire import standard_reason as standard_reason
-
 
 class ResponseSink(Protocol):
     """Where a committed response goes. Implemented by the listener and by CollectingSink."""
