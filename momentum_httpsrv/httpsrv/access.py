@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import ConfigOption, ConfigScope, ConfigValue
 
@@ -20,16 +20,20 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @dataclass(frozen=True)
 class EffectiveScopes:
-    """The scopes that apply to one connection, most specific first."""
+    """The scopes that apply to one connection, most specific first. Answers are kept: a
+    generation's tree does not change under it (``config set`` builds a new generation,
+    with new EffectiveScopes), and every request asks the same few options."""
 
     scopes: tuple[ConfigScope, ...]
+    _found: dict[str, ConfigOption | None] = field(default_factory=dict, compare=False)
 
     def option(self, name: str) -> ConfigOption | None:
-        for scope in self.scopes:
-            found = scope.option(name)
-            if found is not None:
-                return found
-        return None
+        if name not in self._found:
+            self._found[name] = next(
+                (found for scope in self.scopes if (found := scope.option(name)) is not None),
+                None,
+            )
+        return self._found[name]
 
     def get_bool(self, name: str, default: bool) -> bool:
         found = self.option(name)
