@@ -574,7 +574,7 @@ def test_expect_continue_is_not_sent_when_pointless(
 
 
 def test_fresh_connection_gets_the_head_timeout_then_closes(parser: type[HttpProtocol]) -> None:
-    proto = protocol(parser, now=100.0, head_timeout=10.0, keepalive_timeout=60.0)
+    proto = protocol(parser, now=100.0, head_timeout=10.0)
     assert proto.deadline == 110.0
     assert not proto.expire(109.9)
     assert proto.expire(110.0) and proto.next_event() is CLOSE
@@ -605,17 +605,27 @@ def test_body_timeout_counts_from_the_last_progress(parser: type[HttpProtocol]) 
     assert proto.next_event() == Reject(408, "request body not received in time")
 
 
-@pytest.mark.parametrize(("idle_time", "expected"), [(0, 63.0), (7, 10.0)])
-def test_idle_timeout_between_requests(
-    parser: type[HttpProtocol], idle_time: float, expected: float
-) -> None:
-    proto = protocol(parser, idle_time=idle_time, keepalive_timeout=60.0)
+def test_idle_time_between_requests(parser: type[HttpProtocol]) -> None:
+    proto = protocol(parser, idle_time=7)
     proto.feed(GET, 1.0)
     proto.next_event()
     assert proto.deadline is None  # no timer while the dispatcher works
     respond(proto, now=3.0)
-    assert proto.next_event() is NEED_DATA and proto.deadline == expected
-    assert proto.expire(expected) and proto.next_event() is CLOSE
+    assert proto.next_event() is NEED_DATA and proto.deadline == 10.0
+    assert proto.expire(10.0) and proto.next_event() is CLOSE
+
+
+def test_idle_time_0_keeps_a_connection_between_requests_forever(
+    parser: type[HttpProtocol],
+) -> None:
+    """Momentum's Idle_Time: 0 means never (the head, body and send deadlines still apply)."""
+    proto = protocol(parser, idle_time=0)
+    proto.feed(GET, 1.0)
+    proto.next_event()
+    respond(proto, now=3.0)
+    assert proto.next_event() is NEED_DATA and proto.deadline is None
+    proto.feed(b"GET / HTTP/1.1\r\n", 1000.0)  # a new head starts its own deadline
+    assert proto.deadline == 1010.0
 
 
 def test_pipelined_head_deadline_starts_when_the_previous_response_ends(

@@ -35,7 +35,7 @@ class ListenerSettings:
     """Per-listener HTTP behaviour; the lead fills it from the HTTP_Listener/Listen scopes."""
 
     max_request_size: int | None = None  # Max_Request_Size: body bytes; None = unlimited
-    idle_time: float = 0  # Idle_Time: seconds between requests; 0 = keepalive_timeout
+    idle_time: float = 0  # Idle_Time: seconds between requests; 0 = never (Momentum)
     disable_chunked: bool = False  # Disable_Chunked: streamed bodies are close-delimited
     listen_backlog: int = 500  # Listen_Backlog
     file_mode: int = 0o660  # File_Mode of a Unix-domain socket listener
@@ -43,13 +43,8 @@ class ListenerSettings:
     max_head_size: int = 65536  # request line + headers + blank line; larger -> 431
     head_timeout: float = 10.0  # total deadline for a request head from its first byte
     body_timeout: float = 15.0  # no body progress for this long -> 408 and close
-    keepalive_timeout: float = 60.0  # idle close between requests when Idle_Time is 0
     send_timeout: float = 60.0  # a client that reads nothing for this long is dropped
     parser: str = "h11"  # "h11", or "fast" for the hand-written parser (fast_protocol.py)
-
-    @property
-    def between_requests_timeout(self) -> float:
-        return self.idle_time if self.idle_time > 0 else self.keepalive_timeout
 
 
 class _Marker:
@@ -463,8 +458,9 @@ class HttpProtocol(ABC):
         state = self._state
         settings = self._settings
         if state == IDLE:
-            if self._served_any:
-                return self._idle_since + settings.between_requests_timeout
+            if self._served_any:  # Idle_Time 0: a kept-alive connection may wait forever
+                idle = settings.idle_time
+                return self._idle_since + idle if idle > 0 else None
             return self._idle_since + settings.head_timeout
         if state == HEAD:
             return self._head_started + settings.head_timeout
