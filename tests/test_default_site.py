@@ -1,8 +1,13 @@
 """The default site that `make run` serves answers what the README shows."""
 
+import http.client
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from momentum_httpsrv.testing.client import MomentumTestClient
+from momentum_httpsrv.testing.process import serve_process
 
 DEFAULT_CONF = Path(__file__).resolve().parent.parent / "conf" / "ecelerity.conf"
 
@@ -21,3 +26,29 @@ def test_readme_examples():
     assert "example.com" in listed
     assert (hello.status, hello.body) == (200, b"/hello says: Hello world!")
     assert (params.status, params.body) == (200, b"a=1\nb=2\n")
+
+
+def test_default_site_over_real_http(tmp_path):
+    """`make run` serves conf/ecelerity.conf; the same files on ephemeral ports answer the
+    README's curl line over real HTTP, and its console command over the control socket."""
+    site = tmp_path / "conf"
+    shutil.copytree(DEFAULT_CONF.parent, site, ignore=shutil.ignore_patterns("paniclog.ec"))
+    config = site / "ecelerity.conf"
+    socket_path = tmp_path / "console.sock"
+    config.write_text(
+        config.read_text()
+        .replace('Listen "127.0.0.1:2081"', 'Listen "127.0.0.1:0"')
+        .replace('Listen "127.0.0.1:2025" {}', f'Listen "{socket_path}" {{}}')
+    )
+    with serve_process(config) as (_, port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("POST", "/hello")
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"/hello says: Hello world!")
+        connection.close()
+        console = subprocess.run(
+            [sys.executable, "-m", "momentum_httpsrv", "console", str(socket_path),
+             "delay_domain", "example.com"],
+            capture_output=True, text=True, timeout=30,
+        )
+    assert console.stdout == "example.com\tadded to the delayed queue.\n", console.stderr
