@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import ssl
 import stat
 from collections.abc import Callable
 
@@ -62,24 +63,31 @@ class ListenSocket:
         backlog: int = 500,
         file_mode: int = 0o660,
         error: type[NetListenerError] = NetListenerError,
+        ssl_context: ssl.SSLContext | None = None,
+        handshake_timeout: float | None = None,
     ) -> ListenSocket:
-        """Bind ``address``; failures raise ``error`` naming the address."""
+        """Bind ``address``; failures raise ``error`` naming the address. With
+        ``ssl_context`` every connection starts with a TLS handshake; the protocol sees
+        only connections whose handshake succeeded within ``handshake_timeout``."""
         try:
             where = parse_listen_address(address)
         except ListenAddressError as exc:
             raise error(address, str(exc)) from None
         loop = asyncio.get_running_loop()
+        tls = {} if ssl_context is None else {
+            "ssl": ssl_context, "ssl_handshake_timeout": handshake_timeout
+        }
         try:
             if where.path is not None:
                 _remove_stale_socket(address, where.path, error)
                 server = await loop.create_unix_server(
-                    protocol_factory, where.path, backlog=backlog
+                    protocol_factory, where.path, backlog=backlog, **tls
                 )
                 os.chmod(where.path, file_mode)
             else:
                 server = await loop.create_server(
                     protocol_factory, where.host, where.port, family=where.family,
-                    backlog=backlog, reuse_address=True,
+                    backlog=backlog, reuse_address=True, **tls,
                 )
         except OSError as exc:
             raise error(address, exc.strerror or str(exc)) from exc

@@ -34,6 +34,7 @@ from .httpsrv.lua_binding import LuaHttpsrvBinding
 from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
+from .httpsrv.tls import tls_context_for
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
@@ -329,8 +330,9 @@ class MomentumNode:
             self.generation.lua.msys_async.start()
         try:
             for listener in await self.start_listeners(http_parser):
+                scheme = "http" if listener.settings.ssl_context is None else "https"
                 for address in listener.bound_addresses:
-                    shown = address if isinstance(address, str) else _url_for(address)
+                    shown = address if isinstance(address, str) else _url_for(scheme, address)
                     announce(f"HTTP_Listener {listener.address!r}: listening on {shown}")
             if not self.listeners:
                 announce("no enabled HTTP_Listener Listen scope; nothing to serve")
@@ -359,9 +361,9 @@ class MomentumNode:
             self.paniclog.close()
 
 
-def _url_for(address: tuple[str, int]) -> str:
+def _url_for(scheme: str, address: tuple[str, int]) -> str:
     host, port = address[0], address[1]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def http_listens(config: Configuration) -> list[tuple[str, ListenerSettings]]:
@@ -394,4 +396,5 @@ def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSet
         disable_chunked=value("disable_chunked", "as_bool", False),
         listen_backlog=value("listen_backlog", "as_int", 500),
         file_mode=value("file_mode", "as_int", 0o660),
+        ssl_context=tls_context_for(config, listen),
     )

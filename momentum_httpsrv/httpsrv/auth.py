@@ -138,8 +138,9 @@ class AccessControl:
             return True
         if not scopes.get_bool("Enable_Authentication", False):
             return True
-        if session.remote_cn and scopes.get_bool("TLS_Verified_Peer_Is_Authorized", False):
-            session.auth_user = session.remote_cn
+        subject_cn = connection.subject_cn
+        if subject_cn and scopes.get_bool("TLS_Verified_Peer_Is_Authorized", False):
+            session.auth_user = subject_cn
             return True
         mechanisms = self._mechanisms(scopes)
         registration = self.auth_registry.match(session.request.method, path)

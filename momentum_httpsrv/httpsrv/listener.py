@@ -34,6 +34,7 @@ from .protocol import (
 )
 from .requests import ConnectionInfo, Request, next_connection_id
 from .responses import ResponseSink
+from .tls import verified_subject_cn
 
 __all__ = ["Dispatch", "HttpListener", "ListenerError", "ListenerSettings", "http_date"]
 
@@ -101,6 +102,8 @@ class HttpListener:
             backlog=self.settings.listen_backlog,
             file_mode=self.settings.file_mode,
             error=ListenerError,
+            ssl_context=self.settings.ssl_context,
+            handshake_timeout=self.settings.head_timeout,
         )
 
     @property
@@ -187,11 +190,14 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        tls = self._settings.ssl_context is not None  # called once the handshake succeeded
         info = ConnectionInfo(
             conn_id=next_connection_id(),
             listener=self._listener.address,
             peer=_ip_port(transport.get_extra_info("peername")),
             local=_ip_port(transport.get_extra_info("sockname")),
+            scheme="https" if tls else "http",
+            subject_cn=verified_subject_cn(transport.get_extra_info("peercert")) if tls else None,
         )
         self._proto = self._listener._protocol_class(self._settings, self._loop.time(), info)
         self._listener._connections.add(self)
@@ -215,7 +221,9 @@ class _Connection(asyncio.Protocol):
         self._peer_eof = True
         self._proto.feed_eof()
         self._wake()
-        return True  # keep the write side open for responses still due
+        # keep the write side open for responses still due; asyncio's TLS transport
+        # cannot half-close (it warns and closes), so there the connection ends here
+        return self._settings.ssl_context is None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True

@@ -13,9 +13,10 @@ Strings are Latin-1 decoded bytes (package convention).
 from __future__ import annotations
 
 import re
+import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
@@ -45,6 +46,8 @@ class ListenerSettings:
     body_timeout: float = 15.0  # no body progress for this long -> 408 and close
     send_timeout: float = 60.0  # a client that reads nothing for this long is dropped
     parser: str = "h11"  # "h11", or "fast" for the hand-written parser (fast_protocol.py)
+    # Use_SSL + TLS_* (httpsrv.md §5.7, built by httpsrv/tls.py): None = plain HTTP
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False)
 
 
 class _Marker:

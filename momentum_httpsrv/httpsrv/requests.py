@@ -30,7 +30,8 @@ class ConnectionInfo:
     listener: str  # the Listen address exactly as configured, e.g. "127.0.0.1:2081"
     peer: tuple[str, int] | None = None  # remote (ip, port); None offline
     local: tuple[str, int] | None = None  # local (ip, port) actually bound; None offline
-    scheme: str = "http"
+    scheme: str = "http"  # "https" on a Use_SSL listener
+    subject_cn: str | None = None  # first CN of a verified client certificate (§3.C.6)
 
 
 OFFLINE_CONNECTION = ConnectionInfo(conn_id=0, listener="offline")

@@ -134,7 +134,6 @@ class HttpSession:
         self._sink = sink
         self.service_closure = closure
         self.auth_user: str | None = None  # set by authentication (httpsrv.md §5.8)
-        self.remote_cn: str | None = None  # CN of a verified client certificate (§5.7)
         self.scheduler = SchedulerInstance(_running_loop())
         self._url: UrlDetails | None = None
         self.status = 200
@@ -194,8 +193,9 @@ class HttpSession:
         return self.auth_user
 
     def request_subject_cn_get(self) -> str | None:
-        """ec_httpsrv_request_subject_cn_get: CN of a verified client certificate, or None."""
-        return self.remote_cn
+        """ec_httpsrv_request_subject_cn_get: CN of a verified client certificate, or None
+        (the listener reads it from the connection's TLS handshake)."""
+        return self.request.connection.subject_cn
 
     def request_accept_construct_get(self) -> ConnectionInfo:
         """ec_httpsrv_request_accept_construct_get: the connection's accept construct."""
