@@ -182,6 +182,17 @@ CASES: list[tuple[str, str, str]] = [
     ("unclosed paren after rewrite", "local a = 1 | 2\nlocal b = (3 & 4\nprint(a)",
      "t.lua:3: ')' expected (to close '(' at line 2) near 'print'"),
     ("operator without operand", "x = 1 |\n+ 2", "t.lua:2: unexpected symbol near '+'"),
+    # thrLua's ``~`` is unary only (bitwise not); ``~=`` is not-equal; a binary ``~`` is an error.
+    ("binary tilde", "x = 1 ~ 2; print(x)", "t.lua:1: unexpected symbol near '~'"),
+    ("binary tilde on a later line", "local a, b = 5, 3\nx = a\n  ~ b\nprint(x)",
+     "t.lua:3: unexpected symbol near '~'"),
+    ("binary tilde after a rewrite", "x = 1 | 2 ~ 3", "t.lua:1: unexpected symbol near '~'"),
+    ("binary tilde after unary tilde", "x = ~1 ~ 2", "t.lua:1: unexpected symbol near '~'"),
+    ("binary tilde inside unary operand", "x = ~(1 ~ 2)", "t.lua:1: ')' expected near '~'"),
+    ("tilde space equals", "print(1 ~ = 2)", "t.lua:1: ')' expected near '~'"),
+    ("unary tilde forms", "print(~1, ~ 1, ~~1)", "-2\t-2\t1"),
+    ("tilde equals is not-equal", "local a, b = 5, 3\nprint(a ~= b, a ~= 5, ~a ~= b)",
+     "true\tfalse\ttrue"),
 ]
 
 

@@ -60,7 +60,11 @@ _CHAIN_STEPS = {
 }  # fmt: skip
 # On a syntax error, extension operators not yet rewritten become stock operators of the same
 # priority, so that stock Lua's parser takes thrLua's path and stops at the same token.
-_SYNTAX_STAND_INS = {"|": "+", "&": "+", "^^": "+", "<<": "*", ">>": "*", "\\": "*", "~": "-"}
+# ``~`` is not here: thrLua has no binary ``~``, so one the parser never consumed as unary
+# stays ``~`` and stock Lua rejects it as thrLua does (``unexpected symbol near '~'``).
+# A unary ``~`` whose operand was cut short gets its ``-`` stand-in in ``subexpression``.
+_SYNTAX_STAND_INS = {"|": "+", "&": "+", "^^": "+", "<<": "*", ">>": "*", "\\": "*"}
+_UNARY_BNOT_STAND_IN = "-"
 _BLOCK_END = frozenset({"else", "elseif", "end", "until", "eof"})
 _LITERALS = frozenset({"number", "string", "nil", "true", "false", "..."})
 
@@ -262,6 +266,9 @@ class _Parser:
         first = self.pos
         kind = kinds[first]
         if kind in _UNARY:
+            if kind == "~":
+                # Kept if the operand has a syntax error, replaced below once it parses.
+                self.rewrites.instead[first] = _UNARY_BNOT_STAND_IN
             self.pos += 1
             _, last, _ = self.subexpression(_UNARY_PRIORITY)
             tag = _PLAIN
