@@ -9,9 +9,10 @@ state with every script loaded, and the endpoint registry that the modules' ``in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,17 @@ class Generation:
     scripts: list = field(default_factory=list)
     http_listens: list[tuple[str, ListenerSettings]] = field(default_factory=list)
     control_listens: list[ControlListenSpec] = field(default_factory=list)
-    in_flight: int = 0  # requests dispatched on this generation and not yet finished
-    retired: bool = False  # replaced by a reload: deinit once in_flight drops to 0
+    use: LuaStateUse = field(default_factory=lambda: LuaStateUse())
+
+
+@dataclass
+class LuaStateUse:
+    """What runs on one Lua state: the requests and console commands not yet finished.
+    A state retired by a reload runs ``deinit`` when the last of them ends. Generations
+    that ``config set`` makes on the same state share their predecessor's."""
+
+    in_flight: int = 0
+    retired: bool = False
 
 
 def paniclog_path_for(config: Configuration) -> Path:
@@ -116,13 +126,17 @@ def build_generation(
     )
     control = LuaControlBinding(state, mail_queue or MailQueue())
     try:
-        scripts = load_scripts(state, config)
-    except LuaScriptError as error:
-        paniclog.error(error.message, error.traceback)
-        raise GenerationError(error.message) from error
-    for hook in ("init", "rsrc_setup"):
-        run_hook(state, hook, paniclog)
-    access = access_control(config, binding, paniclog)
+        try:
+            scripts = load_scripts(state, config)
+        except LuaScriptError as error:
+            paniclog.error(error.message, error.traceback)
+            raise GenerationError(error.message) from error
+        for hook in ("init", "rsrc_setup"):
+            run_hook(state, hook, paniclog)
+        access = access_control(config, binding, paniclog)
+    except BaseException:
+        state.msys_async.close()  # timers and jobs its scripts made end with the failure
+        raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
         number, config, state, binding, dispatch, control, scripts,
@@ -163,6 +177,7 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     return Generation(
         number, generation.config, state, httpsrv, dispatch, control, generation.scripts,
         http_listens=generation.http_listens, control_listens=generation.control_listens,
+        use=generation.use,
     )
 
 
@@ -199,7 +214,10 @@ class MomentumNode:
 
     async def run_console(self, line: str) -> str:
         """Run one console command line; the same pipeline as the control listener's."""
-        return await self._console.execute(line)
+        if self.generation is None:
+            return await self._console.execute(line)
+        async with self._running_on(self.generation):
+            return await self._console.execute(line)
 
     def console(self, line: str) -> str:
         """``run_console`` for synchronous callers (tests, scripts)."""
@@ -255,8 +273,8 @@ class MomentumNode:
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:
-            old.retired = True
-            if old.in_flight == 0:
+            old.use.retired = True
+            if old.use.in_flight == 0:
                 self._deinit(old)
 
     def _deinit(self, generation: Generation) -> None:
@@ -284,12 +302,20 @@ class MomentumNode:
         """Serve one request on the generation current when it arrived."""
         generation = self.generation
         assert generation is not None, "start() the node first"
-        generation.in_flight += 1
-        try:
+        async with self._running_on(generation):
             await generation.dispatch(request, sink)
+
+    @contextlib.asynccontextmanager
+    async def _running_on(self, generation: Generation) -> AsyncIterator[None]:
+        """Count a request or command on its generation's Lua state, so a reload's
+        ``deinit`` waits for it."""
+        use = generation.use
+        use.in_flight += 1
+        try:
+            yield
         finally:
-            generation.in_flight -= 1
-            if generation.retired and generation.in_flight == 0:
+            use.in_flight -= 1
+            if use.retired and use.in_flight == 0:
                 self._deinit(generation)
 
     async def handle(self, request: Request) -> Response:
