@@ -715,3 +715,28 @@ def test_a_streamed_write_reaches_the_client_while_the_dispatcher_runs() -> None
             writer.close()
 
     run(scenario())
+
+
+def test_a_streamed_head_is_sent_before_any_body() -> None:
+    """A first response_flush with nothing pending still commits the head: a client
+    (an event stream, a long poll) sees it at once."""
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def head_first(request: Request, sink: ResponseSink) -> None:
+            sink.start(200, "OK", [("Content-Type", "text/event-stream")], None)
+            await release.wait()
+            sink.write(b"data: hi\n\n")
+            sink.end()
+
+        async with serving(head_first) as listener:
+            reader, writer = await connect(listener)
+            writer.write(get("/events"))
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+            assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+            release.set()
+            assert b"data: hi" in await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 2)
+            writer.close()
+
+    run(scenario())

@@ -169,3 +169,20 @@ def test_fail_before_and_after_commit():
     session.response_flush(0)
     session.fail()
     assert sink.aborted and sink.response.status == 200
+
+
+class DepartedClientSink(CollectingSink):
+    """A sink whose client has disconnected."""
+
+    @property
+    def peer_gone(self) -> bool:
+        return True
+
+
+def test_output_for_a_departed_client_is_dropped_not_kept():
+    request = Request("GET", "/p", "1.1", [], b"")
+    session = HttpSession(request, DepartedClientSink(request))
+    for _ in range(3):
+        assert session.response_append(b"x" * 1_000_000) == errno.EPIPE
+        assert session.response_flush(0) == errno.EPIPE
+    assert session.output_backlog == 0 and not session._pending

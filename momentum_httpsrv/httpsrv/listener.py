@@ -435,7 +435,7 @@ class _Connection(asyncio.Protocol):
 class _ConnectionSink:
     """The ResponseSink a dispatcher writes one response into. Body bytes go to the
     connection as they are written (``response_flush`` promises they leave now); the head
-    waits for the first body bytes or the end, so a small response is one write."""
+    of a known-length response waits for its body or the end, so it is one write."""
 
     __slots__ = ("_connection", "_proto", "_head", "ended")
 
@@ -453,6 +453,8 @@ class _ConnectionSink:
         self._head = self._proto.start_response(  # type: ignore[union-attr]
             status, reason, headers, body_length, http_date()
         )
+        if body_length is None:  # streamed: committed by a flush, which the client sees now
+            self.flush()
 
     def write(self, data: bytes) -> None:
         if self.ended:

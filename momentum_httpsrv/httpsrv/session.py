@@ -314,9 +314,13 @@ class HttpSession:
     # -- response body (§3.G) -------------------------------------------------------
 
     def response_append(self, data: bytes) -> int:
-        """ec_httpsrv_response_append: add bytes to the pending output."""
+        """ec_httpsrv_response_append: add bytes to the pending output; EPIPE (and
+        nothing kept) once the client has gone, so a handler that keeps writing cannot
+        grow memory (httpsrv.md §6.1: a departed client's output is discarded)."""
         if self.output_closed:
             return errno.EALREADY
+        if self._sink.peer_gone:
+            return errno.EPIPE
         if data:
             self._pending += data
             self._produced_body = True
