@@ -133,3 +133,30 @@ def test_bad_argument_is_a_lua_error_at_the_caller(site):
 def test_flush_then_final_locks_output(site):
     response = site("GET", "/flush")
     assert response.streamed and response.body == b"one,two"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ('s:response_printf("%d", "x")',
+         "bad argument #2 to 'response_printf' (number expected, got string)"),
+        ("s:response_status_set(0/0, 'x')",
+         "bad argument #1 to 'response_status_set' (number has no integer representation)"),
+        ("s:response_flush(1/0)",
+         "bad argument #1 to 'response_flush' (number has no integer representation)"),
+    ],
+)
+def test_argument_errors_name_the_script_line_and_the_method(tmp_path, call, message):
+    log = []
+    state = LuaState([tmp_path], print_sink=log.append, warn=log.append)
+    binding = LuaHttpsrvBinding(state)
+    state.execute(
+        "msys.httpsrv.register('GET', '/e', function(s)\n"
+        f"  local ok, err = pcall(function() {call} end)\n"
+        "  s:response_append(err)\nend)\n",
+        "@errs.lua",
+    )
+    dispatcher = Dispatcher(binding.registry, lambda m, tb: log.append(m))
+    sink = CollectingSink()
+    asyncio.run(dispatcher(Request("GET", "/e"), sink))
+    assert sink.response.body.decode() == f"errs.lua:2: {message}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import math
 import os
 import weakref
 from collections.abc import Callable
@@ -46,6 +47,10 @@ def _integer(value: object, position: int, method: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LuaArgumentError(
             f"bad argument #{position} to '{method}' (number expected, got {lua_type_name(value)})"
+        )
+    if not math.isfinite(value):
+        raise LuaArgumentError(
+            f"bad argument #{position} to '{method}' (number has no integer representation)"
         )
     return int(value)
 

@@ -36,7 +36,10 @@ function Session:response_printf(fmt, ...)
   if type(fmt) ~= "string" then
     error("bad argument #1 to 'response_printf' (string expected, got " .. type(fmt) .. ")", 2)
   end
-  return checked(call("response_append", sid, fmt:format(...)))
+  -- string.format's complaints name the script's line and this method, not ours.
+  local ok, text = pcall(string.format, fmt, ...)
+  if not ok then error((text:gsub("to '[^']*'", "to 'response_printf'", 1)), 2) end
+  return checked(call("response_append", sid, text))
 end
 
 -- ec_url_details: a read-only userdata built once per request from the host's parts.
