@@ -283,3 +283,18 @@ def test_config_set_does_not_accumulate_commands(node: MomentumNode) -> None:
         node.console(f"config set domain example.net retries {retries}")
     assert node.generation.control.registered_commands() <= 2 * 6
     assert node.console("show").startswith("lua show")
+
+
+def test_a_failing_yield_service_is_an_error_reply_not_a_dropped_connection(tmp_path):
+    from momentum_httpsrv.node import MomentumNode
+
+    config = tmp_path / "ecelerity.conf"
+    config.write_text('scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n')
+    node = MomentumNode(config)
+    node.start()
+    try:
+        reply = node.console('scriptlet eval coroutine.yield("sleep", "abc")')
+        assert "sleep:" in reply and "abc" in reply
+        assert node.console("scriptlet eval return 1 + 1").strip() == "2"
+    finally:
+        node.stop()

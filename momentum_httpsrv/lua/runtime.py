@@ -28,6 +28,7 @@ import asyncio
 import importlib.util
 import itertools
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,7 +233,12 @@ class LuaState:
                 else:
                     if on_suspend is not None:
                         on_suspend()
-                    values = await service(*result[2:])
+                    try:
+                        values = await service(*result[2:])
+                    except Exception as error:  # bad yield arguments: the task's error
+                        raise LuaScriptError(
+                            f"{kind}: {error}", traceback.format_exc()
+                        ) from error
                     if on_resume is not None:
                         on_resume()
                 result = as_tuple(self.api.resume_task(task_id, *values))
