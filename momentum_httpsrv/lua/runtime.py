@@ -9,10 +9,11 @@ it was created in, a coroutine's included, and reads the main state's stack wron
 a coroutine runs on it):
 
 * A host function (Python called from Lua) uses its Lua arguments only during the call
-  (indexing or calling them then is fine: they belong to the running coroutine) and
-  never touches a main-state object (``api.*``, anything kept from set-up): lupa would
-  read that state's stack, which the running coroutine's resume occupies. It returns
-  plain values, or tables made with ``table_from``.
+  (indexing or calling them then is fine: they belong to the running coroutine) and does
+  not read main-state objects kept from set-up (``api.*`` tables, module tables): reading
+  one while a coroutine runs was seen to return wrong values (a ``(thread, value)`` tuple
+  for a field). Two main-state uses are known to work there and are allowed: creating
+  tables with ``table_from`` and running a library opener on first ``require``.
 * What must outlive a host call — stream readers, pool jobs, timer callbacks, handler
   functions and closures — stays in a Lua table keyed by an integer id; Python keeps the
   id and later calls a trampoline of the main state (``api.*`` tables made when the state
