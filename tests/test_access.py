@@ -1,7 +1,11 @@
 """Option resolution per connection and the IP ACL (httpsrv.md §5.5, §5.6)."""
 
-import pytest
+import re
 
+import pytest
+from click.testing import CliRunner
+
+from momentum_httpsrv.cli import main
 from momentum_httpsrv.config import parse_config_text
 from momentum_httpsrv.httpsrv.access import ScopeResolver, effective_scopes
 from momentum_httpsrv.httpsrv.requests import ConnectionInfo, Request
@@ -60,6 +64,20 @@ def test_resolver_caches_per_listener_and_peer():
     # One Peer is chosen per level: without the option the host Peer falls back to the
     # listener's Peer, not to the Listen's /24 (httpsrv.md §5.5 precedence).
     assert ScopeResolver(root).resolve(":2081", "10.1.2.3").option("Idle_Time").as_int() == 3
+
+
+def test_resolver_keeps_only_the_most_recent_peers():
+    root = parse_config_text(RESOLUTION_CONF).root
+    resolver = ScopeResolver(root, max_entries=8)
+    kept = resolver.resolve(":2081", "10.1.2.3")
+    for host in range(1, 200):
+        resolver.resolve(":2081", f"192.0.2.{host}")
+        assert resolver.resolve(":2081", "10.1.2.3") is kept  # recently used: not dropped
+    assert len(resolver) == 8
+    # An evicted pair is resolved again, with the same answer as before.
+    assert resolver.resolve(":2081", "192.0.2.1").option("Idle_Time").as_int() == 4
+    assert resolver.resolve(":2081", "10.9.9.9").option("Idle_Time").as_int() == 2
+    assert len(resolver) == 8
 
 
 def test_invalid_peer_name_is_reported_and_skipped():
@@ -136,3 +154,49 @@ def test_console_change_applies_to_the_next_request(acl_node):
     reply = acl_node.console("config set HTTP_Listener Always_Deny = false")
     assert reply == "Always_Deny = false\n"
     assert acl_node.call(from_peer("10.99.0.1")).status == 200
+
+
+SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n'
+
+
+@pytest.mark.parametrize(
+    ("stanza", "expected"),
+    [
+        ('HTTP_Listener {\n  Always_Deny = maybe\n  Listen "127.0.0.1:0" {}\n}\n',
+         r"ecelerity\.conf:2:\d+: option 'Always_Deny': .*maybe"),
+        ('HTTP_Listener {\n  Listen "127.0.0.1:0" {\n    Enable_Authentication = maybe\n  }\n}\n',
+         r"ecelerity\.conf:3:\d+: option 'Enable_Authentication': .*maybe"),
+        ('HTTP_Listener {\n  Listen "127.0.0.1:0" {\n    Peer "10.0.0.0/8" {\n'
+         '      AuthPlainParameters = 5\n    }\n  }\n}\n',
+         r"ecelerity\.conf:4:\d+: option 'AuthPlainParameters': .*parameter block"),
+        ('HTTP_Listener {\n  Peer "10.0.0.0/8" {\n    TLS_Verified_Peer_Is_Authorized = maybe\n'
+         '  }\n  Listen "127.0.0.1:0" {}\n}\n',
+         r"ecelerity\.conf:3:\d+: option 'TLS_Verified_Peer_Is_Authorized': .*maybe"),
+        ('HTTP_Listener {\n  Always_Allow = 2\n}\n',
+         r"ecelerity\.conf:2:\d+: option 'Always_Allow'"),
+        ('HTTP_Listener {\n  AuthDigestMD5Parameters = "digest://x"\n}\n',
+         r"ecelerity\.conf:2:\d+: option 'AuthDigestMD5Parameters': .*parameter block"),
+    ],
+)
+def test_check_rejects_unusable_access_options(tmp_path, stanza, expected):
+    (tmp_path / "ecelerity.conf").write_text(stanza + SCRIPTLESS)
+    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+    assert result.exit_code == 2, result.output
+    assert re.search(expected, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_call_reports_an_unusable_access_option_without_a_traceback(tmp_path):
+    (tmp_path / "ecelerity.conf").write_text(
+        'HTTP_Listener {\n  Always_Deny = maybe\n}\n' + SCRIPTLESS
+    )
+    result = CliRunner().invoke(main, ["call", "-c", str(tmp_path / "ecelerity.conf"), "GET", "/"])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"ecelerity\.conf:2:\d+: option 'Always_Deny'", result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_check_accepts_usable_access_options(tmp_path):
+    (tmp_path / "ecelerity.conf").write_text(ACL_CONF.replace('"acl"', '"msys.boot"'))
+    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+    assert result.exit_code == 0, result.stderr

@@ -170,6 +170,67 @@ def test_digest_rejects_wrong_answers(node, tamper):
     assert node.call(request(listener=":2090", headers=[header])).status == 401
 
 
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode("latin-1")).decode()
+
+
+MALFORMED_IDS = (  # one per row of the table below
+    "huge-nonce non-hex-nonce unicode-digit-nonce 0x-nonce negative-nonce "
+    "long-decimal-nonce latin1-response wide-response latin1-user huge-nc no-qop no-uri "
+    "other-algorithm digest-alone digest-equals unterminated-quote basic-alone "
+    "basic-bad-base64 basic-truncated basic-no-colon basic-latin1-password "
+    "basic-huge-password basic-latin1-base64 basic-wide basic-trailing unknown-scheme "
+    "wide-scheme "
+).split()
+HUGE_NONCE = "f" * 400 + "-" + "0" * 32  # once 500: int too large to convert to float
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        lambda header: header.replace(_nonce(header), HUGE_NONCE),
+        lambda header: header.replace(_nonce(header), "zz-" + "0" * 32),  # not hex
+        lambda header: header.replace(_nonce(header), "\u0661\u0662-" + "0" * 32),  # int() digits
+        lambda header: header.replace(_nonce(header), "0x1f-" + "0" * 32),
+        lambda header: header.replace(_nonce(header), "-1-" + "0" * 32),
+        lambda header: header.replace(_nonce(header), "1" * 4000),
+        lambda header: header.replace('response="', 'response="\u00e9'),  # non-ASCII compare
+        lambda header: header.replace('response="', 'response="\u2603'),  # beyond one byte
+        lambda header: header.replace('username="carol"', 'username="caröl"'),
+        lambda header: header.replace("nc=00000001", "nc=" + "9" * 5000),
+        lambda header: header.replace(", qop=auth", ""),  # fields missing
+        lambda header: header.replace('uri="/who", ', ""),
+        lambda header: header.replace("algorithm=MD5", "algorithm=SHA-256"),
+        lambda header: "Digest",
+        lambda header: "Digest " + "=" * 50,
+        lambda header: 'Digest username="carol", nonce="' + HUGE_NONCE,  # unterminated quote
+        lambda header: "Basic",
+        lambda header: "Basic !!notbase64",
+        lambda header: "Basic " + b64("alice:s3cret")[:-1],  # truncated padding
+        lambda header: "Basic " + b64("no colon"),
+        lambda header: "Basic " + b64("alice:s3cret\u00e9"),
+        lambda header: "Basic " + b64("\u00ff" * 3 + ":" + "9" * 10000),
+        lambda header: "Basic \u00e9\u00e9==",
+        lambda header: "Basic \u2603",
+        lambda header: "Basic " + b64("alice:s3cret") + " trailing",
+        lambda header: "Bearer " + "9" * 5000,
+        lambda header: "\u2603 " + b64("alice:s3cret"),
+    ],
+    ids=MALFORMED_IDS,
+)
+def test_malformed_authorization_is_refused_not_an_error(node, authorization):
+    header = digest_header(digest_challenge(node), "carol", "wonder")[1]
+    malformed = authorization(header)
+    response = node.call(request(listener=":2090", headers=[("Authorization", malformed)]))
+    assert (response.status, response.body) == (401, b""), malformed[:80]
+    assert response.header("WWW-Authenticate") is not None
+    assert "Traceback" not in node.paniclog.text()
+
+
+def _nonce(header: str) -> str:
+    return parse_auth_params(header.removeprefix("Digest "))["nonce"]
+
+
 def test_basic_still_works_beside_digest(node):
     response = node.call(request(listener=":2090", headers=[basic("alice:s3cret")]))
     assert (response.status, response.body) == (200, b"user=alice")

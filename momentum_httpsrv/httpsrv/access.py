@@ -3,13 +3,15 @@
 The first scope that sets the option wins, in this order: the most specific ``Peer`` inside
 the matched ``Listen`` that contains the client IP, the most specific ``Peer`` directly in
 ``HTTP_Listener``, the ``Listen``, the ``HTTP_Listener``; then the caller's default.
-Resolution depends only on (Listen address, peer IP), so a generation caches it per pair.
+Resolution depends only on (Listen address, peer IP), so a generation caches it per pair,
+keeping the most recently seen pairs only: every distinct client IP is a new pair.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..config import ConfigOption, ConfigScope, ConfigValue
@@ -99,6 +101,17 @@ def find_listen(root: ConfigScope, listener: str) -> tuple[ConfigScope, ConfigSc
     return (http_listeners[0], None) if http_listeners else None
 
 
+def access_scopes(root: ConfigScope) -> Iterator[ConfigScope]:
+    """Every scope that can decide an access option: each ``HTTP_Listener``, its ``Listen``
+    scopes and the ``Peer`` scopes directly in either."""
+    for http_listener in root.scopes("HTTP_Listener"):
+        yield http_listener
+        yield from http_listener.scopes("Peer")
+        for listen in http_listener.scopes("Listen"):
+            yield listen
+            yield from listen.scopes("Peer")
+
+
 def effective_scopes(
     root: ConfigScope,
     listener: str,
@@ -121,16 +134,32 @@ def effective_scopes(
 
 
 class ScopeResolver:
-    """``effective_scopes`` cached per (listener, peer IP) for one configuration generation."""
+    """``effective_scopes`` cached per (listener, peer IP) for one configuration generation;
+    the least recently used pair is dropped beyond ``max_entries``, so a stream of new
+    client addresses cannot grow memory without bound."""
 
-    def __init__(self, root: ConfigScope, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        root: ConfigScope,
+        warn: Callable[[str], None] | None = None,
+        max_entries: int = 4096,
+    ) -> None:
         self._root = root
         self._warn = warn or (lambda message: None)
-        self._cache: dict[tuple[str, str | None], EffectiveScopes] = {}
+        self._max_entries = max_entries
+        self._cache: OrderedDict[tuple[str, str | None], EffectiveScopes] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many (listener, peer IP) answers are kept."""
+        return len(self._cache)
 
     def resolve(self, listener: str, peer_ip: str | None) -> EffectiveScopes:
         key = (listener, peer_ip)
         scopes = self._cache.get(key)
-        if scopes is None:
-            scopes = self._cache[key] = effective_scopes(self._root, listener, peer_ip, self._warn)
+        if scopes is not None:
+            self._cache.move_to_end(key)
+            return scopes
+        scopes = self._cache[key] = effective_scopes(self._root, listener, peer_ip, self._warn)
+        if len(self._cache) > self._max_entries:
+            self._cache.popitem(last=False)
         return scopes

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import inspect
 import os
+import re
 import socket
 import time
 import traceback
@@ -26,7 +27,7 @@ from pathlib import Path
 from ..config import ConfigScope, ConfigValue
 from ..lua.msys_core import CORE_CONSTANTS
 from ..lua.runtime import LuaScriptError
-from .access import EffectiveScopes, ScopeResolver
+from .access import EffectiveScopes, ScopeResolver, access_scopes
 from .responses import ResponseSink
 from .routing import EndpointRegistry
 from .session import HttpSession
@@ -37,7 +38,25 @@ AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
 AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
 
 ErrorLog = Callable[[str, str | None], None]
-NONCE_LIFETIME = 300.0  # seconds a Digest nonce is accepted; an older one gets a new 401
+NONCE_LIFETIME = 300  # seconds a Digest nonce is accepted; an older one gets a new 401
+# What _new_nonce issues: hex seconds (16 digits last past year 10^12), "-", 32 hex of MAC.
+NONCE_SHAPE = re.compile(r"[0-9a-f]{1,16}-[0-9a-f]{32}")
+ACCESS_FLAGS = ("Always_Deny", "Always_Allow", "Enable_Authentication",
+                "TLS_Verified_Peer_Is_Authorized")
+MECHANISM_OPTIONS = (("Digest", "AuthDigestMD5Parameters"), ("Basic", "AuthPlainParameters"))
+
+
+def check_access_options(root: ConfigScope) -> None:
+    """Convert every access and authentication option where it is written, so a bad value
+    is a ConfigValueError at its ``file:line:col`` when the generation is built (``check``
+    reports it) instead of an error on each request."""
+    for scope in access_scopes(root):
+        for name in ACCESS_FLAGS:
+            if (option := scope.option(name)) is not None:
+                option.as_bool()
+        for _, name in MECHANISM_OPTIONS:
+            if (option := scope.option(name)) is not None:
+                option.as_params()
 
 
 class CredentialStoreError(Exception):
@@ -102,7 +121,8 @@ def _text_param(params: dict[str, ConfigValue], key: str) -> str | None:
 
 
 class AccessControl:
-    """The access and authentication step for one configuration generation."""
+    """The access and authentication step for one configuration generation; building it
+    checks the options it reads (ConfigValueError)."""
 
     def __init__(
         self,
@@ -112,6 +132,7 @@ class AccessControl:
         config_directory: Path | None = None,
         hostname: str | None = None,
     ) -> None:
+        check_access_options(root)
         self.auth_registry = auth_registry
         self._log_error = log_error
         self._warned: set[str] = set()
@@ -175,8 +196,7 @@ class AccessControl:
 
     def _mechanisms(self, scopes: EffectiveScopes) -> list[Mechanism]:
         mechanisms = []
-        options = (("Digest", "AuthDigestMD5Parameters"), ("Basic", "AuthPlainParameters"))
-        for name, option in options:
+        for name, option in MECHANISM_OPTIONS:
             params = scopes.get_params(option)
             if params is None:
                 continue
@@ -205,7 +225,7 @@ class AccessControl:
         self, session: HttpSession, mechanisms: list[Mechanism]
     ) -> tuple[int, str | None]:
         header = session.request.header("Authorization")
-        if header is None:
+        if header is None or not _is_wire_text(header):
             return AUTH_FAIL, None
         scheme, _, credentials = header.strip().partition(" ")
         for mechanism in mechanisms:
@@ -229,7 +249,7 @@ class AccessControl:
         """The user when ``user:password`` matches the ``file://`` store, else None."""
         try:
             decoded = base64.b64decode(credentials.encode("latin-1"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
+        except binascii.Error:
             return None
         user, colon, password = decoded.decode("latin-1").partition(":")
         if not colon:
@@ -237,8 +257,7 @@ class AccessControl:
         lines = self._credential_file(mechanism, "file").get(user)
         if not lines:
             return None
-        expected = ":".join(lines[0]).encode("latin-1")
-        return user if hmac.compare_digest(expected, password.encode("latin-1")) else None
+        return user if _same_text(":".join(lines[0]), password) else None
 
     # -- Digest (RFC 7616 with MD5 and qop=auth) ----------------------------------------
 
@@ -256,13 +275,12 @@ class AccessControl:
         return f"{issued:x}-{mac}"
 
     def _nonce_valid(self, nonce: str) -> bool:
-        issued_hex, _, _ = nonce.partition("-")
-        try:
-            issued = int(issued_hex, 16)
-        except ValueError:
+        """Only a nonce shaped like ours is read, so no client number reaches arithmetic."""
+        if not NONCE_SHAPE.fullmatch(nonce):
             return False
-        fresh = time.time() - issued <= NONCE_LIFETIME
-        return fresh and hmac.compare_digest(self._new_nonce(issued), nonce)
+        issued = int(nonce.partition("-")[0], 16)
+        fresh = int(time.time()) - issued <= NONCE_LIFETIME
+        return fresh and _same_text(self._new_nonce(issued), nonce)
 
     def _check_digest(self, mechanism: Mechanism, credentials: str, method: str) -> str | None:
         """The user when the Digest response matches the ``digest://`` (htdigest) store."""
@@ -282,11 +300,26 @@ class AccessControl:
             return None
         ha2 = _md5(f"{method}:{fields['uri']}")
         expected = _md5(f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
-        return user if hmac.compare_digest(expected, fields["response"].lower()) else None
+        return user if _same_text(expected, fields["response"].lower()) else None
 
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode("latin-1")).hexdigest()
+
+
+def _is_wire_text(text: str) -> bool:
+    """Header text as the wire carries it: one char per byte (an offline Request may hold
+    any str, which no client could send)."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _same_text(expected: str, given: str) -> bool:
+    """Constant-time equality for wire text (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(expected.encode("latin-1"), given.encode("latin-1"))
 
 
 def parse_auth_params(text: str) -> dict[str, str]:
