@@ -5,6 +5,16 @@ import asyncio
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.node import MomentumNode
 
+
+def start_node(directory, script):
+    """A started node whose one script, "gen", is ``script`` at VERSION v1."""
+    config = directory / "ecelerity.conf"
+    config.write_text('scriptlet "scriptlet" { script "gen" { source = "gen" } }\n')
+    (directory / "gen.lua").write_text(script.replace("VERSION", "v1"))
+    node = MomentumNode(config)
+    node.start()
+    return node
+
 SCRIPT = """
 local mod = {}
 function mod:rsrc_setup()
@@ -20,11 +30,7 @@ msys.registerModule("gen", mod)
 
 
 def test_old_generation_deinit_waits_for_its_last_request(tmp_path):
-    config = tmp_path / "ecelerity.conf"
-    config.write_text('scriptlet "scriptlet" { script "gen" { source = "gen" } }\n')
-    (tmp_path / "gen.lua").write_text(SCRIPT.replace("VERSION", "v1"))
-    node = MomentumNode(config)
-    node.start()
+    node = start_node(tmp_path, SCRIPT)
 
     async def scenario():
         slow = asyncio.create_task(node.handle(Request("GET", "/slow")))
@@ -46,11 +52,7 @@ def test_old_generation_deinit_waits_for_its_last_request(tmp_path):
 
 def test_config_set_then_reload_still_waits_for_the_request(tmp_path):
     """config set makes a generation on the same Lua state: it shares what runs there."""
-    config = tmp_path / "ecelerity.conf"
-    config.write_text('scriptlet "scriptlet" { script "gen" { source = "gen" } }\n')
-    (tmp_path / "gen.lua").write_text(SCRIPT.replace("VERSION", "v1"))
-    node = MomentumNode(config)
-    node.start()
+    node = start_node(tmp_path, SCRIPT)
 
     async def scenario():
         slow = asyncio.create_task(node.handle(Request("GET", "/slow")))
@@ -84,11 +86,7 @@ msys.registerModule("gen", mod)
 
 
 def test_reload_waits_for_a_console_command_in_flight(tmp_path):
-    config = tmp_path / "ecelerity.conf"
-    config.write_text('scriptlet "scriptlet" { script "gen" { source = "gen" } }\n')
-    (tmp_path / "gen.lua").write_text(COMMAND_SCRIPT.replace("VERSION", "v1"))
-    node = MomentumNode(config)
-    node.start()
+    node = start_node(tmp_path, COMMAND_SCRIPT)
 
     async def scenario():
         command = asyncio.create_task(node.run_console("slowcmd"))
@@ -106,9 +104,7 @@ def test_reload_waits_for_a_console_command_in_flight(tmp_path):
 
 
 def test_a_failed_reload_stops_what_its_scripts_started(tmp_path):
-    config = tmp_path / "ecelerity.conf"
-    config.write_text('scriptlet "scriptlet" { script "gen" { source = "gen" } }\n')
-    (tmp_path / "gen.lua").write_text(SCRIPT.replace("VERSION", "v1"))
+    node = start_node(tmp_path, SCRIPT)
     bad = tmp_path / "bad.conf"
     bad.write_text('scriptlet "scriptlet" { script "bad" { source = "bad" } }\n')
     (tmp_path / "bad.lua").write_text(
@@ -119,8 +115,6 @@ def test_a_failed_reload_stops_what_its_scripts_started(tmp_path):
         'function mod:rsrc_setup() error("setup boom") end\n'
         'msys.registerModule("bad", mod)\n'
     )
-    node = MomentumNode(config)
-    node.start()
 
     async def scenario():
         reply = await node.run_console(f"config reload {bad}")
