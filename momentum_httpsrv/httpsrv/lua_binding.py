@@ -232,6 +232,8 @@ class LuaHttpsrvBinding:
             state.api,
             state.msys_async.master_scheduler,
         )
+        # Looked up once: reading a field of a Lua table from Python is a crossing too.
+        self._start_handler, self._end_session = self._api.start_handler, self._api.end_session
         httpsrv = self._api.httpsrv
         for name in ("msys.httpsrv", "msys.extended.httpsrv"):
             state.preload(name, lambda: httpsrv)
@@ -294,7 +296,7 @@ class LuaHttpsrvBinding:
 
         def start(task_id: int) -> object:
             task_ids.append(task_id)
-            return self._api.start_handler(task_id, handler_id, sid)
+            return self._start_handler(task_id, handler_id, sid)
 
         def resumed() -> None:
             session.session_resume(0)
@@ -310,7 +312,7 @@ class LuaHttpsrvBinding:
                     await self.state.msys_async.wait_jobs(task_ids[0])
         finally:
             del self.sessions[sid]
-            self._api.end_session(sid)
+            self._end_session(sid)
 
 
 __all__ = ["LuaHandler", "LuaHttpsrvBinding", "LuaStream", "LUA_SESSION_METHODS"]

@@ -154,6 +154,7 @@ class LuaState:
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
+        self._resume_task = self.api.resume_task  # per resumed yield: look it up once
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
             self.lua.table_from(CORE_HOST_FUNCTIONS),
@@ -242,7 +243,7 @@ class LuaState:
                         ) from error
                     if on_resume is not None:
                         on_resume()
-                result = as_tuple(self.api.resume_task(task_id, *values))
+                result = as_tuple(self._resume_task(task_id, *values))
         except BaseException:  # cancelled (its generation retired) or a service failed
             self.api.drop_task(task_id)
             raise
