@@ -12,10 +12,10 @@ the matching and hands Lua plain strings and tables.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from lupa import lua51
@@ -204,7 +204,7 @@ def _as_lua(text: str) -> str:
     return text.encode("utf-8").decode("latin-1")
 
 
-@lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=512)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Compile a Latin-1 convention PCRE pattern; raises PcreCompileError like pcre_compile."""
     try:
@@ -336,6 +336,29 @@ def _name_text(name: str) -> str:
         return name
 
 
+def _pcre_call(on_bad_subject: Callable[[Any], Any]) -> Callable[[Callable], Callable]:
+    """pcre.c's envelope for match/replace/split: a pattern that does not compile answers
+    ``nil, message, offset``; a subject that is not UTF-8 never matches
+    (``on_bad_subject(host)``). The method gets the decoded subject and compiled pattern."""
+
+    def wrap(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def call(self: Any, subject: str, pattern: str, *args: Any) -> Any:
+            try:
+                regex = compile_pattern(pattern)
+            except PcreCompileError as error:
+                return None, error.message, error.offset
+            try:
+                text = _as_text(subject)
+            except UnicodeDecodeError:
+                return on_bad_subject(self)
+            return method(self, text, regex, *args)
+
+        return call
+
+    return wrap
+
+
 class PcreLibrary:
     """The Python functions ``pcre.lua`` calls; one per Lua state (it builds Lua tables)."""
 
@@ -349,58 +372,37 @@ class PcreLibrary:
             entries[_as_lua(name)] = _as_lua(match.group(number) or "")
         return self._lua.table_from(entries)
 
-    def match(self, subject: str, pattern: str) -> Any:
-        try:
-            regex = compile_pattern(pattern)
-        except PcreCompileError as error:
-            return None, error.message, error.offset
-        try:
-            match = regex.search(_as_text(subject))
-        except UnicodeDecodeError:
-            return None
+    @_pcre_call(lambda self: None)
+    def match(self, text: str, regex: re.Pattern[str]) -> Any:
+        match = regex.search(text)
         return None if match is None else self._match_table(match, regex)
 
-    def replace(self, subject: str, pattern: str, replacement: str, limit: int) -> Any:
-        try:
-            regex = compile_pattern(pattern)
-        except PcreCompileError as error:
-            return None, error.message, error.offset
-        try:
-            scan = _scan(regex, _as_text(subject), limit)
-        except UnicodeDecodeError:
-            return ""
-        out = [_as_lua(scan.between[0])]
-        for match, following in zip(scan.matches, scan.between[1:], strict=True):
-            out.extend(_expand(replacement, match, _captures(match), regex))
-            out.append(_as_lua(following))
-        return "".join(out)
+    @_pcre_call(lambda self: "")
+    def replace(self, text: str, regex: re.Pattern[str], replacement: str, limit: int) -> Any:
+        def expanded(match: re.Match[str]) -> str:
+            return "".join(_expand(replacement, match, _captures(match), regex))
 
-    def replace_plan(self, subject: str, pattern: str, limit: int) -> Any:
+        return "".join(_interleave(_scan(regex, text, limit), expanded))
+
+    @_pcre_call(lambda self: self._lua.table_from([""]))
+    def replace_plan(self, text: str, regex: re.Pattern[str], limit: int) -> Any:
         """For a callback replacement: a Lua array ``{text, match, text, …, text}``."""
-        try:
-            regex = compile_pattern(pattern)
-        except PcreCompileError as error:
-            return None, error.message, error.offset
-        try:
-            scan = _scan(regex, _as_text(subject), limit)
-        except UnicodeDecodeError:
-            return self._lua.table_from([""])
-        plan: list[Any] = [_as_lua(scan.between[0])]
-        for match, following in zip(scan.matches, scan.between[1:], strict=True):
-            plan.append(self._match_table(match, regex))
-            plan.append(_as_lua(following))
-        return self._lua.table_from(plan)
+        scan = _scan(regex, text, limit)
+        return self._lua.table_from(
+            _interleave(scan, lambda match: self._match_table(match, regex))
+        )
 
-    def split(self, subject: str, pattern: str, limit: int) -> Any:
-        try:
-            regex = compile_pattern(pattern)
-        except PcreCompileError as error:
-            return None, error.message, error.offset
-        try:
-            text = _as_text(subject)
-        except UnicodeDecodeError:
-            return self._lua.table_from([])
+    @_pcre_call(lambda self: self._lua.table_from([]))
+    def split(self, text: str, regex: re.Pattern[str], limit: int) -> Any:
         return self._lua.table_from([_as_lua(piece) for piece in _split(regex, text, limit)])
+
+
+def _interleave(scan: _Scan, item: Callable[[re.Match[str]], Any]) -> list[Any]:
+    """The text between matches (Lua strings) with ``item(match)`` in each match's place."""
+    out: list[Any] = [_as_lua(scan.between[0])]
+    for match, following in zip(scan.matches, scan.between[1:], strict=True):
+        out += [item(match), _as_lua(following)]
+    return out
 
 
 def _split(regex: re.Pattern[str], text: str, limit: int) -> list[str]:
