@@ -11,12 +11,11 @@ returns or the next command starts (runtime.py: the lupa rule).
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..lua.runtime import LuaScriptError, LuaState
+from ..lua.runtime import LuaScriptError, LuaState, RetiredLuaFunctions
 from .mailqueue import MailQueue
 
 
@@ -61,7 +60,7 @@ class LuaControlBinding:
 
     def __init__(self, state: LuaState, mail_queue: MailQueue) -> None:
         self.state = state
-        self._retired_commands: list[int] = []
+        self._retired = RetiredLuaFunctions(state.lua)
         self._registry = self._tracked(ControlRegistry(warn=state.warn))
         self._run_ids = itertools.count(1)
         host = state.lua.table_from(
@@ -82,17 +81,14 @@ class LuaControlBinding:
         self._registry = self._tracked(registry)
 
     def _tracked(self, registry: ControlRegistry) -> ControlRegistry:
-        weakref.finalize(registry, self._retired_commands.extend, registry.command_ids)
+        self._retired.watch(registry, registry.command_ids)
         return registry
-
-    def _take_retired_commands(self) -> list[int]:
-        retired, self._retired_commands[:] = list(self._retired_commands), []
-        return retired
 
     def _release_retired_commands(self) -> None:
         """Calls into Lua: only from Python code that is not inside a host call."""
-        if self._retired_commands:
-            self._api.forget_commands(self.state.lua.table_from(self._take_retired_commands()))
+        retired = self._retired.take_table()
+        if retired is not None:
+            self._api.forget_commands(retired)
 
     def registered_commands(self) -> int:
         """How many command functions control.lua holds (leak checks)."""
@@ -103,8 +99,7 @@ class LuaControlBinding:
         """A host call: returns the retired command numbers for control.lua to forget (a
         table), if any."""
         self._registry.register(prefix, command_id)
-        retired = self._take_retired_commands()
-        return self.state.lua.table_from(retired) if retired else None
+        return self._retired.take_table()
 
     async def run_command(
         self, command_id: int, words: list[str], line: str, xml: bool

@@ -13,7 +13,6 @@ import errno
 import itertools
 import math
 import os
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 from lupa import lua51
 
-from ..lua.runtime import LuaState
+from ..lua.runtime import LuaState, RetiredLuaFunctions
 from .routing import EndpointRegistry
 from .session import HttpSession
 
@@ -207,7 +206,7 @@ class LuaHttpsrvBinding:
         self.state = state
         self.sessions: dict[int, HttpSession] = {}
         self._session_ids = itertools.count(1)
-        self._retired_handlers: list[int] = []
+        self._retired = RetiredLuaFunctions(state.lua)
         # Where register() and register_auth() add now (a generation swaps them).
         self.registry = EndpointRegistry(warn=state.warn)
         self.auth_registry = EndpointRegistry(warn=state.warn)
@@ -241,15 +240,12 @@ class LuaHttpsrvBinding:
 
     # -- handler numbers nobody routes to any more ------------------------------------------
 
-    def _take_retired_handlers(self) -> list[int]:
-        retired, self._retired_handlers[:] = list(self._retired_handlers), []
-        return retired
-
     def _release_retired_handlers(self) -> None:
         """Make session.lua forget the queued numbers. Calls into Lua: only from Python
         code that is not inside a host call."""
-        if self._retired_handlers:
-            self._api.forget_handlers(self.state.lua.table_from(self._take_retired_handlers()))
+        retired = self._retired.take_table()
+        if retired is not None:
+            self._api.forget_handlers(retired)
 
     def registered_handlers(self) -> int:
         """How many handler functions session.lua holds (leak checks)."""
@@ -273,9 +269,8 @@ class LuaHttpsrvBinding:
         registry = self.auth_registry if kind == "auth" else self.registry
         rc = registry.register(method, endpoint, handler)
         if rc == 0:
-            weakref.finalize(handler, self._retired_handlers.append, handler_id)
-        retired = self._take_retired_handlers()
-        return rc, (self.state.lua.table_from(retired) if retired else None)
+            self._retired.watch(handler, (handler_id,))
+        return rc, self._retired.take_table()
 
     async def _drain_response(self, sid: int) -> tuple:
         """A handler's ``response_flush`` got EAGAIN: resume it once the client has taken

@@ -30,7 +30,8 @@ import importlib.util
 import itertools
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,28 @@ def as_tuple(result: object) -> tuple:
 def lua_path_for(directories: Sequence[Path]) -> str:
     """``package.path`` for a directory list: ``dir/?.lua;dir/?/init.lua`` each."""
     return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
+
+
+class RetiredLuaFunctions:
+    """Numbers of Lua-side functions (handlers, commands) no Python object refers to any
+    more. A finalizer may run inside a host call, where calling into Lua is not allowed,
+    so retiring only queues; ``take_table`` hands the queue to Lua later, either as a host
+    call's return value or from code outside host calls."""
+
+    def __init__(self, lua: lua51.LuaRuntime) -> None:
+        self._lua = lua
+        self._ids: list[int] = []
+
+    def watch(self, owner: object, ids: Iterable[int]) -> None:
+        """Retire ``ids`` when ``owner`` is collected."""
+        weakref.finalize(owner, self._ids.extend, ids)
+
+    def take_table(self) -> object | None:
+        """The queued numbers as a Lua array (None when there are none), queue emptied."""
+        if not self._ids:
+            return None
+        taken, self._ids[:] = list(self._ids), []
+        return self._lua.table_from(taken)
 
 
 class LuaState:
