@@ -9,10 +9,9 @@ state with every script loaded, and the endpoint registry that the modules' ``in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,12 +82,29 @@ class Generation:
 
 @dataclass
 class LuaStateUse:
-    """What runs on one Lua state: the requests and console commands not yet finished.
-    A state retired by a reload runs ``deinit`` when the last of them ends. Generations
-    that ``config set`` makes on the same state share their predecessor's."""
+    """What runs on one Lua state: the requests and console commands not yet finished
+    (each one is a ``with use:`` block). A state retired by a reload runs its ``deinit``
+    once, when the last of them ends. Generations that ``config set`` makes on the same
+    state share their predecessor's."""
 
     in_flight: int = 0
-    retired: bool = False
+    _deinit_when_idle: Callable[[], None] | None = None
+
+    def __enter__(self) -> None:
+        self.in_flight += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.in_flight -= 1
+        self._deinit_if_idle()
+
+    def retire(self, deinit: Callable[[], None]) -> None:
+        self._deinit_when_idle = deinit
+        self._deinit_if_idle()
+
+    def _deinit_if_idle(self) -> None:
+        if self.in_flight == 0 and self._deinit_when_idle is not None:
+            deinit, self._deinit_when_idle = self._deinit_when_idle, None
+            deinit()
 
 
 def paniclog_path_for(config: Configuration) -> Path:
@@ -216,7 +232,7 @@ class MomentumNode:
         """Run one console command line; the same pipeline as the control listener's."""
         if self.generation is None:
             return await self._console.execute(line)
-        async with self._running_on(self.generation):
+        with self.generation.use:
             return await self._console.execute(line)
 
     def console(self, line: str) -> str:
@@ -273,9 +289,7 @@ class MomentumNode:
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:
-            old.use.retired = True
-            if old.use.in_flight == 0:
-                self._deinit(old)
+            old.use.retire(lambda: self._deinit(old))
 
     def _deinit(self, generation: Generation) -> None:
         """``deinit`` of a generation nothing runs on any more (its last request done)."""
@@ -302,21 +316,8 @@ class MomentumNode:
         """Serve one request on the generation current when it arrived."""
         generation = self.generation
         assert generation is not None, "start() the node first"
-        async with self._running_on(generation):
+        with generation.use:
             await generation.dispatch(request, sink)
-
-    @contextlib.asynccontextmanager
-    async def _running_on(self, generation: Generation) -> AsyncIterator[None]:
-        """Count a request or command on its generation's Lua state, so a reload's
-        ``deinit`` waits for it."""
-        use = generation.use
-        use.in_flight += 1
-        try:
-            yield
-        finally:
-            use.in_flight -= 1
-            if use.retired and use.in_flight == 0:
-                self._deinit(generation)
 
     async def handle(self, request: Request) -> Response:
         """Run one request with no sockets; the same pipeline and HTTP rules as the
