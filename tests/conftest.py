@@ -6,6 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
+from momentum_httpsrv.cli import main
 
 SITES = Path(__file__).parent / "sites"
 
@@ -20,3 +23,17 @@ def site_dir(tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture
+def run_check(tmp_path: Path):
+    """``run_check(config_text, files={name: text})``: write ecelerity.conf (and the other
+    files) into a temp dir and run ``momentum-httpsrv check`` on it."""
+
+    def run(config_text: str, files: dict[str, str] | None = None) -> Result:
+        (tmp_path / "ecelerity.conf").write_text(config_text)
+        for name, text in (files or {}).items():
+            (tmp_path / name).write_text(text)
+        return CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+
+    return run

@@ -178,9 +178,8 @@ SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n
          r"ecelerity\.conf:2:\d+: option 'AuthDigestMD5Parameters': .*parameter block"),
     ],
 )
-def test_check_rejects_unusable_access_options(tmp_path, stanza, expected):
-    (tmp_path / "ecelerity.conf").write_text(stanza + SCRIPTLESS)
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+def test_check_rejects_unusable_access_options(run_check, stanza, expected):
+    result = run_check(stanza + SCRIPTLESS)
     assert result.exit_code == 2, result.output
     assert re.search(expected, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
@@ -196,7 +195,6 @@ def test_call_reports_an_unusable_access_option_without_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_check_accepts_usable_access_options(tmp_path):
-    (tmp_path / "ecelerity.conf").write_text(ACL_CONF.replace('"acl"', '"msys.boot"'))
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+def test_check_accepts_usable_access_options(run_check):
+    result = run_check(ACL_CONF.replace('"acl"', '"msys.boot"'))
     assert result.exit_code == 0, result.stderr

@@ -4,9 +4,6 @@ reports them at file:line:col instead of `serve` failing later."""
 import re
 
 import pytest
-from click.testing import CliRunner
-
-from momentum_httpsrv.cli import main
 
 SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n'
 
@@ -31,9 +28,8 @@ SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n
          r"ecelerity\.conf:2:\d+: Control_Listener '10\.1\.2\.3:2025'"),
     ],
 )
-def test_check_rejects_unusable_listener_settings(tmp_path, stanza, expected):
-    (tmp_path / "ecelerity.conf").write_text(stanza + SCRIPTLESS)
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+def test_check_rejects_unusable_listener_settings(run_check, stanza, expected):
+    result = run_check(stanza + SCRIPTLESS)
     assert result.exit_code == 2, result.output
     assert re.search(expected, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
@@ -47,9 +43,8 @@ def test_check_rejects_unusable_listener_settings(tmp_path, stanza, expected):
         'Control_Listener {\n  Listen "/tmp/some.sock" { File_Mode = 0640 }\n}\n',
     ],
 )
-def test_check_accepts_usable_listener_settings(tmp_path, stanza):
-    (tmp_path / "ecelerity.conf").write_text(stanza + SCRIPTLESS)
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+def test_check_accepts_usable_listener_settings(run_check, stanza):
+    result = run_check(stanza + SCRIPTLESS)
     assert result.exit_code == 0, result.stderr
 
 

@@ -133,11 +133,8 @@ def test_serve_matches_offline(basic_site, parser):
         ),
     ],
 )
-def test_check_reports_errors_and_exits_2(tmp_path, config_text, files, expected):
-    (tmp_path / "ecelerity.conf").write_text(config_text)
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
+def test_check_reports_errors_and_exits_2(run_check, config_text, files, expected):
+    result = run_check(config_text, files)
     assert result.exit_code == 2
     assert re.search(expected, result.stderr), result.stderr
 
@@ -148,12 +145,11 @@ def test_check_accepts_a_good_site(basic_site):
     assert "configuration OK" in result.stderr
 
 
-def test_check_prints_a_generation_error_once(tmp_path):
-    (tmp_path / "ecelerity.conf").write_text(
-        'scriptlet "scriptlet" { script "boom" { source = "boom" } }\n'
+def test_check_prints_a_generation_error_once(run_check):
+    result = run_check(
+        'scriptlet "scriptlet" { script "boom" { source = "boom" } }\n',
+        {"boom.lua": "local t = nil\nprint(t.x)\n"},
     )
-    (tmp_path / "boom.lua").write_text("local t = nil\nprint(t.x)\n")
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
     assert result.exit_code == 2
     assert result.stderr.count("boom.lua:2: attempt to index local 't'") == 1
 

@@ -14,9 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from momentum_httpsrv.cli import main
 from momentum_httpsrv.config import parse_config_text
 from momentum_httpsrv.httpsrv.listener import HttpListener
 from momentum_httpsrv.httpsrv.requests import Request
@@ -288,13 +286,14 @@ SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n
          r":5:\d+: TLS_Ciphers 'NO-SUCH-CIPHER' selects no cipher"),
     ],
 )
-def test_check_reports_unusable_tls_options_at_their_location(pki, tmp_path, options, expected):
+def test_check_reports_unusable_tls_options_at_their_location(
+    pki, tmp_path, run_check, options, expected
+):
     (tmp_path / "pki").symlink_to(pki)
-    (tmp_path / "ecelerity.conf").write_text(
+    result = run_check(
         f'HTTP_Listener {{\n  Listen "127.0.0.1:0" {{\n    Use_SSL = true\n    {options}\n'
         f"  }}\n}}\n{SCRIPTLESS}"
     )
-    result = CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
     assert result.exit_code == 2, result.output
     assert re.search(r"ecelerity\.conf" + expected, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
