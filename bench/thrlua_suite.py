@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from momentum_httpsrv.testing.tap import parse_tap
 
 LUA_PATH = "./?.lua;./etc/?.lua;./etc/?/init.lua"
 EXCLUDED = {
@@ -33,8 +34,6 @@ EXCLUDED = {
 }
 EXCLUDED_DIRS = {"t/thread/": "thread library (issue 15)"}
 TIMEOUT_SECONDS = 120
-_TEST_LINE = re.compile(r"^(not )?ok\b(?:\s+\d+)?([^#]*)(#\s*(TODO|SKIP)\b.*)?$", re.IGNORECASE)
-_PLAN_LINE = re.compile(r"^1\.\.(\d+)")
 
 
 @dataclass(frozen=True)
@@ -65,25 +64,12 @@ class TapResult:
         return f"{self.passed_tests} ok {self.failed_tests} nok 1..{plan} exit {self.exit_code}"
 
 
-def parse_tap(stdout: str, exit_code: int, timed_out: bool = False) -> TapResult:
-    passed = failed = 0
-    plan = None
-    outcomes = []
-    for line in stdout.splitlines():
-        match = _TEST_LINE.match(line)
-        if match:
-            directive = (match.group(4) or "").upper()
-            if match.group(1) and directive != "TODO":
-                failed += 1
-                outcomes.append("F")
-            else:
-                passed += 1
-                outcomes.append(".")
-            continue
-        plan_match = _PLAN_LINE.match(line)
-        if plan_match and plan is None:
-            plan = int(plan_match.group(1))
-    return TapResult(passed, failed, plan, exit_code, timed_out, "".join(outcomes))
+def judge(stdout: str, exit_code: int, timed_out: bool = False) -> TapResult:
+    report = parse_tap(stdout)
+    outcomes = "".join("F" if point.counts_as_failure else "." for point in report.points)
+    failed = outcomes.count("F")
+    plan = 0 if report.skip_all is not None else report.planned
+    return TapResult(len(outcomes) - failed, failed, plan, exit_code, timed_out, outcomes)
 
 
 def discover(tree: Path) -> list[str]:
@@ -128,8 +114,8 @@ def run_file(tree: Path, relative: str, executable: str) -> TapResult:
         )
     except subprocess.TimeoutExpired as expired:
         out = expired.stdout or b""
-        return parse_tap(out.decode("latin-1"), -1, timed_out=True)
-    return parse_tap(done.stdout.decode("latin-1"), done.returncode)
+        return judge(out.decode("latin-1"), -1, timed_out=True)
+    return judge(done.stdout.decode("latin-1"), done.returncode)
 
 
 def momentum_executable(directory: Path) -> str:
