@@ -15,6 +15,7 @@ from .console.server import DEFAULT_CONTROL_SOCKET, ControlListenerError
 from .httpsrv.listener import PARSERS
 from .httpsrv.requests import Request
 from .lua.runtime import LuaScriptError
+from .lua.standalone import StandaloneUsageError, parse_command_line, run_command
 from .node import GenerationError, MomentumNode, create_lua_environment
 
 DEFAULT_CONFIG = "conf/ecelerity.conf"
@@ -115,34 +116,38 @@ def check(config_path: Path) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("-I", "include", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="add a directory to package.path (repeatable)")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
-    """Run a Lua file in the emulated Momentum environment, like thrlua's rclua."""
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+def lua(include: tuple[Path, ...], words: tuple[str, ...]) -> None:
+    """Run a Lua file in the emulated Momentum environment, like thrlua's rclua.
+
+    WORDS as rclua's: [-e STAT | -l NAME]... [FILE | - [ARGS...]].
+    """
+    try:
+        command = parse_command_line(sys.argv[0], words)
+    except StandaloneUsageError as error:
+        raise click.UsageError(str(error)) from None
     env_dirs = [Path(d) for d in os.environ.get("MOMENTUM_LUA_PATH", "").split(os.pathsep) if d]
-    out = sys.stdout.buffer
-
-    def print_line(text: str) -> None:
-        out.write(text.encode("latin-1") + b"\n")
-
     state, _ = create_lua_environment(
         [*include, *env_dirs, Path(".")],
-        print_sink=print_line,
+        print_sink=lambda text: None,
         warn=lambda text: click.echo(text, err=True),
     )
-    state.lua.globals().arg = state.lua.table_from({0: file, **dict(enumerate(args, 1))})
+    state.api.print_to_stdout()  # print and io.write share C's stdout, as in rclua
+
+    async def run() -> None:  # a loop for what the script starts (timers, jobs)
+        run_command(state, command)
+
     try:
-        chunk = state.compile(Path(file).read_bytes().decode("latin-1"), "@" + file)
-        asyncio.run(state.run_in_task(chunk, *args))
+        asyncio.run(run())
     except OSError as error:
-        click.echo(f"cannot open {file}: {error.strerror}", err=True)
+        click.echo(f"cannot open {command.script}: {error.strerror}", err=True)
         sys.exit(1)
     except LuaScriptError as error:
-        out.flush()
+        state.api.flush_stdout()
         click.echo(error.traceback or error.message, err=True)  # the traceback starts with it
         sys.exit(1)
     finally:
-        out.flush()
+        state.api.flush_stdout()
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

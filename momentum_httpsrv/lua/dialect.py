@@ -186,13 +186,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 @cache
-def _helpers_source() -> str:
-    return resources.files(__package__).joinpath("thrlua_ops.lua").read_text("latin-1")
+def _package_lua(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text("latin-1")
 
 
 def install_dialect_runtime(lua: Any) -> None:
-    """Define the helpers translated chunks call, in one ``lupa.lua51.LuaRuntime``.
+    """Define the helpers translated chunks call, and replace the standard functions thrLua
+    changed (``thrlua_stdlib.lua``), in one ``lupa.lua51.LuaRuntime``.
 
     Call once per Lua state, before running translated code. Safe to call again.
     """
-    lua.execute(_helpers_source(), name="=thrlua_ops")
+    lua.execute(_package_lua("thrlua_ops.lua"), name="=thrlua_ops")
+    lua.execute(_package_lua("thrlua_stdlib.lua"), name="=[C]")

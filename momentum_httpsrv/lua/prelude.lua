@@ -51,7 +51,7 @@ end
 
 function dofile(path)
   local chunk, err = loadfile(path)
-  if not chunk then error(err, 2) end
+  if not chunk then error(err, 0) end  -- as luaB_dofile: the message names the file only
   return chunk()
 end
 
@@ -74,13 +74,27 @@ package.loaders[2] = function(name)
   return concat(tried)
 end
 
--- print goes where the host says: the paniclog, a console reply, or stdout.
+-- print goes where the host says: the paniclog, a console reply, or stdout. As thrLua's
+-- C print, it converts with whatever the global tostring is when it runs, and it counts
+-- as a C function (thrlua_stdlib.lua).
+local globals, native = _G, ("").__thrlua.native
 function print(...)
   local n = select("#", ...)
   local parts = {}
-  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  local convert = globals.tostring
+  for i = 1, n do
+    local text = convert((select(i, ...)))
+    local kind = type(text)
+    if kind == "number" then
+      text = tostring(text)
+    elseif kind ~= "string" then
+      error("'tostring' must return a string to 'print'", 2)
+    end
+    parts[i] = text
+  end
   host_print(concat(parts, "\t"))
 end
+native[print] = true
 
 -- Packages Momentum has but we do not emulate load fine and fail only when used.
 local function make_stub(name)
@@ -151,6 +165,9 @@ end
 local api = {}
 
 local function traceback(message)
+  if type(message) ~= "string" and type(message) ~= "number" then
+    message = "(error object is not a string)"  -- as rclua reports it
+  end
   return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }
 end
 
@@ -260,7 +277,8 @@ end
 local task_root = api.task_root
 
 local function check_coroutine_body(fn, fname)
-  if type(fn) ~= "function" then
+  if type(fn) ~= "function" or native[fn] then
+    fname = debug.getinfo(2, "n").name or "?"  -- as the caller named it, like luaL_argerror
     error("bad argument #1 to '" .. fname .. "' (Lua function expected)", 3)
   end
 end
@@ -302,6 +320,21 @@ end
 function api.current_task()
   local co = running()
   return co and task_of[co]
+end
+
+for _, fn in ipairs({ loadstring, load, loadfile, dofile, coroutine.create, coroutine.wrap }) do
+  native[fn] = true
+end
+
+-- A standalone interpreter prints to C's stdout, the stream io.write uses, so that the
+-- two keep their order (and os.exit flushes both).
+function api.print_to_stdout()
+  local stdout = io.stdout
+  host_print = function(text) stdout:write(text, "\n") end
+end
+
+function api.flush_stdout()
+  io.stdout:flush()
 end
 
 api.make_stub = make_stub
