@@ -153,3 +153,14 @@ print(pcall(function() local s = string.format("%d %s", 1) return s end))
         "false\tscript.lua:4: bad argument #2 to 'format' (string expected, got no value)",
         "false\tscript.lua:5: bad argument #3 to 'format' (string expected, got no value)",
     ]
+
+
+# -- the dialect -----------------------------------------------------------------------------
+
+
+def test_iter_applies_to_a_list_of_several_expressions(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, r"""local t = setmetatable({"a", "b"}, {__iter = ipairs})
+for i, v in t, nil do print(i, v) end
+for k, v in next, {5} do print(k, v) end
+print(pcall(function() for i in {}, 1 do end end))
+""") == ["1\ta", "2\tb", "1\t5", "false\tscript.lua:4: attempt to call a table value"]

@@ -19,13 +19,13 @@ What is translated (thrlua ``PATCHES``, ``src/llex.c``, ``src/lparser.c``, ``src
   ``432``; hex above 2^63-1 saturates; ``08``, ``0e5`` are malformed in thrLua.
 * ``"\\xHH"`` and ``"\\uHHHH"``/``"\\uHHHHHH"``/``"\\uHHHHHHHH"`` escapes in short strings →
   decimal escapes of the same bytes (UTF-8 for ``\\u``). Long strings are never touched.
-* The ``__iter`` rule: in ``for names in explist do`` whose explist is a single expression,
-  that expression is wrapped as ``__thrlua.iter(expr)``, which returns a function unchanged
-  and otherwise applies the value's ``__iter`` metamethod, as thrLua's ``OP_TFORLOOP`` does.
-  The one exception is a call of a standard iterator factory, ``pairs``, ``ipairs``,
-  ``gmatch`` or ``lines`` (``string.gmatch(s, p)``, ``f:lines()`` …): those return
-  functions, so they are left byte-identical. Explists of two or more expressions
-  (``for k, v in next, t do``) are never rewritten.
+* The ``__iter`` rule: in ``for names in explist do``, the explist is wrapped as
+  ``__thrlua.iter(explist)``, which returns generator, state and control unchanged when the
+  generator is a function and otherwise applies its ``__iter`` metamethod, as thrLua's
+  ``OP_TFORLOOP`` does (``for i in t, nil do`` iterates ``t``). Left byte-identical: a single
+  call of a standard iterator factory, ``pairs``, ``ipairs``, ``gmatch`` or ``lines``
+  (``string.gmatch(s, p)``, ``f:lines()`` …), and lists that start with ``next``
+  (``for k, v in next, t do``): those give functions.
 
 Guarantees: text inside strings (other than the escapes above) and comments is never changed;
 no newline is added or removed, so every error reports the source's own line; a chunk that
@@ -65,7 +65,7 @@ CACHE_DIR_ENV = "MOMENTUM_HTTPSRV_DIALECT_CACHE"
 PRELUDE = f'local {HELPERS_NAME} = ("").{HELPERS_NAME}; '
 """Put in front of line 1 of chunks that call helpers (no newline, so lines stay put)."""
 
-_TRANSLATOR_VERSION = b"thrlua-dialect-2\0"  # part of the cache key: bump when output changes
+_TRANSLATOR_VERSION = b"thrlua-dialect-3\0"  # part of the cache key: bump when output changes
 _MEMORY_CACHE_LIMIT = 1024
 _memory_cache: dict[str, str] = {}
 

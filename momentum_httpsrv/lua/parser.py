@@ -189,19 +189,22 @@ class _Parser:
             while self.accept(","):
                 self.expect("name")
             self.expect("in")
-            expressions = self.expression_list()
-            if len(expressions) == 1:
-                self.route_through_iter(expressions[0])
+            self.route_through_iter(self.expression_list())
         self.expect("do")
         self.block()
         self.expect("end")
 
-    def route_through_iter(self, expr: Expr) -> None:
-        """Let ``__iter`` apply: thrLua consults it whenever the generator is not a function."""
-        first, last, tag = expr
-        if tag.startswith(_CALL_PREFIX) and tag[len(_CALL_PREFIX) :] in ITERATOR_FACTORIES:
+    def route_through_iter(self, expressions: list[Expr]) -> None:
+        """Let ``__iter`` apply: thrLua consults it whenever the generator is not a function,
+        however many expressions the list has. Left alone: a lone call of an iterator
+        factory, and lists that start with ``next`` (both give functions)."""
+        first, last, tag = expressions[0]
+        if len(expressions) == 1:
+            if tag.startswith(_CALL_PREFIX) and tag[len(_CALL_PREFIX) :] in ITERATOR_FACTORIES:
+                return
+        elif first == last and self.tokens.text(first) == "next":
             return
-        self.rewrites.helper_call(first, last, "iter")
+        self.rewrites.helper_call(first, expressions[-1][1], "iter")
 
     def function_statement(self) -> None:
         self.expect("name")
