@@ -164,3 +164,55 @@ for i, v in t, nil do print(i, v) end
 for k, v in next, {5} do print(k, v) end
 print(pcall(function() for i in {}, 1 do end end))
 """) == ["1\ta", "2\tb", "1\t5", "false\tscript.lua:4: attempt to call a table value"]
+
+
+def test_syntax_errors_name_bang_as_written(tmp_path: Path) -> None:
+    code, _, err = run_lua(tmp_path, "x = 1 !\n")
+    assert code == 1 and err.startswith("script.lua:1: unexpected symbol near '!'")
+    code, _, err = run_lua(tmp_path, "if x !! then end\n")
+    assert code == 1 and err.startswith("script.lua:1: 'then' expected near '!'")
+    code, _, err = run_lua(tmp_path, "if not then end\n")
+    assert code == 1 and err.startswith("script.lua:1: unexpected symbol near 'then'")
+
+
+# -- libraries -------------------------------------------------------------------------------
+
+
+def test_json_encode_error_names_the_caller_line_and_xml_parse_failure_is_a_lone_nil(
+    tmp_path: Path,
+) -> None:
+    assert lua_lines(tmp_path, r"""require("json") require("xml")
+print(pcall(function() local s = json.encode(nil) return s end))
+print(pcall(function() local o = json.new() o.f = print end))
+print(select("#", xml.parsexml("<a>")), xml.parsexml("<a>"))
+""") == [
+        "false\tscript.lua:2: cannot assign values of type nil",
+        "false\tcannot assign values of type function",
+        "1\tnil",
+    ]
+
+
+def test_os_setenv_reaches_getenv_and_children(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, r"""
+print(os.setenv("FIDELITY_X", "one"), os.getenv("FIDELITY_X"))
+os.setenv("FIDELITY_X", "two", false)
+print(os.getenv("FIDELITY_X"))
+local child = io.popen("echo $FIDELITY_X")
+print(child:read("*l"))
+child:close()
+os.setenv("FIDELITY_X", nil)
+print(os.getenv("FIDELITY_X"))
+""") == ["true\tone", "one", "one", "nil"]
+
+
+def test_io_popen_gives_real_files_and_close_waits(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, r"""
+local reader = io.popen("printf 'a\\nb\\n'")
+print(io.type(reader))
+for line in reader:lines() do print(line) end
+print(reader:close(), io.type(reader))
+local writer = io.popen("sleep 0.2; cat > piped.txt", "w")
+writer:write("through the pipe\n")
+print(io.close(writer))
+print(io.open("piped.txt"):read("*a"))
+""") == ["file", "a", "b", "true\tclosed file", "true", "through the pipe", ""]

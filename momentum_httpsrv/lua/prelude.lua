@@ -7,10 +7,30 @@ local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, 
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
+-- Stock Lua names the token it stopped at as translated ('not', '~='); thrLua names it as
+-- written ('!', '!='), when that is what the line has.
+local written_as = { ["not"] = { "!", "%f[%w_]not%f[^%w_]" }, ["~="] = { "!=", "~=" } }
+local function as_written(err, source)
+  local line, near = err:match(":(%d+): .*near '([^']*)'$")
+  local written = written_as[near]
+  if not written then return err end
+  local number, text = tonumber(line), nil
+  for candidate in (source .. "\n"):gmatch("([^\n]*)\n") do
+    number = number - 1
+    if number == 0 then text = candidate break end
+  end
+  if text and text:find(written[1], 1, true) and not text:find(written[2]) then
+    return err:sub(1, -#near - 2) .. written[1] .. "'"
+  end
+  return err
+end
+
 local function load_source(source, chunkname)
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
-  return raw_loadstring(text, chunkname)
+  local chunk, problem = raw_loadstring(text, chunkname)
+  if not chunk then return nil, as_written(problem, source) end
+  return chunk
 end
 
 function loadstring(source, chunkname)
@@ -95,6 +115,57 @@ function print(...)
   host_print(concat(parts, "\t"))
 end
 native[print] = true
+
+-- os.setenv and io.popen, which thrLua adds (oslib.py). A popen'd file is a real file;
+-- closing it waits for the command, as pclose does.
+local host_setenv, popen_start, popen_opened, popen_wait =
+  host.setenv, host.popen_start, host.popen_opened, host.popen_wait
+
+function os.setenv(name, value, overwrite)
+  if type(name) ~= "string" and type(name) ~= "number" then
+    error("bad argument #1 to 'setenv' (string expected, got " .. type(name) .. ")", 2)
+  end
+  if value ~= nil and type(value) ~= "string" and type(value) ~= "number" then
+    error("bad argument #2 to 'setenv' (string expected, got " .. type(value) .. ")", 2)
+  end
+  return host_setenv(tostring(name), value ~= nil and tostring(value) or nil,
+    overwrite == nil or not not overwrite)
+end
+
+local piped = setmetatable({}, { __mode = "k" })  -- file -> child id
+local file_methods = debug.getmetatable(io.stdout).__index
+local close_file, io_close, io_open = file_methods.close, io.close, io.open
+
+function io.popen(command, mode)
+  if type(command) ~= "string" and type(command) ~= "number" then
+    error("bad argument #1 to 'popen' (string expected, got " .. type(command) .. ")", 2)
+  end
+  mode = mode == nil and "r" or tostring(mode)
+  local fd, child = popen_start(tostring(command), mode)
+  if fd == nil then return nil, child end
+  local file, err = io_open("/dev/fd/" .. fd, mode:sub(1, 1) == "w" and "w" or "r")
+  popen_opened(child)
+  if not file then
+    popen_wait(child)
+    return nil, err
+  end
+  piped[file] = child
+  return file
+end
+
+local function close_piped(file, ...)
+  local child = piped[file]
+  if child == nil then return ... end
+  piped[file] = nil
+  popen_wait(child)
+  return ...
+end
+
+file_methods.close = function(file, ...) return close_piped(file, close_file(file, ...)) end
+function io.close(file, ...)
+  if file == nil then return io_close() end
+  return close_piped(file, io_close(file, ...))
+end
 
 -- Packages Momentum has but we do not emulate load fine and fail only when used.
 local function make_stub(name)
@@ -322,7 +393,8 @@ function api.current_task()
   return co and task_of[co]
 end
 
-for _, fn in ipairs({ loadstring, load, loadfile, dofile, coroutine.create, coroutine.wrap }) do
+for _, fn in ipairs({ loadstring, load, loadfile, dofile, coroutine.create, coroutine.wrap,
+  os.setenv, io.popen, io.close, file_methods.close }) do
   native[fn] = true
 end
 

@@ -41,6 +41,7 @@ from . import dialect
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
+from .oslib import PipedChildren, set_environment_variable
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -166,12 +167,17 @@ class LuaState:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
+        self._piped_children = PipedChildren()
         host = self.lua.table_from(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
                 "block_sleep": time.sleep,
+                "setenv": set_environment_variable,
+                "popen_start": self._piped_children.start,
+                "popen_opened": self._piped_children.opened,
+                "popen_wait": self._piped_children.wait,
             }
         )
         self._task_ids = itertools.count(1)
