@@ -216,3 +216,34 @@ writer:write("through the pipe\n")
 print(io.close(writer))
 print(io.open("piped.txt"):read("*a"))
 """) == ["file", "a", "b", "true\tclosed file", "true", "through the pipe", ""]
+
+
+MATHX_AND_BUFFER_SCRIPT = r"""require("mathx")
+print(math.fpclassify(0), math.fpclassify(1e-310), math.fpclassify(1/0), math.isnormal(1),
+  math.isnan(0/0))
+print(math.log2(32), math.cbrt(27), math.gamma(5), math.round(-2.5), math.trunc(-1.7),
+  math.remainder(13, -3))
+print(math.fmax(1, math.nan, 2), math.fmin(3, 2, 5), math.nextafter(0, 1), math.fma(3, 2, 1),
+  math.scalbn(1, 10))
+print(select(2, pcall(math.log2, "x")), math.log2("010"))
+local b = buffer.new(8)
+print(#b, b:write("hello"), b:write("world"), tostring(b), b:string(1, 3), b:string(-1))
+local s = b:slice(2, 3)
+print(#s, tostring(s), s:write("XY", 0), tostring(b), b:slice(6, 5))
+local c = buffer.new(4)
+print(b:copy(c), tostring(c), buffer.new(), #buffer.new("abc"))
+local f = io.tmpfile() f:write(b, "!") f:seek("set") print(f:read("*a"))
+"""
+
+
+def test_mathx_and_buffer_libraries(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, MATHX_AND_BUFFER_SCRIPT) == [
+        "zero\tsubnormal\tinf\ttrue\ttrue",
+        "5\t3\t24\t-3\t-1\t1",
+        "2\t2\t4.9406564584125e-324\t7\t1024",
+        "bad argument #1 to '?' (number expected, got string)\t3",
+        "0\t5\t3\thellowor\tel\tnil",
+        "3\tllo\t2\theXYowor\tnil",
+        "4\theXY\tnil\t3",
+        "heXYowor!",
+    ]

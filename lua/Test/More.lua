@@ -129,8 +129,8 @@ function M.nok(test, name) return report(not test, name) end
 function M.pass(name) return report(true, name) end
 function M.fail(name) return report(false, name) end
 
--- Numbers compare as they print (14 significant digits), as thrLua's is() and isnt() do:
--- 0.1 + 0.2 is 0.3.
+-- Numbers compare as they print (14 significant digits), as thrLua's is(), isnt() and
+-- is_deeply() do: 0.1 + 0.2 is 0.3.
 local function as_printed(value)
   if type(value) == "number" then return tonumber(tostring(value)) end
   return value
@@ -180,7 +180,7 @@ end
 
 -- Returns nil when equal, or a description of the first difference found.
 local function deep_difference(got, expected, path, seen)
-  if got == expected then return nil end
+  if as_printed(got) == as_printed(expected) then return nil end
   if type(got) ~= "table" or type(expected) ~= "table" then
     return path .. ": got " .. show(got) .. ", expected " .. show(expected)
   end

@@ -191,10 +191,12 @@ def _package_lua(name: str) -> str:
 
 
 def install_dialect_runtime(lua: Any) -> None:
-    """Define the helpers translated chunks call, and replace the standard functions thrLua
-    changed (``thrlua_stdlib.lua``), in one ``lupa.lua51.LuaRuntime``.
+    """Define the helpers translated chunks call, replace the standard functions thrLua
+    changed (``thrlua_stdlib.lua``) and add its ``buffer`` library, in one
+    ``lupa.lua51.LuaRuntime``.
 
     Call once per Lua state, before running translated code. Safe to call again.
     """
     lua.execute(_package_lua("thrlua_ops.lua"), name="=thrlua_ops")
     lua.execute(_package_lua("thrlua_stdlib.lua"), name="=[C]")
+    lua.execute(_package_lua("thrlua_buffer.lua"), name="=[C]")

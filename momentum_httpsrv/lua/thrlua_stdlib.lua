@@ -55,6 +55,8 @@ local function called_name(level, own_name)
   return caller and caller.what == "tail" and own_name or "?"
 end
 
+ops.called_name = called_name
+
 local function as_called(message, level, own_name)
   if type(message) ~= "string" then return message end
   local name = called_name(level + 1, own_name)
