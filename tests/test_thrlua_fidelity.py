@@ -247,3 +247,23 @@ def test_mathx_and_buffer_libraries(tmp_path: Path) -> None:
         "4\theXY\tnil\t3",
         "heXYowor!",
     ]
+
+
+YAML_SCRIPT = r"""require("yaml")
+local a, b = yaml.load("---\nx: 010\ny: '5'\nz: ~\nw: yes\n---\n- 1.5\n- [a, b]\n")
+print(a.x, type(a.y), a.z == yaml.null, a.w, b[1], b[2][2], getmetatable(b)._yaml)
+io.write(yaml.dump({ "true", "12", "08", 3, true, false }))
+local shared = { 1 }
+io.write(yaml.dump({ shared, shared }, { k = "multi\nline" }))
+print(pcall(yaml.load, "a: [1, 2"))
+"""
+
+
+def test_yaml_loads_and_dumps_as_lyaml(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, YAML_SCRIPT) == [
+        "8\tstring\ttrue\ttrue\t1.5\tb\tsequence",
+        "---", "- 'true'", "- '12'", "- 08", "- 3", "- true", "- false",
+        "---", "- &0", "  - 1", "- *0", "---", "k: 'multi", "", "  line'",
+        "false\texpected ',' or ']', but got '<stream end>' at document: 1, line: 1, column: 9",
+        "while parsing a flow sequence at line: 1, column: 4",
+    ]

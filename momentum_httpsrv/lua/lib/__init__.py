@@ -1,5 +1,5 @@
 """Momentum's Lua libraries that scripts ``require``: json, xml, msys.pcre, msys.base64,
-msys.dumper, mathx.
+msys.dumper, mathx, yaml.
 
 ``LIBRARY_OPENERS`` maps each require-name to an opener that builds the module table in a Lua
 state; the runtime calls it at most once per state, from ``package.preload``.
@@ -18,6 +18,7 @@ from momentum_httpsrv.lua.lib.json import open_json
 from momentum_httpsrv.lua.lib.mathx import open_mathx
 from momentum_httpsrv.lua.lib.pcre import open_pcre
 from momentum_httpsrv.lua.lib.xml import open_xml
+from momentum_httpsrv.lua.lib.yaml import open_yaml
 
 LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
     "json": open_json,
@@ -27,4 +28,5 @@ LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
     "msys.base64": open_base64,
     "msys.dumper": open_dumper,
     "mathx": open_mathx,
+    "yaml": open_yaml,
 }
