@@ -267,3 +267,19 @@ def test_yaml_loads_and_dumps_as_lyaml(tmp_path: Path) -> None:
         "false\texpected ',' or ']', but got '<stream end>' at document: 1, line: 1, column: 9",
         "while parsing a flow sequence at line: 1, column: 4",
     ]
+
+
+def test_strict_rejects_undeclared_globals(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, r"""require("strict")
+x = 1
+print(x)
+print(pcall(function() y = 2 end))
+print(pcall(function() return z end))
+z = nil
+print(pcall(function() return z end))
+""") == [
+        "1",
+        "false\tscript.lua:4: assign to undeclared variable 'y'",
+        "false\tscript.lua:5: variable 'z' is not declared",
+        "true\tnil",
+    ]
