@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run_lua(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str]:
     """Run ``source`` as a script file with ``momentum-httpsrv lua`` (a process of its own,
@@ -283,3 +285,25 @@ print(pcall(function() return z end))
         "false\tscript.lua:5: variable 'z' is not declared",
         "true\tnil",
     ]
+
+
+OPERATOR_ERRORS = [
+    ("local q\nlocal x = 1 |\n  2 |\n  q\n",
+     "script.lua:4: attempt to perform bitwise operation on local 'q' (a nil value)"),
+    ("local q\nlocal x = 1\n  |\n  q\n  + 3\n",
+     "script.lua:4: attempt to perform bitwise operation on local 'q' (a nil value)"),
+    ("t = {}\nlocal y = t.f | 1\n",
+     "script.lua:2: attempt to perform bitwise operation on field 'f' (a nil value)"),
+    ("local y = z | 1\n",
+     "script.lua:1: attempt to perform bitwise operation on global 'z' (a nil value)"),
+    ("local u\nfunction g() return 1 | u end\ng()\n",
+     "script.lua:2: attempt to perform bitwise operation on upvalue 'u' (a nil value)"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), OPERATOR_ERRORS)
+def test_operator_errors_name_the_variable_and_the_operators_line(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    code, _, err = run_lua(tmp_path, source)
+    assert code == 1 and err.splitlines()[0] == message

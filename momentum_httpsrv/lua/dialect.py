@@ -12,7 +12,10 @@ What is translated (thrlua ``PATCHES``, ``src/llex.c``, ``src/lparser.c``, ``src
   (see :mod:`momentum_httpsrv.lua.parser`). The helpers (``thrlua_ops.lua``) convert operands
   to 64-bit integers like thrLua and honour ``__or __and __xor __shl __shr __not``; ``\\`` on
   non-numbers falls back to ``__div`` exactly as thrLua's VM does.
-  A left fold with two or more of them (``a | b + c & d``) becomes one flat call chain,
+  A left fold nests them (``a | b + c & d`` → ``band(bor(a, b) + c, d)``), the fastest
+  form; a call whose operand is a variable or field, or whose right operand ends on another
+  line, gets a third argument (``"4,,q"``) so its error names ``local 'q'`` and line 4 as
+  thrLua's does. Folds of more than 32 become one flat call chain,
   ``__thrlua.chain(a)("|", b)("+", c)("&", d)()``, so long chains stay within Lua's 200
   syntax levels; each step applies its operator right after its operand is evaluated.
 * Numerals starting with ``0`` are read as C's ``strtol(s, NULL, 0)`` reads them: ``0660`` →
@@ -65,7 +68,7 @@ CACHE_DIR_ENV = "MOMENTUM_HTTPSRV_DIALECT_CACHE"
 PRELUDE = f'local {HELPERS_NAME} = ("").{HELPERS_NAME}; '
 """Put in front of line 1 of chunks that call helpers (no newline, so lines stay put)."""
 
-_TRANSLATOR_VERSION = b"thrlua-dialect-3\0"  # part of the cache key: bump when output changes
+_TRANSLATOR_VERSION = b"thrlua-dialect-4\0"  # part of the cache key: bump when output changes
 _MEMORY_CACHE_LIMIT = 1024
 _memory_cache: dict[str, str] = {}
 

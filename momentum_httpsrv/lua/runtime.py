@@ -84,9 +84,10 @@ def trim_traceback(traceback: str) -> str:
     for line in frames.splitlines()[1:]:
         if "in function 'xpcall'" in line:
             break
-        internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
-            "[C]: in function 'error'",
-            "(tail call): ?",
+        internal = (
+            str(PACKAGE_DIR.parent) in line
+            or line.strip().startswith("thrlua_ops:")  # the dialect's operator helpers
+            or line.strip() in ("[C]: in function 'error'", "(tail call): ?")
         )
         if not internal:
             kept.append(line)
