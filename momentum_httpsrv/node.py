@@ -142,6 +142,7 @@ def build_generation(
     )
     control = LuaControlBinding(state, mail_queue or MailQueue())
     try:
+        state.msys_async.pools.configure(config.root)  # threadpool stanzas
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:

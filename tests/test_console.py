@@ -191,12 +191,12 @@ def test_version_pid_sysinfo_module_list_paniclog(node: MomentumNode) -> None:
 
 
 def test_config_get_eval_set_unset(node: MomentumNode) -> None:
-    assert node.console("config get domain example.net retries") == "retries = 3\n"
+    assert node.console("config get domain example.net retries") == "        retries = 3\n"
     assert node.console("config get domain example.net nosuch") == (
         "Option 'nosuch' is not set in scope 'domain example.net'.\n"
     )
     assert node.console("config set domain example.net retries = 5") == "retries = 5\n"
-    assert node.console("config eval domain example.net retries") == "retries = 5\n"
+    assert node.console("config eval domain example.net retries") == "        retries = 5\n"
     assert node.console('config set domain example.net note "a b"') == 'note = "a b"\n'
     reply = node.console("config unset domain example.net note")
     assert reply.startswith('"note" has been unset. Effective value is now:')

@@ -8,7 +8,6 @@ registered wins (a built-in wins a tie); anything else gets one ``Unknown comman
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import sys
@@ -18,8 +17,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING
 
-from ..config import ConfigError, ConfigOption, ConfigScope
+from ..config import ConfigError, ConfigOption, ConfigScope, Configuration
 from ..config.values import parse_value_text
+from ..lua.threadpools import describe_pool
 from .protocol import CommandSyntaxError, Word, split_command
 
 if TYPE_CHECKING:
@@ -142,7 +142,8 @@ def _ensure_newline(text: str) -> str:
 
 
 def _match_builtin(texts: list[str]) -> Builtin | None:
-    for length in range(min(len(texts), 2), 0, -1):
+    longest = max(len(words) for words in BUILTINS)
+    for length in range(min(len(texts), longest), 0, -1):
         found = BUILTINS.get(tuple(texts[:length]))
         if found is not None:
             return found
@@ -150,7 +151,9 @@ def _match_builtin(texts: list[str]) -> Builtin | None:
 
 
 def _unknown(texts: list[str]) -> str:
-    subcommands = sorted(words[1] for words in BUILTINS if len(words) > 1 and words[0] == texts[0])
+    subcommands = sorted(
+        {words[1] for words in BUILTINS if len(words) > 1 and words[0] == texts[0]}
+    )
     if subcommands:
         what = " ".join(texts[:2])
         return f"Unknown command: '{what}'; '{texts[0]}' takes one of: {', '.join(subcommands)}\n"
@@ -266,6 +269,34 @@ async def _scriptlet_eval(invocation: Invocation) -> str:
     return outcome.output
 
 
+# --- thread pools (console-commands/threads.md) -------------------------------------------
+
+
+@builtin("threads stats", "", "show every thread pool's concurrency and counters")
+async def _threads_stats(invocation: Invocation) -> str:
+    generation = invocation.node.generation
+    if generation is None:
+        return ""
+    return "".join(describe_pool(pool.stat()) for pool in generation.lua.msys_async.pools)
+
+
+def _queue(invocation: Invocation, name: str) -> str:
+    generation = invocation.node.generation
+    pool = generation.lua.msys_async.pools.find(name) if generation is not None else None
+    queued = pool.queued if pool is not None else 0
+    return f"Jobs in the {name} pool\n{queued} jobs\n"
+
+
+@builtin("threads io queue", "", "show how many jobs wait for the IO pool")
+async def _threads_io_queue(invocation: Invocation) -> str:
+    return _queue(invocation, "IO")
+
+
+@builtin("threads cpu queue", "", "show how many jobs wait for the CPU pool")
+async def _threads_cpu_queue(invocation: Invocation) -> str:
+    return _queue(invocation, "CPU")
+
+
 # --- mail queue --------------------------------------------------------------------------------
 
 
@@ -313,12 +344,16 @@ async def _config_reload(invocation: Invocation) -> str:
     return f"Configuration reloaded (generation {generation.number}).\n"
 
 
-def _scope_for(invocation: Invocation, words: list[str]) -> ConfigScope:
+def _running_config(invocation: Invocation) -> Configuration:
     generation = invocation.node.generation
     if generation is None:
         raise CommandError("the node has no running configuration")
+    return generation.config
+
+
+def _scope_in(config: Configuration, words: list[str]) -> ConfigScope:
     try:
-        scope = generation.config.find_scope(words)
+        scope = config.find_scope(words)
     except ConfigError as error:
         raise CommandError(str(error)) from None
     if scope is None:
@@ -336,37 +371,49 @@ def _path_text(words: list[str]) -> str:
     return " ".join(words)
 
 
-@builtin("config get", "[scope …] option", "show an option as set in exactly that scope")
-async def _config_get(invocation: Invocation) -> str:
-    args = invocation.arg_texts()
+# ``config get``/``eval`` asked about a scope indent the answer by eight spaces; asked
+# about the global scope, flush left (console-commands/config.md's example session).
+SCOPED_ANSWER_INDENT = " " * 8
+
+
+def _shown(option: ConfigOption, words: list[str]) -> str:
+    return (SCOPED_ANSWER_INDENT if words else "") + option.render() + "\n"
+
+
+def config_get_text(config: Configuration, args: list[str]) -> str:
+    """``config get [scope …] option``: the option as set in exactly that scope."""
     if not args:
         raise CommandError("Usage: config get [scope …] option")
-    scope = _scope_for(invocation, args[:-1])
+    scope = _scope_in(config, args[:-1])
     option = scope.option(args[-1])
     if option is None:
         name = _option_name(scope, args[-1])
         return f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.\n"
-    return option.render() + "\n"
+    return _shown(option, args[:-1])
 
 
-@builtin("config eval", "[scope …] option", "show an option's effective value (with fallbacks)")
-async def _config_eval(invocation: Invocation) -> str:
-    args = invocation.arg_texts()
+def config_eval_text(config: Configuration, args: list[str]) -> str:
+    """``config eval [scope …] option``: the effective value, with fallbacks and defaults."""
     if not args:
         raise CommandError("Usage: config eval [scope …] option")
-    return _effective(invocation, args[:-1], args[-1])
-
-
-def _effective(invocation: Invocation, words: list[str], name: str) -> str:
-    generation = invocation.node.generation
-    assert generation is not None
+    words, name = args[:-1], args[-1]
     try:
-        option = generation.config.lookup(words, name)
+        option = config.lookup(words, name)
     except ConfigError as error:
         raise CommandError(str(error)) from None
     if option is None:
         return f"Option '{name}' has no value in scope '{_path_text(words)}'.\n"
-    return option.render() + "\n"
+    return _shown(option, words)
+
+
+@builtin("config get", "[scope …] option", "show an option as set in exactly that scope")
+async def _config_get(invocation: Invocation) -> str:
+    return config_get_text(_running_config(invocation), invocation.arg_texts())
+
+
+@builtin("config eval", "[scope …] option", "show an option's effective value (with fallbacks)")
+async def _config_eval(invocation: Invocation) -> str:
+    return config_eval_text(_running_config(invocation), invocation.arg_texts())
 
 
 def _registered(generation: Generation) -> list[str]:
@@ -403,19 +450,31 @@ async def _reconfigure(
     return result, warning + "\n"
 
 
-@builtin("config set", "[scope …] option [=] value", "set an option in the running configuration")
-async def _config_set(invocation: Invocation) -> str:
-    args = invocation.args
-    texts = invocation.arg_texts()
-    generation = invocation.node.generation
-    if len(args) < 2 or generation is None:
+@dataclass(frozen=True)
+class SetTarget:
+    """What a ``config set`` line means: the scope, the option and its value text."""
+
+    scope: ConfigScope
+    name: str
+    value_text: str
+
+    def apply(self) -> ConfigOption:
+        """Set the option; the reply names it as the schema spells it (``config set
+        suspend_delivery true`` answers ``Suspend_Delivery = true``)."""
+        return self.scope.set_option_text(_option_name(self.scope, self.name), self.value_text)
+
+
+def config_set_target(config: Configuration, args: list[Word], line: str) -> SetTarget:
+    """Read ``[scope …] option [=] value``: the deepest existing scope that leaves an option
+    name and one value after it (CommandError / ReconfigureError when none does)."""
+    texts = [word.text for word in args]
+    if len(args) < 2:
         raise CommandError("Usage: config set [scope …] option [=] value")
-    # The deepest existing scope that leaves an option name and one value after it.
     missing_scope: list[str] | None = None
     bad_value: ConfigError | None = None
     for split in range(len(args) - 2, -1, -1):
         try:
-            scope = generation.config.find_scope(texts[:split])
+            scope = config.find_scope(texts[:split])
         except ConfigError:
             scope = None
         if scope is None:
@@ -426,16 +485,13 @@ async def _config_set(invocation: Invocation) -> str:
             value_words = value_words[1:]
         elif value_words[0].text == "=":
             continue
-        value_text = invocation.line[value_words[0].start :].strip()
+        value_text = line[value_words[0].start :].strip()
         try:
             parse_value_text(value_text)
         except ConfigError as error:  # more words than one value: maybe a scope was meant
             bad_value = bad_value or error
             continue
-        name = texts[split]
-        change = functools.partial(scope.set_option_text, name, value_text)
-        option, warning = await _reconfigure(invocation, change, scope, name, scope.option(name))
-        return option.render() + "\n" + warning
+        return SetTarget(scope, texts[split], value_text)
     if missing_scope:
         raise CommandError(f"No such scope: '{' '.join(missing_scope)}'")
     if bad_value is not None:
@@ -443,28 +499,54 @@ async def _config_set(invocation: Invocation) -> str:
     raise CommandError("Usage: config set [scope …] option [=] value")
 
 
+@builtin("config set", "[scope …] option [=] value", "set an option in the running configuration")
+async def _config_set(invocation: Invocation) -> str:
+    target = config_set_target(_running_config(invocation), invocation.args, invocation.line)
+    scope, name = target.scope, target.name
+    option, warning = await _reconfigure(invocation, target.apply, scope, name, scope.option(name))
+    assert isinstance(option, ConfigOption)
+    return option.render() + "\n" + warning
+
+
+def _unset_message(previous: ConfigOption, config: Configuration, words: list[str]) -> str:
+    effective = config_eval_text(config, [*words, previous.name]).lstrip(" ")
+    return (
+        f'"{previous.name}" has been unset. Effective value is now:\n'
+        f"{SCOPED_ANSWER_INDENT}{effective}"
+    )
+
+
+def config_unset_target(config: Configuration, args: list[str]) -> tuple[ConfigScope, str]:
+    """The scope and option a ``config unset`` line names; CommandError when the option is
+    not set there (the reply says so)."""
+    if not args:
+        raise CommandError("Usage: config unset [scope …] option")
+    scope = _scope_in(config, args[:-1])
+    if scope.option(args[-1]) is None:
+        name = _option_name(scope, args[-1])
+        raise CommandError(f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.")
+    return scope, args[-1]
+
+
 @builtin("config unset", "[scope …] option", "remove an option from the running configuration")
 async def _config_unset(invocation: Invocation) -> str:
     args = invocation.arg_texts()
-    if not args:
-        raise CommandError("Usage: config unset [scope …] option")
-    scope = _scope_for(invocation, args[:-1])
-    previous = scope.option(args[-1])
-    if previous is None:
-        name = _option_name(scope, args[-1])
-        return f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.\n"
+    config = _running_config(invocation)
+    scope, name = config_unset_target(config, args)
+    previous = scope.option(name)
+    assert previous is not None
     _, warning = await _reconfigure(
-        invocation, lambda: scope.unset_option(args[-1]), scope, args[-1], previous
+        invocation, lambda: scope.unset_option(name), scope, name, previous
     )
-    effective = _effective(invocation, args[:-1], args[-1])
-    return f'"{previous.name}" has been unset. Effective value is now:\n  {effective}{warning}'
+    return _unset_message(previous, config, args[:-1]) + warning
 
 
 @builtin("config show", "[scope …]", "show a scope's options (child scopes as { ... })")
 async def _config_show(invocation: Invocation) -> str:
-    return _scope_for(invocation, invocation.arg_texts()).render()
+    return _scope_in(_running_config(invocation), invocation.arg_texts()).render()
 
 
 @builtin("config showrecurse", "[scope …]", "show a scope and everything inside it")
 async def _config_showrecurse(invocation: Invocation) -> str:
-    return _scope_for(invocation, invocation.arg_texts()).render(recursive=True)
+    scope = _scope_in(_running_config(invocation), invocation.arg_texts())
+    return scope.render(recursive=True)
