@@ -140,7 +140,7 @@ def build_generation(
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
     )
-    control = LuaControlBinding(state, mail_queue or MailQueue())
+    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
         state.msys_async.pools.configure(config.root)  # threadpool stanzas
         try:
@@ -225,7 +225,13 @@ class MomentumNode:
         self.generation = build_generation(
             config, self._generations, self.paniclog, self.mail_queue
         )
+        self._connect_console(self.generation)
         return self.generation
+
+    def _connect_console(self, generation: Generation) -> None:
+        """The generation runs: its scripts' msys.config goes through this console."""
+        if generation.control.msys_config is not None:
+            generation.control.msys_config.console = self.run_console
 
     # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
 
@@ -287,6 +293,7 @@ class MomentumNode:
 
     def _swap(self, generation: Generation, deinit_old: bool = True) -> None:
         old = self.generation
+        self._connect_console(generation)
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:

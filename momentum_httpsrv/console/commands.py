@@ -134,7 +134,7 @@ class ConsoleDispatcher:
             if paniclog is not None:
                 paniclog.error(outcome.error.message, outcome.error.traceback)
             return outcome.output + _ensure_newline(outcome.error.message)
-        return _unknown(texts)
+        return unknown_command(texts)
 
 
 def _ensure_newline(text: str) -> str:
@@ -150,7 +150,7 @@ def _match_builtin(texts: list[str]) -> Builtin | None:
     return None
 
 
-def _unknown(texts: list[str]) -> str:
+def unknown_command(texts: list[str]) -> str:
     subcommands = sorted(
         {words[1] for words in BUILTINS if len(words) > 1 and words[0] == texts[0]}
     )
@@ -192,7 +192,7 @@ async def _help(invocation: Invocation) -> str:
     if args[0] in lua_names or any(words[0] == args[0] for words in BUILTINS):
         subcommands = [b.name for b in BUILTINS.values() if b.words[0] == args[0]]
         return "\n".join(subcommands) + "\n"
-    raise CommandError(_unknown(args))
+    raise CommandError(unknown_command(args))
 
 
 @builtin("version", "", "show the version banner")
@@ -351,7 +351,7 @@ def _running_config(invocation: Invocation) -> Configuration:
     return generation.config
 
 
-def _scope_in(config: Configuration, words: list[str]) -> ConfigScope:
+def scope_in(config: Configuration, words: list[str]) -> ConfigScope:
     try:
         scope = config.find_scope(words)
     except ConfigError as error:
@@ -384,7 +384,7 @@ def config_get_text(config: Configuration, args: list[str]) -> str:
     """``config get [scope …] option``: the option as set in exactly that scope."""
     if not args:
         raise CommandError("Usage: config get [scope …] option")
-    scope = _scope_in(config, args[:-1])
+    scope = scope_in(config, args[:-1])
     option = scope.option(args[-1])
     if option is None:
         name = _option_name(scope, args[-1])
@@ -508,7 +508,7 @@ async def _config_set(invocation: Invocation) -> str:
     return option.render() + "\n" + warning
 
 
-def _unset_message(previous: ConfigOption, config: Configuration, words: list[str]) -> str:
+def describe_unset(previous: ConfigOption, config: Configuration, words: list[str]) -> str:
     effective = config_eval_text(config, [*words, previous.name]).lstrip(" ")
     return (
         f'"{previous.name}" has been unset. Effective value is now:\n'
@@ -521,7 +521,7 @@ def config_unset_target(config: Configuration, args: list[str]) -> tuple[ConfigS
     not set there (the reply says so)."""
     if not args:
         raise CommandError("Usage: config unset [scope …] option")
-    scope = _scope_in(config, args[:-1])
+    scope = scope_in(config, args[:-1])
     if scope.option(args[-1]) is None:
         name = _option_name(scope, args[-1])
         raise CommandError(f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.")
@@ -538,15 +538,15 @@ async def _config_unset(invocation: Invocation) -> str:
     _, warning = await _reconfigure(
         invocation, lambda: scope.unset_option(name), scope, name, previous
     )
-    return _unset_message(previous, config, args[:-1]) + warning
+    return describe_unset(previous, config, args[:-1]) + warning
 
 
 @builtin("config show", "[scope …]", "show a scope's options (child scopes as { ... })")
 async def _config_show(invocation: Invocation) -> str:
-    return _scope_in(_running_config(invocation), invocation.arg_texts()).render()
+    return scope_in(_running_config(invocation), invocation.arg_texts()).render()
 
 
 @builtin("config showrecurse", "[scope …]", "show a scope and everything inside it")
 async def _config_showrecurse(invocation: Invocation) -> str:
-    scope = _scope_in(_running_config(invocation), invocation.arg_texts())
+    scope = scope_in(_running_config(invocation), invocation.arg_texts())
     return scope.render(recursive=True)
