@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import ConfigError, ConfigOption, ConfigScope, Configuration
@@ -79,13 +80,13 @@ def builtin(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]
 
 
 def version_banner() -> str:
-    """What ``version`` prints and the interactive client shows on connect."""
-    rule = "#" * 72
+    """What ``version`` prints and the interactive client shows on connect: the layout of
+    console-commands/version.md (a rule of 46 ``#``, the version line, the product line)."""
+    rule = "#" * 46
     return (
         f"{rule}\n"
-        f"# ecelerity version: momentum-httpsrv {_package_version()} (Momentum emulation)\n"
-        "# Lua: thrLua 5.1 dialect on Lua 5.1 (lupa); modules: scriptlet, httpsrv\n"
-        f"# Python {platform.python_version()} on {platform.system()} {platform.machine()}\n"
+        f"# ecelerity version: {_package_version()} (momentum-httpsrv)\n"
+        "# Momentum emulation: httpsrv, scriptlet (thrLua 5.1 on lupa)\n"
         f"{rule}\n"
     )
 
@@ -207,13 +208,33 @@ async def _pid(invocation: Invocation) -> str:
 
 @builtin("sysinfo", "", "show version and operating system information")
 async def _sysinfo(invocation: Invocation) -> str:
+    """console-commands/sysinfo.md, in the layout current Momentum prints (the 5.0 sample
+    in 4-container-running.md): version and word size, build date, product name, the OS
+    release, then ``uname -snrvm``."""
     uname = platform.uname()
-    return (
-        f"momentum-httpsrv {_package_version()}\n"
-        f"OS: {uname.system} {uname.release} {uname.version} {uname.machine}\n"
-        f"Python: {sys.version.split()[0]}\n"
-        f"Processors: {os.cpu_count()}\n"
-    )
+    bits = struct.calcsize("P") * 8
+    built_at = time.localtime(Path(__file__).stat().st_mtime)
+    # C's __DATE__: "Mmm dd yyyy", the day padded with a space
+    built = f"{time.strftime('%b', built_at)} {built_at.tm_mday:2d} {built_at.tm_year}"
+    lines = [
+        f"Ecelerity Version: {_package_version()} r(momentum-httpsrv) ({bits}-bit)",
+        f"build date: {built} (RELEASE)",
+        "product name: momentum-httpsrv (Momentum emulation)",
+    ]
+    release = _os_release()
+    if release:
+        lines.append(release)
+    lines.append(f"{uname.system} {uname.node} {uname.release} {uname.version} {uname.machine}")
+    return "\n".join(lines) + "\n"
+
+
+def _os_release() -> str | None:
+    """The distribution's name line (``Rocky Linux release 9.5 (Blue Onyx)``), if any."""
+    try:
+        fields = platform.freedesktop_os_release()
+    except OSError:
+        return None
+    return fields.get("PRETTY_NAME") or fields.get("NAME")
 
 
 @builtin("shutdown", "", "stop the node (modules' deinit run, sockets removed)")
@@ -222,39 +243,74 @@ async def _shutdown(invocation: Invocation) -> str:
     return "Shutting down.\n"
 
 
-@builtin("paniclog", "[count]", "show the latest paniclog entries (default 50)")
+@builtin("paniclog", "[count]", "show the latest paniclog entries of each level (default 10)")
 async def _paniclog(invocation: Invocation) -> str:
+    """console-commands/paniclog.md: the last 10 entries of each level, oldest first, as
+    ``[Sun 30 Nov 2003 10:31:37] [level] text``."""
     args = invocation.arg_texts()
     if args and not args[0].isdigit():
         raise CommandError("Usage: paniclog [count]")
-    count = int(args[0]) if args else 50
+    per_level = int(args[0]) if args else 10
     paniclog = invocation.node.paniclog
-    entries = list(paniclog.entries)[-count:] if paniclog is not None and count else []
-    return "".join(
-        f"[{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.timestamp))}] "
-        f"[{e.level}] {e.text}\n"
-        for e in entries
-    )
+    entries = list(paniclog.entries) if paniclog is not None else []
+    kept: list = []
+    seen: dict[str, int] = {}
+    for entry in reversed(entries):
+        if seen.get(entry.level, 0) < per_level:
+            seen[entry.level] = seen.get(entry.level, 0) + 1
+            kept.append(entry)
+    return "".join(paniclog_line(e.timestamp, e.level, e.text) for e in reversed(kept))
 
 
-@builtin("module list", "", "list the configured modules")
+def paniclog_line(timestamp: float, level: str, text: str) -> str:
+    when = time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(timestamp))
+    return f"[{when}] [{level}] {text}\n"
+
+
+# What ``module list`` says about each module this project emulates: API, source name and
+# description (console-commands/4-module.md's fields).
+EMULATED_MODULES: dict[str, tuple[bool, str, str, str]] = {
+    # scope kind: (singleton, API, Name, Description)
+    "ec_logger": (False, "Logger", "ec_logger.c", "paniclog writer (momentum-httpsrv)"),
+    "scriptlet": (False, "Generic", "scriptlet.c", "Lua scripts (momentum-httpsrv)"),
+    "httpsrv": (True, "Singleton", "httpsrv.c", "HTTP server for Lua endpoints (momentum-httpsrv)"),
+    "alerting": (True, "Singleton", "alerting.c", "accepted, not emulated (momentum-httpsrv)"),
+}
+
+
+@builtin("module list", "", "list the loaded modules")
 async def _module_list(invocation: Invocation) -> str:
+    """One block per module: ``Module: scope[:instance]``, then its fields indented."""
     generation = invocation.node.generation
     if generation is None:
         return ""
     blocks = []
     for scope in generation.config.root.scopes():
-        if scope.kind.lower() not in ("scriptlet", "httpsrv", "alerting", "ec_logger"):
+        known = EMULATED_MODULES.get(scope.kind.lower())
+        if known is None:
             continue
-        lines = [f"Module: {scope.kind}", f"Scope_Name: {scope.kind}"]
-        if scope.name is not None:
-            lines.append(f"Instance_Name: {scope.name}")
-        lines += [f"Enabled: {'true' if scope.get_bool('enabled', True) else 'false'}"]
-        if scope.kind.lower() == "scriptlet":
-            modules = ", ".join(generation.lua.module_names()) or "none"
-            lines.append(f"Description: Lua scripts; registered modules: {modules}")
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+        singleton, api, source, description = known
+        kind = scope.kind.lower()
+        instance = None if singleton else (scope.name or kind)
+        enabled = bool(scope.get_bool("enabled", True))
+        blocks.append(module_block(kind, instance, enabled, api, source, description))
+    return "".join(blocks)
+
+
+def module_block(
+    kind: str, instance: str | None, enabled: bool, api: str, source: str, description: str
+) -> str:
+    lines = [f"Module: {kind}:{instance}" if instance else f"Module: {kind}"]
+    lines.append(f"  Scope_Name: {kind}")
+    if instance:
+        lines.append(f"  Instance_Name: {instance}")
+    lines += [
+        f"  Enabled: {'enabled' if enabled else 'disabled'}",
+        f"  API: {api}",
+        f"  Name: {source}",
+        f"  Description: {description}",
+    ]
+    return "".join(line + "\n" for line in lines)
 
 
 @builtin("scriptlet eval", "<lua>", "run a Lua chunk in the shared state, print its results")
@@ -300,20 +356,33 @@ async def _threads_cpu_queue(invocation: Invocation) -> str:
 # --- mail queue --------------------------------------------------------------------------------
 
 
-@builtin("delayed", "", "list the domains put in the delayed queue, with their notes")
+@builtin("delayed", "[threshold]", "show domains whose delayed queue is bigger than threshold")
 async def _delayed(invocation: Invocation) -> str:
-    delayed = invocation.node.mail_queue.delayed
-    if not delayed:
-        return "No delayed domains.\n"
-    width = max(len(name) for name in delayed)
-    return "".join(
-        f"Domain: {entry.name.rjust(width)}  D: {entry.times:5d}  Note: {entry.note}\n"
-        for entry in delayed.values()
-    )
+    """console-commands/delayed.md: one row per domain over the threshold (connections,
+    active, delayed, sent), then the totals over every domain. Here D counts the
+    ``mail_queue_delay_domain`` calls; nothing is connected, active or sent."""
+    args = invocation.arg_texts()
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        raise CommandError("Usage: delayed <threshold>")
+    threshold = int(args[0]) if args else 0
+    delayed = invocation.node.mail_queue.delayed.values()
+    rows = [
+        delayed_row(f"Domain: {entry.name:>30}", 0, 0, entry.times, 0)
+        for entry in delayed
+        if entry.times > threshold
+    ]
+    rows.append(delayed_row("Total:", 0, 0, sum(entry.times for entry in delayed), 0))
+    return "".join(rows)
 
 
-@builtin("domain", "<domain>", "show a domain's configuration and delayed-queue state")
+def delayed_row(label: str, connections: int, active: int, delayed: int, sent: int) -> str:
+    return f"{label:>38}  C: {connections:2d}  A:{active:7d}  D:{delayed:6d}  S:{sent:6d}\n"
+
+
+@builtin("domain", "<domain>", "show a domain's configuration and queue sizes")
 async def _domain(invocation: Invocation) -> str:
+    """console-commands/domain.md without the DNS part (no MX lookups here): the domain's
+    own configuration block, then its queues and counters."""
     args = invocation.arg_texts()
     if len(args) != 1:
         raise CommandError("Usage: domain <domain_name>")
@@ -326,11 +395,14 @@ async def _domain(invocation: Invocation) -> str:
         lines += ["  " + line for line in scope.render(recursive=True).splitlines()]
         lines.append("}")
     entry = node.mail_queue.delayed.get(name)
-    if entry is None:
-        lines.append(f"Domain '{name}' is not in the delayed queue")
-    else:
-        lines.append(f"Domain '{name}' is in the delayed queue (delayed {entry.times} times)")
-        lines.append(f"Note: {entry.note}")
+    lines += [
+        "Queue:",
+        f"        Active: {0:10d}",
+        f"        Delayed: {entry.times if entry else 0:9d}",
+        f"Deliveries: {0:9d}",
+        f"Failures: {0:11d}",
+        "Active Connections: 0",
+    ]
     return "\n".join(lines) + "\n"
 
 
