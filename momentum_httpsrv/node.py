@@ -63,7 +63,10 @@ def access_control(
     config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
     """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
-    return AccessControl(config.root, httpsrv.auth_registry, paniclog.error, config.directory)
+    return AccessControl(
+        config.root, httpsrv.auth_registry, paniclog.error, config.directory,
+        schemes=httpsrv.auth_schemes,
+    )
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from ..config import ConfigError, Configuration, ConfigValue
+from ..config import ConfigError, Configuration
 from ..lua.runtime import LuaState
 from .commands import (
     CommandError,
@@ -103,13 +103,11 @@ class MsysConfig:
                 return None
         except (CommandError, ConfigError, IndexError):
             return None
-        return None if option is None else self._to_lua(option.value)
-
-    def _to_lua(self, value: ConfigValue) -> object:
-        if isinstance(value, list):
-            return self._state.lua.table_from([self._to_lua(item) for item in value])
-        if isinstance(value, dict):
-            return self._state.lua.table_from({k: self._to_lua(v) for k, v in value.items()})
+        if option is None:
+            return None
+        value = option.value
+        if isinstance(value, list | dict):
+            return self._state.lua.table_from(value, recursive=True)
         return value
 
 
