@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from momentum_httpsrv.node import GenerationError, MomentumNode
+from tests.test_auth import SCRIPT as WHO_SCRIPT
 from tests.test_auth import digest_header, request
 
 SCHEME_SCRIPT = r"""
@@ -43,18 +44,14 @@ function mod:init()
   msys.registerAuth("myscheme", auth)
   return true
 end
-
-function mod:rsrc_setup()
-  msys.httpsrv.register("GET", "/who", function(session)
-    session:response_append("user=" .. tostring(session:request_username_get()))
-  end)
-  return true
-end
 msys.registerModule("myauth", mod)
 """
 
 CONF = """
-scriptlet "scriptlet" { script "myauth" { source = "myauth" } }
+scriptlet "scriptlet" {
+  script "myauth" { source = "myauth" }
+  script "authsite" { source = "authsite" }
+}
 HTTP_Listener {
   Enable_Authentication = true
   Listen ":2091" {
@@ -69,6 +66,7 @@ HTTP_Listener {
 
 def start(tmp_path: Path, script: str = SCHEME_SCRIPT) -> MomentumNode:
     (tmp_path / "myauth.lua").write_text(script)
+    (tmp_path / "authsite.lua").write_text(WHO_SCRIPT)  # GET /who answers user=<name>
     (tmp_path / "ecelerity.conf").write_text(CONF)
     node = MomentumNode(tmp_path / "ecelerity.conf")
     node.start()

@@ -24,10 +24,9 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from ..config import ConfigScope, ConfigValue
-from ..lua.auth_schemes import AuthSchemeError
+from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.msys_core import CORE_CONSTANTS
 from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver, access_scopes
@@ -119,23 +118,6 @@ class Mechanism:
     params: dict[str, ConfigValue] = field(default_factory=dict, compare=False)
 
 
-class PasswordSchemes(Protocol):
-    """Credential stores scripts register by URI scheme (msys.registerAuth,
-    lua/auth_schemes.py): ``authenticate`` gives an EC_AUTH_* verdict and, for Digest
-    (asked with no password), the user's password."""
-
-    def __contains__(self, scheme: str) -> bool: ...
-
-    def authenticate(
-        self,
-        scheme: str,
-        filename: str,
-        params: dict[str, ConfigValue],
-        user: str,
-        password: str | None,
-    ) -> tuple[int, str | None]: ...
-
-
 def _text_param(params: dict[str, ConfigValue], key: str) -> str | None:
     value = next((v for k, v in params.items() if k.lower() == key), None)
     return None if value is None else str(value)
@@ -152,7 +134,7 @@ class AccessControl:
         log_error: ErrorLog,
         config_directory: Path | None = None,
         hostname: str | None = None,
-        schemes: PasswordSchemes | None = None,
+        schemes: LuaAuthSchemes | None = None,
     ) -> None:
         check_access_options(root)
         self._schemes = schemes
