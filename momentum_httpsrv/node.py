@@ -188,6 +188,10 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     httpsrv.auth_registry = EndpointRegistry(warn=state.warn)
     control.registry = ControlRegistry(warn=state.warn)
     try:
+        try:
+            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+        except ConfigError as error:
+            raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
     except GenerationError:
         httpsrv.registry, httpsrv.auth_registry, control.registry = old

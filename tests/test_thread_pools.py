@@ -107,3 +107,16 @@ def test_stat_prints_like_threads_stats(node: MomentumNode) -> None:
 def test_negative_concurrency_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigValueError, match="Concurrency must be 0 or more"):
         start(tmp_path, 'threadpool "X" { concurrency = -1 }')
+
+
+def test_config_set_changes_a_pools_concurrency_at_runtime(node: MomentumNode) -> None:
+    assert node.console("config set threadpool LUA_TXT_LOGS concurrency 3") == (
+        "Concurrency = 3\n"
+    )
+    node.console("burst LUA_TXT_LOGS")
+    assert node.console("most") == "3\n"
+    reply = node.console("config set threadpool LUA_TXT_LOGS concurrency -1")
+    assert reply.startswith("Reconfigure failed: ") and "Concurrency must be 0 or more" in reply
+    assert node.console("config get threadpool LUA_TXT_LOGS concurrency") == (
+        "        Concurrency = 3\n"
+    )

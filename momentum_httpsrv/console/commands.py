@@ -8,6 +8,8 @@ registered wins (a built-in wins a tie); anything else gets one ``Unknown comman
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import platform
 import struct
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import ConfigError, ConfigOption, ConfigScope, Configuration
+from ..config.schema import default_schema
 from ..config.values import parse_value_text
 from ..lua.threadpools import describe_pool
 from .protocol import CommandSyntaxError, Word, split_command
@@ -433,10 +436,31 @@ def scope_in(config: Configuration, words: list[str]) -> ConfigScope:
     return scope
 
 
-def _option_name(scope: ConfigScope, name: str) -> str:
-    """The option's name as the schema spells it (``Blackhole``), else as typed."""
-    known = scope.spec.option(name) if scope.spec is not None else None
-    return known.name if known is not None else name
+@functools.cache
+def _canonical_names() -> dict[str, str]:
+    """Every option the schema knows, lower-case name → Momentum's spelling."""
+    names: dict[str, str] = {}
+    pending, seen = [default_schema()], set()
+    while pending:
+        spec = pending.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        for key, option in spec.options.items():
+            names.setdefault(key, option.name)
+        pending.extend(spec.children.values())
+    return names
+
+
+def canonical_name(name: str) -> str:
+    """The option's name as Momentum prints it (``suspend_delivery`` → ``Suspend_Delivery``),
+    whatever spelling the file or the command used; unknown options as typed."""
+    return _canonical_names().get(name.lower(), name)
+
+
+def render_option(option: ConfigOption) -> str:
+    """``Name = value`` as the console prints an option: the canonical name."""
+    return dataclasses.replace(option, name=canonical_name(option.name)).render()
 
 
 def _path_text(words: list[str]) -> str:
@@ -449,7 +473,7 @@ SCOPED_ANSWER_INDENT = " " * 8
 
 
 def _shown(option: ConfigOption, words: list[str]) -> str:
-    return (SCOPED_ANSWER_INDENT if words else "") + option.render() + "\n"
+    return (SCOPED_ANSWER_INDENT if words else "") + render_option(option) + "\n"
 
 
 def config_get_text(config: Configuration, args: list[str]) -> str:
@@ -459,7 +483,7 @@ def config_get_text(config: Configuration, args: list[str]) -> str:
     scope = scope_in(config, args[:-1])
     option = scope.option(args[-1])
     if option is None:
-        name = _option_name(scope, args[-1])
+        name = canonical_name(args[-1])
         return f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.\n"
     return _shown(option, args[:-1])
 
@@ -533,7 +557,7 @@ class SetTarget:
     def apply(self) -> ConfigOption:
         """Set the option; the reply names it as the schema spells it (``config set
         suspend_delivery true`` answers ``Suspend_Delivery = true``)."""
-        return self.scope.set_option_text(_option_name(self.scope, self.name), self.value_text)
+        return self.scope.set_option_text(canonical_name(self.name), self.value_text)
 
 
 def config_set_target(config: Configuration, args: list[Word], line: str) -> SetTarget:
@@ -577,13 +601,13 @@ async def _config_set(invocation: Invocation) -> str:
     scope, name = target.scope, target.name
     option, warning = await _reconfigure(invocation, target.apply, scope, name, scope.option(name))
     assert isinstance(option, ConfigOption)
-    return option.render() + "\n" + warning
+    return render_option(option) + "\n" + warning
 
 
 def describe_unset(previous: ConfigOption, config: Configuration, words: list[str]) -> str:
     effective = config_eval_text(config, [*words, previous.name]).lstrip(" ")
     return (
-        f'"{previous.name}" has been unset. Effective value is now:\n'
+        f'"{canonical_name(previous.name)}" has been unset. Effective value is now:\n'
         f"{SCOPED_ANSWER_INDENT}{effective}"
     )
 
@@ -595,7 +619,7 @@ def config_unset_target(config: Configuration, args: list[str]) -> tuple[ConfigS
         raise CommandError("Usage: config unset [scope …] option")
     scope = scope_in(config, args[:-1])
     if scope.option(args[-1]) is None:
-        name = _option_name(scope, args[-1])
+        name = canonical_name(args[-1])
         raise CommandError(f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.")
     return scope, args[-1]
 

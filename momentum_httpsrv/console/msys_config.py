@@ -23,6 +23,7 @@ from .commands import (
     config_set_target,
     config_unset_target,
     describe_unset,
+    render_option,
     scope_in,
     unknown_command,
 )
@@ -75,7 +76,7 @@ class MsysConfig:
         if action == "set":
             line = " ".join(_console_word(word) for word in words)
             option = config_set_target(config, split_command(line), line).apply()
-            return option.render() + "\n"
+            return render_option(option) + "\n"
         if action == "unset":
             scope, name = config_unset_target(config, words)
             previous = scope.unset_option(name)

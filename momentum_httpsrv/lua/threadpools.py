@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,10 +40,6 @@ current_pool: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-class ThreadPoolConfigError(ValueError):
-    """A ``threadpool`` stanza that cannot be used (negative concurrency)."""
-
-
 @dataclass
 class ThreadPool:
     """One pool: its limit and what it has run."""
@@ -59,26 +56,15 @@ class ThreadPool:
     busy_total: float = 0.0  # time with at least one job running
     saturated_since: float | None = None
     saturated_total: float = 0.0  # time with every slot taken
-    _slots: asyncio.Semaphore | None = None
-
-    def _semaphore(self) -> asyncio.Semaphore | None:
-        if self.concurrency <= 0:
-            return None
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.concurrency)
-        return self._slots
+    _taken: int = 0  # slots held (a nested job holds none)
+    _waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Run the body as one job of this pool (waiting in FIFO order for a slot)."""
         nested = current_pool.get() == self.name
-        slots = None if nested else self._semaphore()
-        if slots is not None:
-            self.queued += 1
-            try:
-                await slots.acquire()
-            finally:
-                self.queued -= 1
+        if not nested:
+            await self._acquire()
         token = current_pool.set(self.name)
         started = time.monotonic()
         self._started(started)
@@ -88,22 +74,52 @@ class ThreadPool:
             finished = time.monotonic()
             self._finished(finished, finished - started)
             current_pool.reset(token)
-            if slots is not None:
-                slots.release()
+            if not nested:
+                self._taken -= 1
+                self.wake()
+
+    def _free(self) -> bool:
+        return self.concurrency <= 0 or self._taken < self.concurrency
+
+    async def _acquire(self) -> None:
+        if self._free() and not self._waiters:
+            self._taken += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self.queued += 1
+        try:
+            await waiter  # wake() took the slot for us
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # woken, then cancelled
+                self._taken -= 1
+                self.wake()
+            raise
+        finally:
+            self.queued -= 1
+
+    def wake(self) -> None:
+        """Hand free slots to waiting jobs in order (after a job ends or the pool's
+        ``Concurrency`` changed)."""
+        while self._waiters and self._free():
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._taken += 1
+                waiter.set_result(None)
 
     def _started(self, now: float) -> None:
         self.invocations += 1
         if self.running == 0:
             self.busy_since = now
         self.running += 1
-        if self.concurrency > 0 and self.running == self.concurrency:
+        if self.saturated_since is None and 0 < self.concurrency <= self.running:
             self.saturated_since = now
 
     def _finished(self, now: float, wallclock: float) -> None:
-        if self.saturated_since is not None and self.running == self.concurrency:
+        self.running -= 1
+        if self.saturated_since is not None and self.running < self.concurrency:
             self.saturated_total += now - self.saturated_since
             self.saturated_since = None
-        self.running -= 1
         self.wallclock_total += wallclock
         if self.running == 0 and self.busy_since is not None:
             self.busy_total += now - self.busy_since
@@ -180,8 +196,9 @@ class ThreadPools:
             pool = self.find(stanza.name)
             if pool is None:
                 self._add(stanza.name, 1 if concurrency is None else concurrency)
-            elif concurrency is not None:
-                pool.concurrency = concurrency
+            elif concurrency is not None and concurrency != pool.concurrency:
+                pool.concurrency = concurrency  # "can be changed at runtime"
+                pool.wake()
 
     def find(self, key: object) -> ThreadPool | None:
         """The pool named ``key`` (any case) or with job class id ``key``."""
