@@ -150,3 +150,14 @@ def test_register_auth_argument_errors(tmp_path, call, message) -> None:
     script = SCHEME_SCRIPT.replace('msys.registerAuth("myscheme", auth)', call)
     with pytest.raises(GenerationError, match=message.replace("(", r"\(")):
         start(tmp_path, script)
+
+
+def test_an_unregistered_scheme_is_named_where_it_is_configured(tmp_path) -> None:
+    script = SCHEME_SCRIPT.replace('msys.registerAuth("myscheme", auth)', "")
+    node = start(tmp_path, script)
+    try:
+        log = node.paniclog.text()
+        assert "ecelerity.conf:9:5: warning: AuthPlainParameters uri scheme 'myscheme' is " in log
+        assert "ecelerity.conf:12:5: warning: AuthDigestMD5Parameters uri scheme" in log
+    finally:
+        node.stop()

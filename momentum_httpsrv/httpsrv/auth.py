@@ -138,6 +138,7 @@ class AccessControl:
     ) -> None:
         check_access_options(root)
         self._schemes = schemes
+        self._warn_unknown_stores(root, log_error)
         self.auth_registry = auth_registry
         self._log_error = log_error
         self._warned: set[str] = set()
@@ -146,6 +147,26 @@ class AccessControl:
         self._hostname = hostname or root.get_str("Hostname") or socket.gethostname()
         self._files: dict[Path, CredentialFile] = {}
         self._nonce_key = os.urandom(16)
+
+    def _warn_unknown_stores(self, root: ConfigScope, log_error: ErrorLog) -> None:
+        """A ``uri`` whose scheme is neither a file store nor registered with
+        msys.registerAuth is named at its place when the generation is built, not only
+        by the 500s its requests would get."""
+        for scope in access_scopes(root):
+            for _, name in MECHANISM_OPTIONS:
+                option = scope.option(name)
+                uri = _text_param(option.as_params(), "uri") if option is not None else None
+                scheme, separator, _ = (uri or "").partition("://")
+                known = scheme in ("file", "digest") or (
+                    self._schemes is not None and scheme in self._schemes
+                )
+                if option is not None and separator and not known:
+                    log_error(
+                        f"{option.location}: warning: {name} uri scheme '{scheme}' is not "
+                        "file://, digest:// or a scheme registered with msys.registerAuth; "
+                        "requests it applies to get 500",
+                        None,
+                    )
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
