@@ -11,8 +11,8 @@
 -- they carry the user's chunk name and line. The table ends up as string.__thrlua, reachable
 -- from any environment as ("").__thrlua.
 
-local floor, ceil, type, tonumber, rawget, error, byte =
-  math.floor, math.ceil, type, tonumber, rawget, error, string.byte
+local floor, ceil, type, tonumber, rawget, error, byte, sub =
+  math.floor, math.ceil, type, tonumber, rawget, error, string.byte, string.sub
 local getmetatable, getlocal, getinfo, getupvalue =
   debug.getmetatable, debug.getlocal, debug.getinfo, debug.getupvalue
 
@@ -90,40 +90,23 @@ local int_ops = {
 -- thrLua reads strings that start with "0" or "-0" (but not "0.") as C's strtol(s, NULL, 0)
 -- does (luaO_str2d): "010" is 8, "0x10" is 16, "08" and "0e1" are not numbers, values
 -- past 2^63-1 saturate. Other strings convert as in stock Lua.
-local OCTAL_DIGIT, HEX_DIGIT = {}, {}
-for i = 0, 7 do OCTAL_DIGIT[48 + i] = i end
-for i = 0, 9 do HEX_DIGIT[48 + i] = i end
-for i = 0, 5 do HEX_DIGIT[65 + i], HEX_DIGIT[97 + i] = 10 + i, 10 + i end
-local SPACE = { [32] = true, [9] = true, [10] = true, [11] = true, [12] = true, [13] = true }
-
 -- Does thrLua read this string with strtol (a leading "0" or "-0", not "0.")?
 local function strtol_form(s)
   local at = byte(s, 1) == 45 and 2 or 1
   return byte(s, at) == 48 and byte(s, at + 1) ~= 46
 end
 
--- strtol(s, &end, 0) for a string strtol_form accepts, then the trailing-space rule.
+-- strtol(s, &end, 0) for a string strtol_form accepts, then the trailing-space rule. Lua's
+-- tonumber(s, base) is strtoul and that rule; strtol's sign and saturation are added here.
 local function strtol_number(s)
-  local at, sign = 1, 1
-  if byte(s, 1) == 45 then at, sign = 2, -1 end
-  local digits, base = OCTAL_DIGIT, 8
-  local second = byte(s, at + 1)
-  if (second == 120 or second == 88) and HEX_DIGIT[byte(s, at + 2) or 0] then
-    digits, base, at = HEX_DIGIT, 16, at + 2
-  end
-  local value, length = 0, #s
-  while at <= length do
-    local digit = digits[byte(s, at)]
-    if digit == nil then break end
-    value = value * base + digit
-    at = at + 1
-  end
-  while at <= length do
-    if not SPACE[byte(s, at)] then return nil end
-    at = at + 1
-  end
+  local negative = byte(s, 1) == 45
+  if negative then s = sub(s, 2) end
+  local second = byte(s, 2)
+  local value = tonumber(s, (second == 120 or second == 88) and 16 or 8)
+  if value == nil then return nil end
   if value >= TWO63 then value = TWO63 end  -- LONG_MAX and LONG_MIN, as doubles
-  return sign * value
+  if negative and value ~= 0 then value = -value end  -- strtol's 0 has no sign
+  return value
 end
 
 -- thrLua's string-to-number conversion (luaO_str2d): nil when s is not a number.

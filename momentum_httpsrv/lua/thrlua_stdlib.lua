@@ -18,8 +18,8 @@
 
 local ops = ("").__thrlua
 if ops.native then return end  -- installed already
-local type, select, find, gsub, error, pcall, unpack, ipairs =
-  type, select, string.find, string.gsub, error, pcall, unpack, ipairs
+local type, select, find, gsub, byte, error, pcall, unpack, ipairs =
+  type, select, string.find, string.gsub, string.byte, error, pcall, unpack, ipairs
 local huge = math.huge
 local native_tonumber, native_tostring = tonumber, tostring
 local native_format, native_concat = string.format, table.concat
@@ -73,7 +73,13 @@ end
 function tonumber(...)
   local value, base = ...
   if base == nil or base == 10 then
-    if type(value) == "string" and strtol_form(value) then return strtol_number(value) end
+    if type(value) == "string" then
+      local first = byte(value)
+      if (first == 48 or first == 45) and strtol_form(value) then
+        return strtol_number(value)
+      end
+      return (native_tonumber(value))
+    end
     if value ~= nil or select("#", ...) > 0 then return (native_tonumber(value)) end
   end
   return (raise_as("tonumber", native_tonumber, ...))
@@ -109,15 +115,22 @@ local SPEC = "%%[-+ #0]*%d*%.?%d*(.)"
 local NUMERIC = { d = true, i = true, o = true, u = true, x = true, X = true, c = true,
   e = true, E = true, f = true, g = true, G = true }
 
-local function needs_rewrite(n, ...)
-  for i = 1, n do
-    local arg = select(i, ...)
-    local kind = type(arg)
-    if kind == "string" and strtol_form(arg) or kind == "number" and is_special(arg) then
-      return true
+local function needs_change(arg)
+  local kind = type(arg)
+  if kind == "string" then
+    local first = byte(arg)
+    return (first == 48 or first == 45) and strtol_form(arg)
+  end
+  return kind == "number" and (arg ~= arg or arg == huge or arg == -huge)
+end
+
+local function needs_rewrite(n, a, b, c, d, ...)
+  if n > 4 then
+    for i = 1, n - 4 do
+      if needs_change((select(i, ...))) then return true end
     end
   end
-  return false
+  return needs_change(a) or needs_change(b) or needs_change(c) or needs_change(d)
 end
 
 local function format_specs(fmt)
