@@ -68,6 +68,7 @@ print(string.format("%d %x %5.1f", "010", "011", "012"), ("%d"):format("0x10"))
 print(pcall(string.format, "%d", "08"))
 print("010" | 0, "0x10" & 0xff, ~"07")
 print(pcall(function() return "08" | 0 end))
+print(tonumber("-0"), tonumber("0x"), tonumber("-0x10"), tonumber("0xFFFFFFFFFFFFFFFFFF"))
 """
 
 
@@ -80,6 +81,7 @@ def test_leading_zero_strings_are_octal_in_runtime_conversions(tmp_path: Path) -
         "false\tbad argument #2 to '?' (number expected, got string)",
         "8\t16\t-8",
         "false\tscript.lua:8: attempt to perform bitwise operation on a string value",
+        "0\tnil\t-16\t9.2233720368548e+18",
     ]
 
 
