@@ -123,3 +123,14 @@ def test_bad_arguments_raise_like_other_msys_functions(node: MomentumNode) -> No
     assert "bad argument #1 to 'config' (string expected, got number)" in reply
     reply = node.console("scriptlet eval msys.config('get', {})")
     assert "bad argument #2 to 'config' (string expected, got table)" in reply
+
+
+def test_usage_errors_come_back_as_the_consoles_text(node: MomentumNode) -> None:
+    """The console's usage lines hold characters a Lua string cannot (``…``): they come back
+    as ec_console shows them, never as an exception in the host."""
+    for action in ("get", "eval", "set", "unset"):
+        reply = node.console(f"cfg {action}")
+        assert reply.startswith(f"nil|Usage: config {action} [scope ?] option"), reply
+    assert node.console("scriptlet eval msys.config('set', 'ehlo_hostname')").startswith(
+        "nil\tUsage: config set [scope ?] option"
+    )

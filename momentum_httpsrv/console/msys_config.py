@@ -27,7 +27,7 @@ from .commands import (
     scope_in,
     unknown_command,
 )
-from .protocol import split_command
+from .protocol import split_command, wire_text
 
 ConsoleLine = Callable[[str], Awaitable[str]]
 ACTIONS = ("get", "eval", "set", "unset", "show", "showrecurse")
@@ -57,15 +57,15 @@ class MsysConfig:
         try:
             text = self._text(action, list(words))
         except (CommandError, ConfigError) as error:
-            return None, _line(str(error))
-        return self._value(action, list(words)), text
+            return None, wire_text(_line(str(error)))
+        return self._value(action, list(words)), wire_text(text)
 
     async def _in_task(self, action: str, *words: str) -> tuple[object, str]:
         if self.console is None:
             return self._now(action, *words)
         line = " ".join(["config", action, *(_console_word(word) for word in words)])
         text = await self.console(line)
-        return self._value(action, list(words)), text
+        return self._value(action, list(words)), wire_text(text)
 
     def _text(self, action: str, words: list[str]) -> str:
         config = self.config
