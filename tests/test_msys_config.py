@@ -134,3 +134,15 @@ def test_usage_errors_come_back_as_the_consoles_text(node: MomentumNode) -> None
     assert node.console("scriptlet eval msys.config('set', 'ehlo_hostname')").startswith(
         "nil\tUsage: config set [scope ?] option"
     )
+
+
+def test_each_argument_is_one_word_whatever_it_holds(node: MomentumNode) -> None:
+    """A value word with ``#``, ``=`` or a quote is set as given, not cut at a comment."""
+    assert node.console("scriptlet eval msys.config('set', 'ehlo_hostname', 'a#b=c')") == (
+        'a#b=c\tEHLO_Hostname = "a#b=c"\n\n'
+    )
+    assert node.console("config get ehlo_hostname") == 'EHLO_Hostname = "a#b=c"\n'
+    assert node.console("""scriptlet eval (msys.config('set', 'ehlo_hostname', 'say "hi"'))""") == (
+        'say "hi"\n'
+    )
+

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from ..config import ConfigError, Configuration
+from ..config.lexer import is_bare_word
+from ..config.values import quote
 from ..lua.runtime import LuaState
 from .commands import (
     CommandError,
@@ -34,11 +36,12 @@ ACTIONS = ("get", "eval", "set", "unset", "show", "showrecurse")
 
 
 def _console_word(word: str) -> str:
-    """A word as typed at the console so it splits back to itself; a ``( … )`` or
-    ``[ … ]`` value stays configuration syntax."""
-    if word and word[0] in "([" or (word and not any(c.isspace() or c == '"' for c in word)):
+    """A word as typed at the console so it reads back as itself (a ``#`` or ``=`` in it
+    quoted, not a comment or a separator); a ``( … )`` or ``[ … ]`` value, whole or in
+    words, stays configuration syntax."""
+    if word.startswith(("(", "[")) or word.endswith((")", "]")) or is_bare_word(word):
         return word
-    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quote(word)
 
 
 class MsysConfig:
