@@ -146,3 +146,13 @@ def test_each_argument_is_one_word_whatever_it_holds(node: MomentumNode) -> None
         'say "hi"\n'
     )
 
+
+def test_a_refused_change_returns_no_value(node: MomentumNode) -> None:
+    """set/unset that the console refuses return nil with its text, even where the option
+    keeps an earlier value."""
+    node.console("config set suspend_delivery true")
+    reply = node.console("cfg set suspend_delivery maybe")
+    assert reply.startswith("nil|Reconfigure failed: ")
+    assert node.console("config get suspend_delivery") == "Suspend_Delivery = true\n"
+    reply = node.console("cfg unset domain yahoo.com suspend_delivery")
+    assert reply == "nil|Option 'Suspend_Delivery' is not set in scope 'domain yahoo.com'.\n\n"
