@@ -145,7 +145,7 @@ def build_generation(
     )
     control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
-        state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        state.msys_async.pools.configure(config)  # threadpool stanzas
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -189,7 +189,7 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     control.registry = ControlRegistry(warn=state.warn)
     try:
         try:
-            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+            state.msys_async.pools.configure(generation.config)  # Concurrency changes
         except ConfigError as error:
             raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)

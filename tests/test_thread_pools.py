@@ -120,3 +120,23 @@ def test_config_set_changes_a_pools_concurrency_at_runtime(node: MomentumNode) -
     assert node.console("config get threadpool LUA_TXT_LOGS concurrency") == (
         "        Concurrency = 3\n"
     )
+
+
+def test_the_console_sees_the_concurrency_each_pool_runs_with(node: MomentumNode) -> None:
+    """Every stock pool has its stanza, every stanza a Concurrency (Momentum's implicit
+    ThreadPool settings), so config eval/set name what the pools do."""
+    assert node.console("config eval threadpool IO concurrency") == "        Concurrency = 50\n"
+    assert node.console("config get threadpool CPU concurrency") == "        Concurrency = 1\n"
+    assert node.console("config set threadpool io concurrency 7") == "Concurrency = 7\n"
+    assert node.console("scriptlet eval msys.threadpool.stat('IO').num_threads") == "7\n"
+
+
+def test_unsetting_a_pools_concurrency_restores_its_default(node: MomentumNode) -> None:
+    reply = node.console("config unset threadpool CPU concurrency")
+    assert reply.endswith("Effective value is now:\n        Concurrency = 4\n")
+    assert node.console("scriptlet eval msys.threadpool.stat('CPU').num_threads") == "4\n"
+    reply = node.console("config unset threadpool LUA_TXT_LOGS concurrency")
+    assert reply.endswith("Effective value is now:\n        Concurrency = 1\n")
+    assert node.console("scriptlet eval msys.threadpool.stat('LUA_TXT_LOGS').num_threads") == (
+        "1\n"
+    )
