@@ -140,3 +140,14 @@ def test_unsetting_a_pools_concurrency_restores_its_default(node: MomentumNode) 
     assert node.console("scriptlet eval msys.threadpool.stat('LUA_TXT_LOGS').num_threads") == (
         "1\n"
     )
+
+
+def test_a_number_that_is_no_job_class_finds_no_pool(node: MomentumNode) -> None:
+    assert node.console("scriptlet eval msys.threadpool.find(0/0), msys.threadpool.find(2.5)") == (
+        "nil\tnil\n"
+    )
+    assert node.console("scriptlet eval msys.threadpool.stat(1/0)") == "nil\n"
+    assert node.console("scriptlet eval msys.runInPool(-1/0, function() return 'ran' end)") == (
+        "true\tran\n"
+    )
+    assert "no thread pool named '-inf'; using IO" in node.paniclog.text()

@@ -216,7 +216,7 @@ class ThreadPools:
         """The pool named ``key`` (any case) or with job class id ``key``."""
         if isinstance(key, str):
             return self._by_name.get(key.lower())
-        if isinstance(key, int | float) and not isinstance(key, bool) and key == int(key):
+        if isinstance(key, int | float) and not isinstance(key, bool) and float(key).is_integer():
             return self._by_class.get(int(key))
         return None
 
