@@ -3,6 +3,7 @@ msys.threadpool.count/find/stat (config/ref-threadpool.md, lua/ref-msys-threadpo
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,12 @@ function mod:rsrc_setup()
     for i = 1, 6 do msys.runInPool(cc.argv[1], job, true) end
   end)
   msys.registerControl("most", function(cc) print(most) end)
+  msys.registerControl("hold", function(cc)
+    held = true
+    for i = 1, 4 do
+      msys.runInPool(cc.argv[1], function() while held do msys.sleep(0.01) end end, true)
+    end
+  end)
   msys.registerControl("pools", function(cc)
     require("msys.threadpool")
     local id = msys.threadpool.find("LUA_TXT_LOGS")
@@ -151,3 +158,27 @@ def test_a_number_that_is_no_job_class_finds_no_pool(node: MomentumNode) -> None
         "true\tran\n"
     )
     assert "no thread pool named '-inf'; using IO" in node.paniclog.text()
+
+
+def test_jobs_over_the_limit_are_counted_as_queued(node: MomentumNode) -> None:
+    """CPU has one slot here: of four held jobs one runs and three wait, as threads cpu
+    queue and msys.threadpool.stat report while they are held."""
+
+    async def while_held() -> tuple[str, str]:
+        hold = asyncio.create_task(node.run_console("hold CPU"))
+        stat = "scriptlet eval msys.threadpool.stat('CPU').job_num_running, " \
+            "msys.threadpool.stat('CPU').job_num_queued, msys.threadpool.stat('CPU').queue_sz"
+        counts = ""
+        for _ in range(500):  # until the jobs have started (no timing is asserted)
+            counts = await node.run_console(stat)
+            if counts != "0\t0\t0\n":
+                break
+            await asyncio.sleep(0.01)
+        queue = await node.run_console("threads cpu queue")
+        await node.run_console("scriptlet eval held = false")
+        await hold
+        return counts, queue
+
+    counts, queue = asyncio.run(while_held())
+    assert (counts, queue) == ("1\t3\t3\n", "Jobs in the CPU pool\n3 jobs\n")
+    assert node.console("threads cpu queue") == "Jobs in the CPU pool\n0 jobs\n"
