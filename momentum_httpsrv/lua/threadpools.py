@@ -194,7 +194,7 @@ class ThreadPools:
         named = {stanza.name.lower() for stanza in config.root.scopes("threadpool") if stanza.name}
         for name, _ in STOCK_POOLS:
             if name.lower() not in named:
-                config.ensure_scope(["threadpool", name])
+                config.ensure_scope(["ThreadPool", name])
         for stanza in config.root.scopes("threadpool"):
             if not stanza.name:
                 continue
