@@ -294,6 +294,8 @@ class MomentumNode:
                 scope.unset_option(name)
             else:
                 scope.put(previous)
+            # the pools took the change before rsrc_setup failed: back to the old tree
+            self.generation.lua.msys_async.pools.configure(self.generation.config)
             raise ReconfigureError(str(error)) from error
         self._swap(generation, deinit_old=False)
         return result

@@ -23,6 +23,7 @@ local function job()
 end
 
 function mod:rsrc_setup()
+  if refuse_setup then error("refused on purpose") end
   msys.registerControl("burst", function(cc)
     for i = 1, 6 do msys.runInPool(cc.argv[1], job, true) end
   end)
@@ -182,3 +183,11 @@ def test_jobs_over_the_limit_are_counted_as_queued(node: MomentumNode) -> None:
     counts, queue = asyncio.run(while_held())
     assert (counts, queue) == ("1\t3\t3\n", "Jobs in the CPU pool\n3 jobs\n")
     assert node.console("threads cpu queue") == "Jobs in the CPU pool\n0 jobs\n"
+
+
+def test_a_refused_reconfiguration_leaves_the_pools_as_they_were(node: MomentumNode) -> None:
+    node.console("scriptlet eval refuse_setup = true")
+    reply = node.console("config set threadpool CPU concurrency 3")
+    assert reply.startswith("Reconfigure failed: ") and "refused on purpose" in reply
+    assert node.console("config get threadpool CPU concurrency") == "        Concurrency = 1\n"
+    assert node.console("scriptlet eval msys.threadpool.stat('CPU').num_threads") == "1\n"
