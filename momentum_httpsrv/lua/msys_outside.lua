@@ -6,7 +6,7 @@
 local host, tasks, new_class = ...
 local type, error, select, tostring, tonumber, pairs, ipairs, setmetatable =
   type, error, select, tostring, tonumber, pairs, ipairs, setmetatable
-local concat, yield, current_task = table.concat, coroutine.yield, tasks.current_task
+local concat, yield, current_task, unpack = table.concat, coroutine.yield, tasks.current_task, unpack
 
 local function outside(kind, ...)
   if current_task() then return yield(kind, ...) end
@@ -130,4 +130,80 @@ function http_client.new()
   return new_client({ headers = {}, header_lines = {} })
 end
 
-return { http_client = http_client, outside = outside, bad_argument = bad_argument }
+-- msys.db ----------------------------------------------------------------------------
+-- The host answers true, ncolumns, names..., values... (row after row) or false, message.
+local function rows_from(ok, ...)
+  if not ok then return nil, (...) end
+  local packed, n = { ... }, select("#", ...)
+  local ncol, names, rows = packed[1], {}, {}
+  for c = 1, ncol do
+    local name = packed[c + 1]
+    names[c] = (name ~= nil and name ~= "") and name or c
+  end
+  if ncol == 0 then return rows end
+  for first = ncol + 2, n, ncol do
+    local row = {}
+    for c = 1, ncol do row[names[c]] = packed[first + c - 1] end
+    rows[#rows + 1] = row
+  end
+  return rows
+end
+
+local function run_query(fname, operation, cache, query, params, options)
+  if type(cache) ~= "string" then bad_argument(1, fname, "string", cache, 3) end
+  if type(query) ~= "string" then bad_argument(2, fname, "string", query, 3) end
+  if params ~= nil and type(params) ~= "table" then bad_argument(3, fname, "table", params, 3) end
+  if options ~= nil and type(options) ~= "table" then
+    bad_argument(4, fname, "table", options, 3)
+  end
+  local flat = {}
+  for key, value in pairs(params or {}) do
+    local kind = type(value)
+    if kind ~= "string" and kind ~= "number" and kind ~= "boolean" then
+      error(("%s: parameter '%s' is a %s (string, number, boolean or nil expected)"):format(
+        fname, tostring(key), kind), 3)
+    end
+    flat[#flat + 1] = key
+    flat[#flat + 1] = value
+  end
+  local use_cache = not (options and options.nocache == true)
+  local raise = not (options and options.raise_error == false)
+  local rows, err = rows_from(outside("db", operation, cache, query, use_cache,
+    unpack(flat, 1, #flat)))
+  return rows, err, raise
+end
+
+local db = {}
+
+function db.query(cache, query, params, options)
+  local rows, err, raise = run_query("query", "query", cache, query, params, options)
+  if rows == nil then
+    if raise then error(err, 2) end
+    return nil, err
+  end
+  local i = 0
+  return function()
+    i = i + 1
+    return rows[i]
+  end
+end
+
+function db.fetch_row(cache, query, params, options)
+  local rows, err, raise = run_query("fetch_row", "fetch_row", cache, query, params, options)
+  if rows == nil then
+    if raise then error(err, 2) end
+    return nil, err
+  end
+  return rows[1]
+end
+
+function db.execute(cache, query, params, options)
+  local rows, err, raise = run_query("execute", "execute", cache, query, params, options)
+  if rows == nil then
+    if raise then error(err, 2) end
+    return false, err
+  end
+  return true
+end
+
+return { http_client = http_client, db = db }

@@ -36,6 +36,7 @@ from pathlib import Path
 from lupa import lua51
 
 from . import dialect
+from .datasource import Datasources
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
@@ -204,10 +205,12 @@ class LuaState:
         self.api.preload(name, opener, system)
 
     def _install_outside(self) -> None:
-        """msys.dnsLookup and msys.http.client (msys_outside.lua): each call is a yield
+        """msys.dnsLookup, msys.http.client and msys.db (msys_outside.lua): each call is a yield
         served here, or run to its end by ``_block`` outside a task."""
         self.yield_services["dns_lookup"] = dns_lookup_service
         self.yield_services["http_request"] = http_request_service
+        self.datasources = Datasources()  # the generation configures them
+        self.yield_services["db"] = self.datasources.service
         outside = self.run_package_lua(
             PACKAGE_DIR / "msys_outside.lua",
             self.lua.table_from({"block": self._block}),
@@ -218,7 +221,10 @@ class LuaState:
         self.preload("msys.http.client", lambda: http_client)
         http = self.lua.table_from({"client": http_client})
         self.preload("msys.http", lambda: http)
-        self.outside_api = outside
+        db = outside.db
+        self.preload("msys.db", lambda: db)
+        datasource = self.lua.table_from({})
+        self.preload("msys.datasource", lambda: datasource)
 
     def _block(self, kind: str, *args: object) -> tuple:
         """A suspending call made outside any task: run its service on a thread of its
