@@ -58,8 +58,8 @@ def curl_failure(error: Exception) -> tuple[int, str]:
         return CURLE_OPERATION_TIMEDOUT
     if isinstance(error, httpx.ConnectError):
         return _connect_failure(error)
-    if isinstance(error, httpx.UnsupportedProtocol):
-        return CURLE_UNSUPPORTED_PROTOCOL
+    if isinstance(error, httpx.UnsupportedProtocol):  # httpx says so of "http://" too
+        return CURLE_URL_MALFORMAT if "missing" in str(error) else CURLE_UNSUPPORTED_PROTOCOL
     if isinstance(error, (httpx.InvalidURL, ValueError)):
         return CURLE_URL_MALFORMAT
     if isinstance(error, httpx.RemoteProtocolError):
