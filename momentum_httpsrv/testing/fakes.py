@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -192,40 +192,41 @@ class FakeClock(_Installed):
         heapq.heappush(self._timers, timer)
         return timer
 
-    def _move_to(self, target: float) -> list[_Timer]:
-        """Move to ``target``, firing due timers on the running loop; the fired ones."""
-        fired = []
+    def _due(self, target: float) -> Iterator[_Timer]:
+        """The timers due by ``target`` in order, the clock set to each one's deadline
+        as it comes; then the clock at ``target``."""
         while self._timers and self._timers[0].deadline <= target:
             timer = heapq.heappop(self._timers)
-            if timer.cancelled:
-                continue
-            self.now = max(self.now, timer.deadline)
-            timer.callback()
-            fired.append(timer)
+            if not timer.cancelled:
+                self.now = max(self.now, timer.deadline)
+                yield timer
         self.now = max(self.now, target)
-        return fired
 
     async def sleep(self, seconds: float) -> None:
-        self._move_to(self.now + seconds)
+        for timer in self._due(self.now + seconds):
+            timer.callback()
+            await asyncio.sleep(0)  # its callback starts before the clock moves on
         await asyncio.sleep(0)
 
     def block(self, seconds: float) -> None:
         self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward and run what falls due (timer callbacks run to their
-        end, msys.sleep inside them included, before this returns)."""
+        """Move the clock forward and run what falls due, each timer's callback at its
+        own time and to its end (msys.sleep inside them included) before the next."""
         target = self.now + seconds
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             asyncio.run(self._advance_and_wait(target))
-        else:
-            self._move_to(target)
+        else:  # called from inside a loop: start what is due, don't wait for it
+            for timer in self._due(target):
+                timer.callback()
 
     async def _advance_and_wait(self, target: float) -> None:
-        self._move_to(target)
         me = asyncio.current_task()
-        while pending := [task for task in asyncio.all_tasks() if task is not me]:
-            await asyncio.gather(*pending, return_exceptions=True)
+        for timer in self._due(target):
+            timer.callback()
+            while pending := [task for task in asyncio.all_tasks() if task is not me]:
+                await asyncio.gather(*pending, return_exceptions=True)
 

@@ -92,8 +92,9 @@ class LocalDnsServer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes: ``/echo`` (the request as JSON), ``/status/N``, ``/slow`` (2 s),
-    ``/hangup`` (closes without a response); anything else 404."""
+    """Routes: ``/echo`` (the request as JSON), ``/held`` (the same once the server's
+    ``gate`` opens), ``/status/N``, ``/slow`` (2 s), ``/hangup`` (closes without a
+    response); anything else 404. The query string does not choose the route."""
 
     protocol_version = "HTTP/1.1"
     server: LocalHttpServer
@@ -105,16 +106,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.requests.append((self.command, self.path, body))
-        if self.path == "/hangup":
+        route = self.path.split("?", 1)[0]
+        if route == "/hangup":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if self.path == "/slow":
+        if route == "/slow":
             time.sleep(2)
+        if route == "/held":
+            self.server.gate.wait(60)
         status = 200
-        if self.path.startswith("/status/"):
-            status = int(self.path.rsplit("/", 1)[1])
-        elif self.path not in ("/echo", "/slow"):
+        if route.startswith("/status/"):
+            status = int(route.rsplit("/", 1)[1])
+        elif route not in ("/echo", "/slow", "/held"):
             status = 404
         payload = json.dumps({
             "method": self.command, "path": self.path,
@@ -135,12 +139,14 @@ class LocalHttpServer(ThreadingHTTPServer):
     """A threaded HTTP (or, with ``tls``, HTTPS) server on 127.0.0.1."""
 
     daemon_threads = True
+    request_queue_size = 1024  # a burst of concurrent clients is the point of some tests
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         if tls is not None:
             self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.requests: list[tuple[str, str, bytes]] = []
+        self.gate = threading.Event()  # /held requests wait for it
         self.scheme = "https" if tls else "http"
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
