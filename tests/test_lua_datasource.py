@@ -222,3 +222,15 @@ def test_drivers_we_do_not_emulate_load_with_a_warning_and_fail_when_queried(tmp
 def test_unknown_datasource_name_is_an_error(tmp_path, sqlite_site):
     with MomentumTestClient(sqlite_site) as client:
         assert get(client, "other", "soft")[1].startswith("nil no datasource named 'other'")
+
+
+def test_an_unreachable_postgresql_is_a_query_error_and_the_server_goes_on(tmp_path):
+    from momentum_httpsrv.testing.local_servers import free_port
+
+    uri = f"pgsql:host=127.0.0.1;port={free_port()};dbname=x;user=x;connect_timeout=2"
+    config = write_site(tmp_path, {"down": uri})
+    with MomentumTestClient(config) as client:
+        status, text = get(client, "down", "soft")
+        assert status == 200 and text.startswith("nil connection") and "failed" in text
+        assert get(client, "down", "raise")[0] == 500
+        assert get(client, "down", "none")[0] == 500

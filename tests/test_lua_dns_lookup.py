@@ -148,3 +148,15 @@ def test_concurrent_lookups_suspend_only_their_task(state, dns_server):
         results, ticks = asyncio.run(run())
     assert results == [(None, "TIMEOUT")] * 20
     assert ticks >= 5  # the loop kept running during the 0.5 s all twenty waited
+
+
+def test_answers_are_cached_for_their_ttl_per_server(state):
+    server = LocalDnsServer({("cached.example", "A"): ["192.0.2.9"]})
+    try:
+        with WORLD.replaced(dns=DnspythonResolver()):
+            for _ in range(3):
+                call = 'msys.dnsLookup("cached.example", "A", {server = S})'
+                assert as_lists(lookup(state, server.address, call)[0]) == ["192.0.2.9"]
+        assert server.questions == [("cached.example", "A")]
+    finally:
+        server.close()

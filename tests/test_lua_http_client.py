@@ -10,7 +10,7 @@ import ssl
 import pytest
 import trustme
 
-from momentum_httpsrv.lua.msys_http import HttpxTransport
+from momentum_httpsrv.lua.msys_http import AiohttpTransport
 from momentum_httpsrv.lua.outside import WORLD
 from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState
 from momentum_httpsrv.testing.local_servers import LocalHttpServer
@@ -42,7 +42,7 @@ def trusted(authority, tmp_path, monkeypatch):
     """The host's CA store is the test authority (OpenSSL reads SSL_CERT_FILE)."""
     authority.cert_pem.write_to_path(tmp_path / "ca.pem")
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
-    with WORLD.replaced(http=HttpxTransport()):
+    with WORLD.replaced(http=AiohttpTransport()):
         yield
 
 
@@ -103,7 +103,7 @@ def test_https_with_a_trusted_certificate(state, https_server, trusted):
 
 
 def test_https_with_an_untrusted_certificate_is_curl_60(state, https_server):
-    with WORLD.replaced(http=HttpxTransport()):
+    with WORLD.replaced(http=AiohttpTransport()):
         result = run(state, f"""
             local c = msys.http.client.new()
             return c:do_request("GET", "{https_server.url}/echo")

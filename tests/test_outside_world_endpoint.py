@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 from momentum_httpsrv.testing.client import MomentumTestClient
 from momentum_httpsrv.testing.fakes import FakeDns, FakeHttp
@@ -43,19 +43,24 @@ def test_served_under_load_every_request_is_answered_and_the_loop_stays_free(sit
         with serve_process(config) as (_, port):
             base = f"http://127.0.0.1:{port}"
 
-            async def load() -> tuple[list[httpx.Response], httpx.Response]:
-                limits = httpx.Limits(max_connections=CONCURRENT + 1)
-                async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+            async def load() -> tuple[list[tuple[int, str]], tuple[int, str]]:
+                async with aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=0),
+                    timeout=aiohttp.ClientTimeout(total=120),
+                ) as client:
+
+                    async def get(target: str) -> tuple[int, str]:
+                        async with client.get(base + target) as response:
+                            return response.status, await response.text()
+
                     calls = [
-                        asyncio.create_task(
-                            client.get(f"{base}/check?domain=example.com&id={i}")
-                        )
+                        asyncio.create_task(get(f"/check?domain=example.com&id={i}"))
                         for i in range(CONCURRENT)
                     ]
                     await asyncio.to_thread(
                         wait_for, lambda: len(upstream.requests) >= CONCURRENT
                     )
-                    plain = await client.get(f"{base}/plain", timeout=30)
+                    plain = await asyncio.wait_for(get("/plain"), 30)
                     upstream.gate.set()
                     return await asyncio.gather(*calls), plain
 
@@ -64,11 +69,11 @@ def test_served_under_load_every_request_is_answered_and_the_loop_stays_free(sit
         upstream.gate.set()
         upstream.close()
         dns.close()
-    assert (plain.status_code, plain.text) == (200, "plain")
-    assert [(r.status_code, r.text) for r in responses] == [
+    assert plain == (200, "plain")
+    assert responses == [
         (200, f"{i} mx1.example.com /held?id={i} gold") for i in range(CONCURRENT)
     ]
-    assert len(dns.questions) == CONCURRENT
+    assert dns.questions  # asked for real (answers are then cached for their TTL)
 
 
 def test_the_same_endpoint_offline_with_the_fakes(

@@ -57,21 +57,26 @@ def _failure_code(error: dns.resolver.NoNameservers) -> str:
 
 
 class DnspythonResolver:
-    """The host's resolver (``/etc/resolv.conf``), or ``options.server`` when given."""
+    """The host's resolver (``/etc/resolv.conf``), or ``options.server`` when given; one
+    resolver per server, each with its own cache of answers for their TTL (Momentum's
+    resolver caches too: its ``dns_cache`` console command shows script lookups)."""
 
     def __init__(self, lifetime: float = 5.0) -> None:
         self.lifetime = lifetime
-        self._system: dns.asyncresolver.Resolver | None = None
+        self._resolvers: dict[str | None, dns.asyncresolver.Resolver] = {}
 
     def _resolver(self, server: str | None) -> dns.asyncresolver.Resolver:
-        if server is None:
-            if self._system is None:
-                self._system = dns.asyncresolver.Resolver()
-            return self._system
-        host, port = parse_server(server)
-        resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = [host]
-        resolver.port = port
+        resolver = self._resolvers.get(server)
+        if resolver is None:
+            if server is None:
+                resolver = dns.asyncresolver.Resolver()
+            else:
+                host, port = parse_server(server)
+                resolver = dns.asyncresolver.Resolver(configure=False)
+                resolver.nameservers = [host]
+                resolver.port = port
+            resolver.cache = dns.resolver.LRUCache(max_size=10_000)
+            self._resolvers[server] = resolver
         return resolver
 
     async def lookup(self, name: str, rdtype: str, server: str | None) -> list[DnsRecord]:

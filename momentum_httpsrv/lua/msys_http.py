@@ -1,20 +1,25 @@
-"""``msys.http.client`` (lua-runtime.md §4.11): the real transport (httpx, asynchronous)
-and the service a suspended Lua task is answered by.
+"""``msys.http.client`` (lua-runtime.md §4.11): the real transport (aiohttp) and the
+service a suspended Lua task is answered by.
 
 Momentum's client is libcurl's easy interface, so failures come back as libcurl reports
 them: its error code and its error text (``false, "Timeout was reached", 28``). Like
-curl, redirects are not followed, and the host's CA store (``SSL_CERT_FILE`` /
-``SSL_CERT_DIR`` honoured, as OpenSSL does) verifies HTTPS servers.
+curl, redirects are not followed, bodies are not decompressed, no User-Agent is sent,
+and the host's CA store (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` honoured, as OpenSSL does)
+verifies HTTPS servers.
+
+aiohttp rather than httpx: for 200 concurrent requests on new connections httpx spent
+5–25 ms of CPU per request on this machine (its pool is quadratic in waiting requests)
+against 0.15–0.4 ms for aiohttp, and that CPU is time the event loop serves nobody else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import weakref
+from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 
 from .outside import WORLD, HttpFailure, HttpRequest, HttpResponse
 
@@ -27,90 +32,89 @@ CURLE_WEIRD_SERVER_REPLY = (8, "Weird server reply")
 CURLE_OPERATION_TIMEDOUT = (28, "Timeout was reached")
 CURLE_SSL_CONNECT_ERROR = (35, "SSL connect error")
 CURLE_GOT_NOTHING = (52, "Server returned nothing (no headers, no data)")
-CURLE_SEND_ERROR = (55, "Failed sending data to the peer")
 CURLE_RECV_ERROR = (56, "Failure when receiving data from the peer")
 CURLE_PEER_FAILED_VERIFICATION = (60, "SSL peer certificate or SSH remote key was not OK")
 
 
-def _connect_failure(error: httpx.ConnectError) -> tuple[int, str]:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, socket.gaierror):
-            return CURLE_COULDNT_RESOLVE_HOST
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return CURLE_PEER_FAILED_VERIFICATION
-        if isinstance(cause, ssl.SSLError):
-            return CURLE_SSL_CONNECT_ERROR
-        cause = cause.__cause__ or cause.__context__
-    text = str(error)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return CURLE_PEER_FAILED_VERIFICATION
-    if "SSL" in text:
-        return CURLE_SSL_CONNECT_ERROR
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return CURLE_COULDNT_RESOLVE_HOST
-    return CURLE_COULDNT_CONNECT
-
-
-def curl_failure(error: Exception) -> tuple[int, str]:
+def curl_failure(error: BaseException) -> tuple[int, str]:
     """The libcurl code and text for what went wrong."""
-    if isinstance(error, (httpx.TimeoutException, TimeoutError)):
+    if isinstance(error, (TimeoutError, aiohttp.ServerTimeoutError)):
         return CURLE_OPERATION_TIMEDOUT
-    if isinstance(error, httpx.ConnectError):
-        return _connect_failure(error)
-    if isinstance(error, httpx.UnsupportedProtocol):  # httpx says so of "http://" too
-        return CURLE_URL_MALFORMAT if "missing" in str(error) else CURLE_UNSUPPORTED_PROTOCOL
-    if isinstance(error, (httpx.InvalidURL, ValueError)):
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        return CURLE_PEER_FAILED_VERIFICATION
+    if isinstance(error, (aiohttp.ClientConnectorSSLError, aiohttp.ClientSSLError)):
+        return CURLE_SSL_CONNECT_ERROR
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return CURLE_COULDNT_RESOLVE_HOST
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return CURLE_COULDNT_CONNECT
+    if isinstance(error, aiohttp.NonHttpUrlClientError):
+        return CURLE_UNSUPPORTED_PROTOCOL
+    if isinstance(error, (aiohttp.InvalidURL, ValueError)):
         return CURLE_URL_MALFORMAT
-    if isinstance(error, httpx.RemoteProtocolError):
-        if "without sending" in str(error):
-            return CURLE_GOT_NOTHING
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return CURLE_GOT_NOTHING
+    if isinstance(error, aiohttp.ClientResponseError):  # an unparsable status line or head
         return CURLE_WEIRD_SERVER_REPLY
-    if isinstance(error, httpx.WriteError):
-        return CURLE_SEND_ERROR
     return CURLE_RECV_ERROR
 
 
-class HttpxTransport:
-    """One httpx client (connection pool) per event loop, made on first use there."""
+async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncIterator[None]:
+    """Suspended at its ``yield`` for the loop's life: the loop's ``shutdown_asyncgens``
+    (which ``asyncio.run`` calls) closes it, and with it the session."""
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+class AiohttpTransport:
+    """One aiohttp session (connection pool) per event loop, made on first use there and
+    closed when that loop shuts down."""
 
     def __init__(self) -> None:
-        self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, httpx.AsyncClient
+        self._ssl: ssl.SSLContext | None = None
+        self._sessions: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncIterator[None]]
         ] = weakref.WeakKeyDictionary()
 
-    def _client(self) -> httpx.AsyncClient:
+    async def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = httpx.AsyncClient(
-                verify=ssl.create_default_context(),
-                follow_redirects=False,
+        entry = self._sessions.get(loop)
+        if entry is None or entry[0].closed:
+            if self._ssl is None:  # loading the CA store takes tens of ms: once
+                self._ssl = ssl.create_default_context()
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ssl=self._ssl),
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
                 trust_env=False,
-                timeout=None,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
             )
-            self._clients[loop] = client
-        return client
+            keeper = _close_with_loop(session)
+            await anext(keeper)
+            entry = self._sessions[loop] = (session, keeper)
+        return entry[0]
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         try:
-            async with asyncio.timeout(request.timeout):
-                response = await self._client().request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,
-                    content=request.body or None,
-                    timeout=httpx.Timeout(request.timeout),
-                )
-        except (httpx.HTTPError, TimeoutError, ValueError) as error:
+            session = await self._session()
+            async with session.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                data=request.body or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=request.timeout),
+            ) as response:
+                body = await response.read()
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
             raise HttpFailure(*curl_failure(error)) from error
         return HttpResponse(
-            response.status_code,
-            response.reason_phrase,
+            response.status,
+            response.reason or "",
             [(name.decode("latin-1"), value.decode("latin-1"))
-             for name, value in response.headers.raw],
-            response.content,
+             for name, value in response.raw_headers],
+            body,
         )
 
 

@@ -118,9 +118,9 @@ def _real_dns() -> DnsResolver:
 
 
 def _real_http() -> HttpTransport:
-    from .msys_http import HttpxTransport
+    from .msys_http import AiohttpTransport
 
-    return HttpxTransport()
+    return AiohttpTransport()
 
 
 @dataclass
