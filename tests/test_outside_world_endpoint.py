@@ -77,9 +77,10 @@ def test_served_under_load_every_request_is_answered_and_the_loop_stays_free(sit
 
 
 def test_the_same_endpoint_offline_with_the_fakes(
-    site_dir, momentum_dns: FakeDns, momentum_http: FakeHttp, momentum_clock, momentum_site
+    momentum_dns: FakeDns, momentum_http: FakeHttp, momentum_clock, momentum_site
 ):
-    config = write_settings(site_dir("outside"), "192.0.2.53", "http://upstream.test")
+    """As README shows it: the site as committed (its settings name the fakes' hosts)."""
+    config = Path(__file__).parent / "sites" / "outside" / "ecelerity.conf"
     momentum_dns.add("example.com", "MX", "20 mx2.example.com", "10 mx1.example.com")
     momentum_http.add("GET", "http://upstream.test/held?id=7", body='{ "path": "/held?id=7" }')
     site = momentum_site(config)
