@@ -234,3 +234,15 @@ def test_an_unreachable_postgresql_is_a_query_error_and_the_server_goes_on(tmp_p
         assert status == 200 and text.startswith("nil connection") and "failed" in text
         assert get(client, "down", "raise")[0] == 500
         assert get(client, "down", "none")[0] == 500
+
+
+def test_bad_arguments_are_lua_errors_at_the_script_line(sqlite_site):
+    from momentum_httpsrv.lua.runtime import LuaScriptError
+
+    with MomentumTestClient(sqlite_site) as client:
+        state = client.node.generation.lua
+        expected = r"^t:2: bad argument #3 to 'query' \(table expected, got string\)"
+        with pytest.raises(LuaScriptError, match=expected):
+            state.execute('local x\nx = msys.db.query("lite", "select 1", "oops")', "=t")
+        with pytest.raises(LuaScriptError, match=r"^t:1: execute: parameter 'a' is a table"):
+            state.execute('local ok = msys.db.execute("lite", "select :a", {a = {}})', "=t")

@@ -149,38 +149,42 @@ local function rows_from(ok, ...)
   return rows
 end
 
-local function run_query(fname, operation, cache, query, params, options)
-  if type(cache) ~= "string" then bad_argument(1, fname, "string", cache, 3) end
-  if type(query) ~= "string" then bad_argument(2, fname, "string", query, 3) end
-  if params ~= nil and type(params) ~= "table" then bad_argument(3, fname, "table", params, 3) end
+-- Run one msys.db call: its rows, or (options.raise_error false) nil, the value the
+-- function returns on failure and the message; a raised error names the script's line.
+local function run_query(operation, failure, cache, query, params, options)
+  if type(cache) ~= "string" then bad_argument(1, operation, "string", cache, 3) end
+  if type(query) ~= "string" then bad_argument(2, operation, "string", query, 3) end
+  if params ~= nil and type(params) ~= "table" then
+    bad_argument(3, operation, "table", params, 3)
+  end
   if options ~= nil and type(options) ~= "table" then
-    bad_argument(4, fname, "table", options, 3)
+    bad_argument(4, operation, "table", options, 3)
   end
   local flat = {}
   for key, value in pairs(params or {}) do
     local kind = type(value)
     if kind ~= "string" and kind ~= "number" and kind ~= "boolean" then
       error(("%s: parameter '%s' is a %s (string, number, boolean or nil expected)"):format(
-        fname, tostring(key), kind), 3)
+        operation, tostring(key), kind), 3)
     end
     flat[#flat + 1] = key
     flat[#flat + 1] = value
   end
   local use_cache = not (options and options.nocache == true)
-  local raise = not (options and options.raise_error == false)
   local rows, err = rows_from(outside("db", operation, cache, query, use_cache,
     unpack(flat, 1, #flat)))
-  return rows, err, raise
+  if rows == nil then
+    if not (options and options.raise_error == false) then error(err, 3) end
+    return nil, failure, err
+  end
+  return rows
 end
 
 local db = {}
 
-function db.query(cache, query, params, options)
-  local rows, err, raise = run_query("query", "query", cache, query, params, options)
-  if rows == nil then
-    if raise then error(err, 2) end
-    return nil, err
-  end
+function db.query(...)
+  local rows, failure, err = run_query("query", nil, ...)
+  if rows == nil then return failure, err end
   local i = 0
   return function()
     i = i + 1
@@ -188,21 +192,15 @@ function db.query(cache, query, params, options)
   end
 end
 
-function db.fetch_row(cache, query, params, options)
-  local rows, err, raise = run_query("fetch_row", "fetch_row", cache, query, params, options)
-  if rows == nil then
-    if raise then error(err, 2) end
-    return nil, err
-  end
+function db.fetch_row(...)
+  local rows, failure, err = run_query("fetch_row", nil, ...)
+  if rows == nil then return failure, err end
   return rows[1]
 end
 
-function db.execute(cache, query, params, options)
-  local rows, err, raise = run_query("execute", "execute", cache, query, params, options)
-  if rows == nil then
-    if raise then error(err, 2) end
-    return false, err
-  end
+function db.execute(...)
+  local rows, failure, err = run_query("execute", false, ...)
+  if rows == nil then return failure, err end
   return true
 end
 
