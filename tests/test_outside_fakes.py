@@ -14,7 +14,7 @@ require("msys.timer")
 local mod = {}
 fired = {}
 local function note(what) fired[#fired + 1] = what .. "@" .. msys.core.get_now_ts() end
-local every = msys.timer.every(60, function() note("every") end)
+every_timer = msys.timer.every(60, function() note("every") end)  -- kept: a collected timer stops
 local function nap(session)
   local before = msys.core.get_now_ts()
   msys.sleep(3600)
