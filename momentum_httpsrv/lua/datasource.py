@@ -19,6 +19,7 @@ import re
 import sqlite3
 import weakref
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import ConfigScope, ConfigValueError
-from .outside import WORLD
+from .outside import WORLD, close_with_loop
 
 NOT_EMULATED_DRIVERS = frozenset({"odbc", "ldap", "ldaps", "csv", "cdb", "iowrapper", "mysql"})
 PGSQL_KEYS = frozenset(
@@ -182,9 +183,9 @@ class PostgresDriver:
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
-        self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._connections: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[object, AsyncIterator[None]]
+        ] = weakref.WeakKeyDictionary()
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -195,13 +196,14 @@ class PostgresDriver:
         loop = asyncio.get_running_loop()
         lock = self._locks.setdefault(loop, asyncio.Lock())
         async with lock:
-            connection = self._connections.get(loop)
-            if connection is None or connection.closed:  # type: ignore[attr-defined]
+            entry = self._connections.get(loop)
+            if entry is None or entry[0].closed:  # type: ignore[attr-defined]
                 connection = await psycopg.AsyncConnection.connect(
                     self.conninfo, autocommit=True
                 )
-                self._connections[loop] = connection
-        return connection
+                keeper = await close_with_loop(connection.close)
+                entry = self._connections[loop] = (connection, keeper)
+        return entry[0]
 
     async def run(self, sql: str, params: dict[int | str, object], max_rows: int
                   ) -> tuple[list[str], list[Row]]:
@@ -221,7 +223,7 @@ class PostgresDriver:
         return columns, [tuple(row) for row in rows]
 
     def close(self) -> None:
-        for connection in list(self._connections.values()):
+        for connection, _ in list(self._connections.values()):
             try:
                 connection.pgconn.finish()  # type: ignore[attr-defined]
             except Exception:  # already gone with its loop

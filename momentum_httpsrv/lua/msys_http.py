@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from .outside import WORLD, HttpFailure, HttpRequest, HttpResponse
+from .outside import WORLD, HttpFailure, HttpRequest, HttpResponse, close_with_loop
 
 # libcurl's codes and texts for the failures a transfer can end with.
 CURLE_UNSUPPORTED_PROTOCOL = (1, "Unsupported protocol")
@@ -59,15 +59,6 @@ def curl_failure(error: BaseException) -> tuple[int, str]:
     return CURLE_RECV_ERROR
 
 
-async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncIterator[None]:
-    """Suspended at its ``yield`` for the loop's life: the loop's ``shutdown_asyncgens``
-    (which ``asyncio.run`` calls) closes it, and with it the session."""
-    try:
-        yield
-    finally:
-        await session.close()
-
-
 class AiohttpTransport:
     """One aiohttp session (connection pool) per event loop, made on first use there and
     closed when that loop shuts down."""
@@ -90,8 +81,7 @@ class AiohttpTransport:
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
                 trust_env=False,
             )
-            keeper = _close_with_loop(session)
-            await anext(keeper)
+            keeper = await close_with_loop(session.close)
             entry = self._sessions[loop] = (session, keeper)
         return entry[0]
 

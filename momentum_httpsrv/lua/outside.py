@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -188,3 +188,19 @@ def run_blocking(coroutine: Coroutine[Any, Any, tuple]) -> tuple:
     if failure:
         raise failure[0]
     return result[0]
+
+
+async def _closing(close: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await close()
+
+
+async def close_with_loop(close: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
+    """Have ``close()`` awaited when the running loop shuts down (``asyncio.run`` and
+    ``MomentumTestClient.close`` run its ``shutdown_asyncgens``), for a connection that
+    belongs to that loop. Keep the returned object as long as the connection."""
+    keeper = _closing(close)
+    await anext(keeper)
+    return keeper
