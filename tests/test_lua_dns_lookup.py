@@ -160,3 +160,9 @@ def test_answers_are_cached_for_their_ttl_per_server(state):
         assert server.questions == [("cached.example", "A")]
     finally:
         server.close()
+
+
+def test_a_server_option_that_is_no_address_is_formerr(state):
+    assert lookup(state, "not an address", 'msys.dnsLookup("example.com", "A", {server = S})') == (
+        None, "FORMERR"
+    )

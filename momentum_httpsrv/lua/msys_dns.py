@@ -82,8 +82,10 @@ class DnspythonResolver:
     async def lookup(self, name: str, rdtype: str, server: str | None) -> list[DnsRecord]:
         try:
             resolver = self._resolver(server)
-        except ValueError as error:
+        except ValueError as error:  # an options.server that is no address
             raise DnsFailure("FORMERR") from error
+        except dns.exception.DNSException as error:  # no usable /etc/resolv.conf
+            raise DnsFailure("SERVFAIL") from error
         try:
             answer = await resolver.resolve(
                 name, rdtype, lifetime=self.lifetime, search=False, raise_on_no_answer=True
