@@ -80,7 +80,7 @@ class MsysAsync:
         if not isinstance(pool, str) or name in self.pools or name in self._warned_pools:
             return
         self._warned_pools.add(name)
-        self._state.warn(f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO")
+        self._state.warn(f"msys.runInPool: no thread pool named {name!r}; using IO")
 
     async def _run_in_pool_service(self, function: object, parent: int | None = None) -> tuple:
         """The synchronous form: the caller resumes with pcall-style results."""
@@ -124,7 +124,7 @@ class MsysAsync:
                 lambda task_id: self._api.start_job(task_id, owner, job_id)
             )
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
+            self._state.warn(f"msys.runInPool job failed: {error.message}")
 
     async def wait_jobs(self, owner: int) -> None:
         """Wait for the asynchronous jobs a task started, and the jobs they started
@@ -174,7 +174,7 @@ class MsysAsync:
         try:
             await self._state.run_in_task(self._api.fire, timer_id)
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.timer callback failed: {error.message}")
+            self._state.warn(f"msys.timer callback failed: {error.message}")
 
     # -- the generation's life -------------------------------------------------------------
 

@@ -13,11 +13,16 @@ from ..node import MomentumNode
 
 
 class MomentumTestClient:
-    """Start a configuration and send it requests; ``close()`` runs ``deinit``."""
+    """Start a configuration and send it requests; ``close()`` runs ``deinit``.
+    ``paniclog_path`` overrides where the configuration puts the paniclog."""
 
-    def __init__(self, config_path: Path | str) -> None:
-        self.node = MomentumNode(config_path)
-        self.node.start()
+    def __init__(self, config_path: Path | str, paniclog_path: Path | None = None) -> None:
+        self.node = MomentumNode(config_path, paniclog_path=paniclog_path)
+        try:
+            self.node.start()
+        except BaseException:
+            self.node.stop()
+            raise
 
     def request(
         self,
