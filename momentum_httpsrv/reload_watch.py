@@ -34,17 +34,30 @@ def watched_files(generation: Generation) -> set[Path]:
 async def reload_on_change(
     node: MomentumNode, announce: Callable[[str], None], stop: asyncio.Event
 ) -> None:
-    """Watch until ``stop`` is set; the watched set is re-read after each reload."""
+    """Watch until ``stop`` is set; the watched set is re-read after each reload. The
+    watcher says ``watching N files`` once it is up; a file that changed while it was
+    starting is caught by comparing the files' stat with a snapshot taken before."""
     while not stop.is_set():
         assert node.generation is not None, "serve() a started node"
         watched = watched_files(node.generation)
+        before = {path: _stat(path) for path in watched}
         directories = sorted({path.parent for path in watched})
+        starting = True
         async for changes in awatch(
             *directories,
             stop_event=stop,
             recursive=False,
             watch_filter=lambda _change, path, watched=watched: Path(path) in watched,
+            yield_on_timeout=True,
+            rust_timeout=500,
         ):
+            if starting:
+                starting = False
+                announce(f"--reload: watching {len(watched)} files")
+                changes = changes | {(None, str(path)) for path in watched
+                                     if _stat(path) != before[path]}
+            if not changes:
+                continue
             changed = ", ".join(sorted({str(Path(path)) for _, path in changes}))
             announce(f"changed: {changed}; reloading")
             try:
@@ -55,3 +68,11 @@ async def reload_on_change(
                 continue
             announce(f"reloaded: generation {generation.number}")
             break
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

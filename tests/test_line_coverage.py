@@ -107,7 +107,8 @@ def test_no_hook_runs_while_coverage_is_off():
     state = LuaState()
     assert state.line_coverage is None
     assert state.execute("return tostring(debug.gethook())", "=probe") == ("nil",)
-    task = asyncio.run(state.run_in_task(state.compile("return tostring(debug.gethook())", "=task")))
+    chunk = state.compile("return tostring(debug.gethook())", "=task")
+    task = asyncio.run(state.run_in_task(chunk))
     assert task == ("nil",)
 
 

@@ -4,16 +4,12 @@ writes one Common Log Format line per request."""
 
 from __future__ import annotations
 
-import os
 import re
-import select
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from momentum_httpsrv.testing.process import serve_process
+from momentum_httpsrv.testing.process import serve_process, stderr_until
 
 GREETING = """\
 require("msys.extended.httpsrv")
@@ -47,24 +43,10 @@ def get(port: int, target: str) -> tuple[int, str]:
         return error.code, ""
 
 
-def stderr_until(process: subprocess.Popen, pattern: str, timeout: float = 60.0) -> str:
-    """Read serve's stderr until a line matches ``pattern`` (fails after ``timeout``)."""
-    assert process.stderr is not None
-    descriptor = process.stderr.fileno()  # unbuffered: select sees every byte not yet read
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([descriptor], [], [], 0.5)
-        if ready:
-            seen += os.read(descriptor, 65536).decode()
-            if re.search(pattern, seen):
-                return seen
-    raise AssertionError(f"no line matching {pattern!r} in:\n{seen}")
-
-
 def test_reload_follows_script_module_and_include_edits_and_survives_a_broken_one(tmp_path):
     config = write_site(tmp_path)
     with serve_process(config, 30.0, "--reload") as (process, port):
+        stderr_until(process, r"--reload: watching \d+ files")
         assert get(port, "/hi") == (200, "one")
         (tmp_path / "greeting.lua").write_text('return { text = "two" }\n')  # a require'd module
         stderr_until(process, r"reloaded: generation 2")
