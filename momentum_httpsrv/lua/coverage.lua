@@ -2,12 +2,19 @@
 -- the state's hooks (hooks.lua), the prelude's api and a host table; counts the lines
 -- run in every "@file" chunk the host chose to track.
 local hooks, api, host = ...
-local pairs, dump = pairs, string.dump
+local pairs, dump, getinfo, setmetatable = pairs, string.dump, debug.getinfo, setmetatable
 
 local counts = {}  -- chunk name ("@path") -> { [line] = times run }
+-- function -> its chunk's counts, or false for a chunk not tracked: the source of each
+-- function is looked up once, not on every line.
+local counts_of = setmetatable({}, { __mode = "k" })
 
-local function on_line(source, line)
-  local lines = counts[source]
+local function on_line(fn, line)
+  local lines = counts_of[fn]
+  if lines == nil then
+    lines = counts[getinfo(fn, "S").source] or false
+    counts_of[fn] = lines
+  end
   if lines then lines[line] = (lines[line] or 0) + 1 end
 end
 
@@ -28,7 +35,11 @@ local coverage = {}
 function coverage.take()
   local taken = {}
   for source, lines in pairs(counts) do
-    taken[source], counts[source] = lines, {}
+    local copy = {}
+    for line, times in pairs(lines) do
+      copy[line], lines[line] = times, nil  -- emptied in place: counts_of refers to it
+    end
+    taken[source] = copy
   end
   return taken
 end

@@ -12,11 +12,11 @@ local sethook, getinfo = debug.sethook, debug.getinfo
 local hooks = { active = false }
 local on_line, on_count, count = nil, nil, 0
 
--- Line events pass the source (chunk name) and line of the function that triggered them;
--- level 2 is that function (0 is getinfo, 1 this hook).
+-- Line events pass the function that triggered them (level 2: 0 is getinfo, 1 the hook)
+-- and the line; "f" is the cheapest getinfo (no source text is formatted).
 local function dispatch(event, line)
   if event == "line" then
-    on_line(getinfo(2, "S").source, line)
+    on_line(getinfo(2, "f").func, line)
   else
     on_count()
   end
@@ -34,7 +34,7 @@ function hooks.apply_to_running()
   if hooks.active then sethook(dispatch, mask(), count) else sethook() end
 end
 
--- handler(source, line) on every new line executed, or nil to stop.
+-- handler(fn, line) on every new line executed (fn: the running function), or nil.
 function hooks.set_line(handler)
   on_line = handler
   hooks.active = on_line ~= nil or on_count ~= nil
