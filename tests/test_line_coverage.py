@@ -39,7 +39,7 @@ end
 function mod:rsrc_setup()
   msys.httpsrv.register(nil, "/hello", hello)
   msys.registerControl("ticks", command)
-  msys.timer.after(0, function()
+  mod.timer = msys.timer.after(0, function()  -- kept: a collected timer never fires
     ticks = ticks + 1; print("timer fired")
   end)
   return true
