@@ -78,6 +78,18 @@ def test_code_lines_come_from_the_bytecode_of_every_function():
     assert coverage.code_lines(dumped.encode("latin-1")) == {1, 5, 6, 7}
 
 
+def test_comment_lines_never_count_even_where_the_translator_adds_its_prelude(tmp_path, collector):
+    script = tmp_path / "bits.lua"
+    script.write_text("-- uses thrLua's | (the translator adds its helper prelude to line 1)\n"
+                      "local x = 1\n"
+                      "return x | 2\n")
+    state = LuaState()
+    state.execute_file(script)
+    collector.harvest(state)
+    entry = collector.files[script.resolve()]
+    assert entry.lines == [2, 3] and entry.missed == []
+
+
 def test_lines_run_everywhere_a_site_runs_lua_are_counted(site, collector):
     node = MomentumNode(site / "ecelerity.conf", paniclog_path=site / "paniclog.ec")
     node.start()

@@ -108,11 +108,13 @@ class FileCoverage:
     path: Path
     code: set[int] = field(default_factory=set)
     hits: dict[int, int] = field(default_factory=dict)
+    # Lines whose only code is the translator's: the helper prelude it puts on line 1.
+    not_code: set[int] = field(default_factory=set)
 
     @property
     def lines(self) -> list[int]:
         """Every line that counts: code lines, and lines that ran (a closing ``end``)."""
-        return sorted(self.code | set(self.hits))
+        return sorted((self.code | set(self.hits)) - self.not_code)
 
     @property
     def missed(self) -> list[int]:
@@ -152,6 +154,8 @@ class LineCoverage:
             return False
         entry = self.files.setdefault(path, FileCoverage(path))
         entry.code |= code_lines(dump.encode("latin-1"))
+        if not _first_line_has_code(path):
+            entry.not_code.add(1)
         return True
 
     def harvest(self, state: LuaState) -> None:
@@ -169,6 +173,17 @@ class LineCoverage:
         """Harvest every attached state still alive (before a report)."""
         for state in list(self._states):
             self.harvest(state)
+
+
+def _first_line_has_code(path: Path) -> bool:
+    """False when line 1 is blank, a ``--`` comment or a shebang: code counted there is
+    the helper prelude the thrLua translator puts in front of line 1 (dialect.py)."""
+    try:
+        with path.open("rb") as source:
+            first = source.readline().strip()
+    except OSError:
+        return True
+    return bool(first) and not first.startswith((b"#", b"--"))
 
 
 _active: LineCoverage | None = None

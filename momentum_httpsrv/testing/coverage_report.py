@@ -179,4 +179,5 @@ def write_reports(collector: LineCoverage, xml_path: Path, html_dir: Path,
     write_cobertura(collector, xml_path, base)
     index = write_html(collector, html_dir, base)
     return [*terminal_summary(collector, base),
-            f"Lua coverage: Cobertura XML {xml_path}, HTML {index}"]
+            f"Lua coverage: Cobertura XML {shown_path(xml_path.absolute(), base)}, "
+            f"HTML {shown_path(index.absolute(), base)}"]
