@@ -93,8 +93,10 @@ def _coverage_starts(coverage_xml: Path | None) -> None:
 
 def _coverage_reports(coverage_xml: Path | None) -> None:
     """Write the reports of ``--coverage`` and print the summary on stderr."""
+    if coverage_xml is None:  # not ours to stop (pytest --momentum-cov may be counting)
+        return
     collector = coverage.stop_line_coverage()
-    if coverage_xml is None or collector is None:
+    if collector is None:
         return
     html_dir = coverage_xml.with_name(coverage_xml.stem + "-html")
     for line in write_reports(collector, coverage_xml, html_dir, Path.cwd()):

@@ -169,3 +169,33 @@ def test_pytest_momentum_cov_reports_the_scripts_the_tests_ran(pytester, site):
             for e in ElementTree.parse(xml_path).iter("line")}
     assert hits[GET] == 1 and hits[POST] == 0
     assert (pytester.path / "momentum-coverage" / "html" / "index.html").is_file()
+
+
+def test_counts_stay_with_the_file_when_the_directory_changes(tmp_path, collector, monkeypatch):
+    (tmp_path / "rel.lua").write_text("local a = 1\nreturn a\n")
+    monkeypatch.chdir(tmp_path)
+    state = LuaState()
+    state.execute_file(Path("rel.lua"))
+    monkeypatch.chdir(Path(__file__).parent)
+    collector.harvest(state)
+    assert collector.files[tmp_path / "rel.lua"].hits == {1: 1, 2: 1}
+
+
+def test_only_the_users_script_files_are_reported(tmp_path, collector):
+    (tmp_path / "uses_more.lua").write_text('require("Test.More")\nplan(1)\nok(true)\n')
+    state = LuaState([tmp_path], print_sink=lambda text: None)
+    state.execute_file(tmp_path / "uses_more.lua")
+    state.execute('return 1', "@not_a_file.lua")
+    collector.harvest(state)
+    assert list(collector.files) == [tmp_path / "uses_more.lua"]
+
+
+def test_a_command_without_coverage_leaves_pytest_coverage_running(site, collector):
+    from click.testing import CliRunner
+
+    from momentum_httpsrv.cli import main
+
+    result = CliRunner().invoke(main, ["call", "-c", str(site / "ecelerity.conf"), "GET", "/hello"])
+    assert result.exit_code == 0, result.output
+    assert coverage.attach_if_active(LuaState()) is not None
+    assert collector.files[(site / "cov.lua").resolve()].hits[GET] == 1

@@ -126,6 +126,14 @@ class FileCoverage:
         return 100.0 * (len(lines) - len(self.missed)) / len(lines) if lines else 100.0
 
 
+@dataclass
+class StateCounter:
+    """One attached state's Lua-side counter and the file each of its chunks came from."""
+
+    lua: object
+    paths: dict[str, Path]
+
+
 class LineCoverage:
     """Counts, per script file, of the lines run in every attached Lua state."""
 
@@ -135,23 +143,32 @@ class LineCoverage:
         self.files: dict[Path, FileCoverage] = {}
         self._states: weakref.WeakSet[LuaState] = weakref.WeakSet()
 
-    def attach(self, state: LuaState) -> object:
-        """Count lines in ``state`` from now on; returns its Lua-side counter."""
-        host = state.lua.table_from({"track": self._track})
-        counter = state.run_package_lua(
+    def attach(self, state: LuaState) -> StateCounter:
+        """Count lines in ``state`` from now on; returns its counter."""
+        from .runtime import SHIPPED_LUA_DIR  # imported here: runtime imports this module
+
+        counter = StateCounter(None, {})
+        host = state.lua.table_from(
+            {"track": lambda chunkname, dump: self._track(chunkname, dump, counter.paths)}
+        )
+        counter.lua = state.run_package_lua(
             Path(__file__).with_name("coverage.lua"), state.hooks, state.api, host
         )
+        if SHIPPED_LUA_DIR not in self.exclude:
+            self.exclude = (*self.exclude, SHIPPED_LUA_DIR)
         self._states.add(state)
         return counter
 
-    def _track(self, chunkname: str, dump: str) -> bool:
+    def _track(self, chunkname: str, dump: str, paths: dict[str, Path]) -> bool:
         """Host call for every file chunk a state loads: record its code lines and say
-        whether to count it."""
+        whether to count it. The path is resolved now: the current directory may change
+        before the counts are harvested."""
         if chunkname.startswith(("=", INTERNAL_MARK)):
             return False
         path = Path(chunkname[1:]).resolve()
-        if any(path.is_relative_to(root) for root in self.exclude):
-            return False
+        if not path.is_file() or any(path.is_relative_to(root) for root in self.exclude):
+            return False  # not a file (a chunk named "@x" by loadstring), or our own Lua
+        paths[chunkname] = path
         entry = self.files.setdefault(path, FileCoverage(path))
         entry.code |= code_lines(dump.encode("latin-1"))
         if not _first_line_has_code(path):
@@ -163,9 +180,8 @@ class LineCoverage:
         counter = state.line_coverage
         if counter is None:
             return
-        for chunkname, lines in counter.take().items():
-            path = Path(chunkname[1:]).resolve()
-            entry = self.files.setdefault(path, FileCoverage(path))
+        for chunkname, lines in counter.lua.take().items():
+            entry = self.files[counter.paths[chunkname]]
             for line, count in lines.items():
                 entry.hits[int(line)] = entry.hits.get(int(line), 0) + int(count)
 
@@ -205,7 +221,7 @@ def stop_line_coverage() -> LineCoverage | None:
     return collector
 
 
-def attach_if_active(state: LuaState) -> object | None:
+def attach_if_active(state: LuaState) -> StateCounter | None:
     """The state's counter when coverage is on, else None (and no hook)."""
     return _active.attach(state) if _active is not None else None
 
