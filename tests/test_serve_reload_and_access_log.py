@@ -16,7 +16,7 @@ require("msys.extended.httpsrv")
 local greeting = require("greeting")
 local mod = {}
 function mod:rsrc_setup()
-  msys.httpsrv.register("GET", "/hi", function(s)
+  msys.httpsrv.register(nil, "/hi", function(s)
     s:response_status_set_std(200, greeting.text, "text/plain")
   end)
   return true
@@ -74,13 +74,18 @@ def test_the_access_log_has_one_common_log_format_line_per_request(tmp_path):
     with serve_process(config, 30.0, "--access-log", str(access_log)) as (_process, port):
         assert get(port, "/hi") == (200, "one")
         assert get(port, "/nowhere?x=1")[0] == 404
+        head = urllib.request.Request(f"http://127.0.0.1:{port}/hi", method="HEAD")
+        with urllib.request.urlopen(head, timeout=10) as answer:
+            assert answer.status == 200 and answer.read() == b""
     lines = access_log.read_text().splitlines()
     stamp = r"\[\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d \+0000\]"
     assert re.fullmatch(rf'127\.0\.0\.1 - - {stamp} "GET /hi HTTP/1\.1" 200 3 \d+\.\d{{6}}',
                         lines[0]), lines
     assert re.fullmatch(rf'127\.0\.0\.1 - - {stamp} "GET /nowhere\?x=1 HTTP/1\.1" 404 - '
                         r"\d+\.\d{6}", lines[1]), lines
-    assert len(lines) == 2
+    assert re.fullmatch(rf'127\.0\.0\.1 - - {stamp} "HEAD /hi HTTP/1\.1" 200 - \d+\.\d{{6}}',
+                        lines[2]), lines
+    assert len(lines) == 3
 
 
 def test_no_access_log_unless_asked(tmp_path):

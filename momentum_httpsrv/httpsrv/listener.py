@@ -471,8 +471,8 @@ class _ConnectionSink:
         if self.ended:
             raise ResponseError("write after end")
         framed = self._proto.body(data)  # type: ignore[union-attr]
-        self.body_bytes += len(data)
-        if framed:
+        if framed:  # nothing goes out for HEAD, 204, 304
+            self.body_bytes += len(data)
             self._send(framed)
 
     async def drain(self) -> None:
