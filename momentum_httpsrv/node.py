@@ -149,6 +149,10 @@ def build_generation(
     control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
         state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        for warning in state.datasources.configure(
+            config.root.scopes("Datasource"), config.directory
+        ):
+            paniclog.warn(warning)
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -159,6 +163,7 @@ def build_generation(
         access = access_control(config, binding, paniclog)
     except BaseException:
         state.msys_async.close()  # timers and jobs its scripts made end with the failure
+        state.datasources.close()
         coverage.harvest(state)
         raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
@@ -322,6 +327,7 @@ class MomentumNode:
             if not result.ok and self.paniclog is not None:
                 self.paniclog.error(str(result.value), result.traceback)
         generation.lua.msys_async.close()  # its timers and jobs end with it
+        generation.lua.datasources.close()
         coverage.harvest(generation.lua)
 
     def request_shutdown(self) -> None:

@@ -14,7 +14,10 @@ from ..node import MomentumNode
 
 class MomentumTestClient:
     """Start a configuration and send it requests; ``close()`` runs ``deinit``.
-    ``paniclog_path`` overrides where the configuration puts the paniclog."""
+    ``paniclog_path`` overrides where the configuration puts the paniclog.
+
+    Requests run on one event loop kept for the client's life, as ``serve`` runs them on
+    one loop: connections a script's datasources and HTTP client open are reused."""
 
     def __init__(self, config_path: Path | str, paniclog_path: Path | None = None) -> None:
         self.node = MomentumNode(config_path, paniclog_path=paniclog_path)
@@ -23,6 +26,7 @@ class MomentumTestClient:
         except BaseException:
             self.node.stop()
             raise
+        self._loop = asyncio.new_event_loop()
 
     def request(
         self,
@@ -36,7 +40,8 @@ class MomentumTestClient:
         header_list = [("Host", "localhost"), *headers]
         if body:
             header_list.append(("Content-Length", str(len(body))))
-        return asyncio.run(self.node.handle(Request(method, target, "1.1", header_list, body)))
+        request = Request(method, target, "1.1", header_list, body)
+        return self._loop.run_until_complete(self.node.handle(request))
 
     def get(self, target: str, **kwargs) -> Response:
         return self.request("GET", target, **kwargs)
@@ -51,6 +56,9 @@ class MomentumTestClient:
 
     def close(self) -> None:
         self.node.stop()
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
 
     def __enter__(self) -> MomentumTestClient:
         return self
