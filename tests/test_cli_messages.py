@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from momentum_httpsrv.cli import EXIT_CONFIG, EXIT_LISTEN, main
 
@@ -47,10 +47,22 @@ def write_site(directory: Path, listen: str = "127.0.0.1:0", script: str = HELLO
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``serve`` as a real process (signals, ports)."""
     return subprocess.run(
         [sys.executable, "-m", "momentum_httpsrv.cli", *args],
         cwd=cwd, capture_output=True, text=True, timeout=120,
     )
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``cli(*args, cwd=…)``: the command in-process (click's runner), from ``cwd``."""
+
+    def invoke(*args: str, cwd: Path) -> Result:
+        monkeypatch.chdir(cwd)
+        return CliRunner().invoke(main, list(args))
+
+    return invoke
 
 
 def test_a_busy_port_is_one_line_naming_the_address_with_its_exit_status(tmp_path):
@@ -75,36 +87,36 @@ def test_configuration_errors_and_usage_errors_have_distinct_exit_statuses(tmp_p
     assert usage.exit_code == 2 and EXIT_CONFIG != 2
 
 
-def test_a_missing_default_configuration_says_how_to_name_one(tmp_path):
-    result = run_cli("check", cwd=tmp_path)
-    assert result.returncode == EXIT_CONFIG
+def test_a_missing_default_configuration_says_how_to_name_one(cli, tmp_path):
+    result = cli("check", cwd=tmp_path)
+    assert result.exit_code == EXIT_CONFIG
     assert result.stderr.count("\n") == 1, result.stderr
     assert "-c" in result.stderr and "ecelerity.conf" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_an_ecelerity_conf_in_the_current_directory_is_the_default(tmp_path):
+def test_an_ecelerity_conf_in_the_current_directory_is_the_default(cli, tmp_path):
     write_site(tmp_path)
-    result = run_cli("check", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = cli("check", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     assert "ecelerity.conf: configuration OK" in result.stderr
 
 
-def test_msys_boot_is_accepted_without_a_warning(tmp_path):
-    result = run_cli("check", "-c", str(write_site(tmp_path)), cwd=tmp_path)
-    assert result.returncode == 0
+def test_msys_boot_is_accepted_without_a_warning(cli, tmp_path):
+    result = cli("check", "-c", str(write_site(tmp_path)), cwd=tmp_path)
+    assert result.exit_code == 0
     assert result.stderr.strip() == f"{tmp_path / 'ecelerity.conf'}: configuration OK"
     assert "msys.boot" not in (tmp_path / "paniclog.ec").read_text()
 
 
-def test_warnings_carry_their_prefixes_once(tmp_path):
+def test_warnings_carry_their_prefixes_once(cli, tmp_path):
     config = write_site(tmp_path)
     config.write_text(config.read_text() + "No_Such_Option = 1\n")
     (tmp_path / "empty.lua").write_text('msys.registerModule("empty", {})\n')
     config.write_text(config.read_text().replace(
         '  script "hello"', '  script "empty" { source = "empty" }\n  script "hello"'))
-    result = run_cli("check", "-c", str(config), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = cli("check", "-c", str(config), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     assert "ecelerity.conf:7:1: warning: unknown option" in result.stderr
     assert "warning: no usable methods found for module empty" in result.stderr
     assert result.stderr.count("warning:") == 2
@@ -113,9 +125,9 @@ def test_warnings_carry_their_prefixes_once(tmp_path):
     assert "scriptlet: scriptlet:" not in paniclog
 
 
-def test_lua_errors_name_the_script_and_its_own_line_without_package_frames(tmp_path):
+def test_lua_errors_name_the_script_and_its_own_line_without_package_frames(cli, tmp_path):
     write_site(tmp_path)
-    result = run_cli("call", "GET", "/fail", cwd=tmp_path)
+    result = cli("call", "GET", "/fail", cwd=tmp_path)
     assert result.stdout.startswith("HTTP/1.1 500")
     assert "error: hello.lua:4: attempt to index field 'missing'" in result.stderr
     assert "hello.lua:7:" in result.stderr  # the handler's frame, in the user's terms
@@ -123,17 +135,17 @@ def test_lua_errors_name_the_script_and_its_own_line_without_package_frames(tmp_
     assert "[momentum-httpsrv]" not in result.stderr
 
 
-def test_thrlua_operators_keep_the_scripts_line_numbers(tmp_path):
+def test_thrlua_operators_keep_the_scripts_line_numbers(cli, tmp_path):
     script = HELLO.replace("local x = 6 | 1", "local x = 6 | nil")
     write_site(tmp_path, script=script)
-    result = run_cli("call", "GET", "/bits", cwd=tmp_path)
+    result = cli("call", "GET", "/bits", cwd=tmp_path)
     assert "hello.lua:9:" in result.stderr, result.stderr
 
 
-def test_a_curly_quote_is_reported_as_itself(tmp_path):
+def test_a_curly_quote_is_reported_as_itself(cli, tmp_path):
     config = write_site(tmp_path, script="local greeting = \u2019hello\u2019\n")
-    result = run_cli("check", "-c", str(config), cwd=tmp_path)
-    assert result.returncode == EXIT_CONFIG
+    result = cli("check", "-c", str(config), cwd=tmp_path)
+    assert result.exit_code == EXIT_CONFIG
     assert "hello.lua:1: unexpected symbol near '\u2019' (U+2019)" in result.stderr
     assert "\u00e2" not in result.stderr
 

@@ -4,8 +4,6 @@ folder, and fails a test with one line when the site cannot start."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -41,18 +39,15 @@ TEST = """
 """
 
 
-def test_a_relative_site_is_found_under_the_rootdir_from_any_directory(pytester):
+def test_a_relative_site_is_found_under_the_rootdir_from_any_directory(pytester, monkeypatch):
     make_site(pytester.path / "conf")
     pytester.makeini("[pytest]\n")
     tests = pytester.mkpydir("deep")
     (tests / "test_ping.py").write_text(textwrap.dedent(TEST.format(path="conf/ecelerity.conf")))
-    elsewhere = pytester.mkdir("elsewhere")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={pytester.path}",
-         str(tests)],
-        cwd=elsewhere, capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0 and " 1 passed" in result.stdout, result.stdout
+    monkeypatch.chdir(pytester.mkdir("elsewhere"))
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--rootdir={pytester.path}",
+                                str(tests))
+    result.assert_outcomes(passed=1)
     assert not (pytester.path / "conf" / "paniclog.ec").exists()
 
 
@@ -61,7 +56,7 @@ def test_a_site_beside_the_test_file_wins(pytester):
     pytester.makeini("[pytest]\n")
     (pytester.path / "tests" / "test_ping.py").write_text(
         textwrap.dedent(TEST.format(path="site/ecelerity.conf")))
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     assert not (pytester.path / "tests" / "site" / "paniclog.ec").exists()
 
 
@@ -71,7 +66,7 @@ def test_paniclog_none_keeps_the_configured_place(pytester):
         def test_ping(momentum_site):
             assert momentum_site("ecelerity.conf", paniclog=None).get("/ping").status == 200
     """)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     assert "pinged" in (pytester.path / "site.log").read_text()
 
 
@@ -84,7 +79,7 @@ def test_a_missing_or_broken_site_fails_in_one_line(pytester):
         def test_broken(momentum_site):
             momentum_site("broken.conf")
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines([
         "*momentum_site: no nowhere/ecelerity.conf beside the test file or under the rootdir*",
