@@ -37,6 +37,13 @@ function msys.runInPool(pool, fn, mode, completion_mode)
   host.spawn(task_root() or 0, last_job)
 end
 
+-- A Lua function run later as its own task working for nobody (thread.create).
+local function spawn(fn)
+  last_job = last_job + 1
+  jobs[last_job] = { fn }
+  host.spawn(0, last_job)
+end
+
 -- ec_scheduler_inst: an event loop a script can name in msys.runInInst.
 local new_scheduler_inst, check_scheduler_inst = new_class("ec_scheduler_inst", {})
 local master = new_scheduler_inst({ name = "master" })
@@ -105,7 +112,7 @@ function timer.every(interval, fn, name)
   return make_timer("every", { delay = interval, every = true }, fn, name)
 end
 
-local api = { timer = timer, master = master }
+local api = { timer = timer, master = master, spawn = spawn }
 
 -- The host runs this as a task when a timer is due.
 function api.fire(id)

@@ -75,6 +75,11 @@ class MsysAsync:
         """The Lua ``ec_scheduler_inst`` of the one event loop (for session bindings)."""
         return self._api.master
 
+    @property
+    def spawn(self) -> object:
+        """The Lua function that runs a Lua function later as its own task."""
+        return self._api.spawn
+
     def _check_pool(self, pool: object) -> None:
         name = str(pool)
         if not isinstance(pool, str) or name in self.pools or name in self._warned_pools:
@@ -124,7 +129,7 @@ class MsysAsync:
                 lambda task_id: self._api.start_job(task_id, owner, job_id)
             )
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
+            self._state.warn(f"scriptlet: a msys.runInPool job or thread failed: {error.message}")
 
     async def wait_jobs(self, owner: int) -> None:
         """Wait for the asynchronous jobs a task started, and the jobs they started

@@ -213,7 +213,16 @@ local task_of = setmetatable({}, { __mode = "k" })   -- task coroutine -> task i
 local root_of = {}                                   -- task id -> root task id
 local owner_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> root task id
 
-local function finish(id) tasks[id], root_of[id] = nil, nil end
+local at_end = {}                                    -- task id -> function run when it ends
+
+local function finish(id)
+  tasks[id], root_of[id] = nil, nil
+  local ender = at_end[id]
+  if ender then
+    at_end[id] = nil
+    ender()
+  end
+end
 
 local function task_step(id, co, ok, ...)
   if not ok then
@@ -265,22 +274,54 @@ local function check_coroutine_body(fn, fname)
   end
 end
 
+-- The emulator's thread of execution (thread.mutex owners): a task, the task that
+-- created a plain coroutine, or 0 for code outside every task (top level, init).
+local thread_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> its task id
+
+function api.current_thread()
+  local co = running()
+  if co == nil then return 0 end
+  return task_of[co] or thread_of[co] or 0
+end
+local current_thread = api.current_thread
+
 function coroutine.create(fn)
   check_coroutine_body(fn, "create")
   local co = raw_create(fn)
-  owner_of[co] = task_root()
+  owner_of[co], thread_of[co] = task_root(), current_thread()
   return co
 end
 
 function coroutine.wrap(fn)
   check_coroutine_body(fn, "wrap")
-  local owner = task_root()
-  if owner == nil then return raw_wrap(fn) end
+  local owner, thread = task_root(), current_thread()
+  if owner == nil and thread == 0 then return raw_wrap(fn) end
   return raw_wrap(function(...)
-    owner_of[running()] = owner
+    owner_of[running()], thread_of[running()] = owner, thread
     return fn(...)
   end)
 end
+
+-- thrLua's _TLS and _OSTLS (lstate.c): globals resolved when no real global of that
+-- name exists. _TLS is one table per Lua thread, so each task and each coroutine has
+-- its own; _OSTLS is one table per OS thread, and every Lua task here runs on the one
+-- event-loop thread, so there is one.
+local tls_of = setmetatable({}, { __mode = "k" })
+local main_tls, os_tls = {}, {}
+setmetatable(_G, {
+  __index = function(_, key)
+    if key == "_TLS" then
+      local co = running()
+      if co == nil then return main_tls end
+      local tls = tls_of[co]
+      if tls == nil then tls = {}; tls_of[co] = tls end
+      return tls
+    elseif key == "_OSTLS" then
+      return os_tls
+    end
+    return nil
+  end,
+})
 
 -- msys.sleep suspends the running handler or command; elsewhere it blocks.
 function msys.sleep(seconds)
@@ -302,6 +343,11 @@ end
 function api.current_task()
   local co = running()
   return co and task_of[co]
+end
+
+-- Run `fn` when the running task ends, however it ends (thread.create's join).
+function api.at_task_end(fn)
+  at_end[api.current_task()] = fn
 end
 
 api.make_stub = make_stub

@@ -41,6 +41,7 @@ from . import dialect
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
+from .thread_library import install_thread_library
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -186,6 +187,10 @@ class LuaState:
         self.preload("msys.core", lambda: core)
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
+        # thrLua opens `thread` with the standard libraries: a global, and require-able.
+        thread = install_thread_library(self, self.msys_async.spawn)
+        globals_.thread = thread
+        self.preload("thread", lambda: thread)
         for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
 
