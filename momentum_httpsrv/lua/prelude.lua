@@ -131,6 +131,7 @@ msys = setmetatable({}, {
 
 -- Modules and their callouts (lua-runtime.md §2).
 local modules = {}
+local module_callouts = { init = true, deinit = true, rsrc_setup = true, config_rsrc_setup = true }
 
 function msys.registerModule(name, tbl)
   if type(name) ~= "string" then
@@ -139,13 +140,21 @@ function msys.registerModule(name, tbl)
   if type(tbl) ~= "table" then
     error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 2)
   end
-  for _, value in pairs(tbl) do
+  -- Like Momentum, take the hooks the table has now (validate_*, core_*, …; calling
+  -- them is not emulated, listing them is).
+  local hooks, usable = {}, false
+  for key, value in pairs(tbl) do
     if type(value) == "function" then
-      modules[#modules + 1] = { name = name, tbl = tbl }
-      return
+      usable = true
+      if not module_callouts[key] then hooks[#hooks + 1] = tostring(key) end
     end
   end
-  host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
+  if not usable then
+    host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
+    return
+  end
+  table.sort(hooks)
+  modules[#modules + 1] = { name = name, tbl = tbl, hooks = hooks }
 end
 
 local api = {}
@@ -189,6 +198,15 @@ function api.module_names()
   local names = {}
   for i, module in ipairs(modules) do names[i] = module.name end
   return names
+end
+
+-- Each module's policy hooks as one string, "name: hook, hook" (or just the name).
+function api.module_hooks()
+  local lines = {}
+  for i, module in ipairs(modules) do
+    lines[i] = module.name .. (#module.hooks > 0 and ": " .. concat(module.hooks, ", ") or "")
+  end
+  return lines
 end
 
 -- `require(name)` returns `opener()` (a host function: Lua's require accepts only Lua

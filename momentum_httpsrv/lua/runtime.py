@@ -191,6 +191,9 @@ class LuaState:
         thread = install_thread_library(self, self.msys_async.spawn)
         globals_.thread = thread
         self.preload("thread", lambda: thread)
+        self._recorded = self.run_package_lua(
+            PACKAGE_DIR / "recorded_registrations.lua", self.api
+        )  # msys.adaptive, msys.http_lua
         for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
 
@@ -290,6 +293,15 @@ class LuaState:
 
     def module_names(self) -> list[str]:
         return list(self.api.module_names().values())
+
+    def module_hooks(self) -> list[str]:
+        """``name: hook, hook`` per registered module (the policy hooks it has)."""
+        return list(self.api.module_hooks().values())
+
+    def recorded_registrations(self) -> list[str]:
+        """Lines for what scripts registered for the mail paths (adaptive rules, HTTP
+        delivery modules), which is recorded, not run."""
+        return list(self._recorded.summary().values())
 
     # -- print routing (console replies are captured Lua-side, console/control.lua) ----
 

@@ -16,6 +16,7 @@ from lupa import lua51
 from momentum_httpsrv.lua.lib.base64 import open_base64
 from momentum_httpsrv.lua.lib.dumper import open_dumper
 from momentum_httpsrv.lua.lib.json import open_json
+from momentum_httpsrv.lua.lib.msys_os import open_msys_os
 from momentum_httpsrv.lua.lib.pcre import open_pcre
 from momentum_httpsrv.lua.lib.policy_data import POLICY_DATA_OPENERS
 from momentum_httpsrv.lua.lib.xml import open_xml
@@ -27,5 +28,6 @@ LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
     "xml": open_xml,
     "msys.base64": open_base64,
     "msys.dumper": open_dumper,
+    "msys.os": open_msys_os,
     **POLICY_DATA_OPENERS,
 }
