@@ -125,11 +125,11 @@ def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
     def print_line(text: str) -> None:
         out.write(text.encode("latin-1") + b"\n")
 
-    state, _ = create_lua_environment(
+    state = create_lua_environment(
         [*include, *env_dirs, Path(".")],
         print_sink=print_line,
         warn=lambda text: click.echo(text, err=True),
-    )
+    ).state
     state.lua.globals().arg = state.lua.table_from({0: file, **dict(enumerate(args, 1))})
     try:
         chunk = state.compile(Path(file).read_bytes().decode("latin-1"), "@" + file)

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import (
     ConfigError,
@@ -35,6 +36,7 @@ from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
+from .lua.msys_core import BindingTable
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
@@ -45,18 +47,29 @@ class GenerationError(Exception):
     """A configuration could not be applied; the message says why."""
 
 
+class LuaEnvironment(NamedTuple):
+    """A Lua state as every script sees it, and the bindings that installed its APIs."""
+
+    state: LuaState
+    httpsrv: LuaHttpsrvBinding
+    control: LuaControlBinding
+
+
 def create_lua_environment(
     search_path: list[Path],
     print_sink: Callable[[str], None],
     warn: Callable[[str], None],
     gc_pause: int = 100,
     gc_stepmul: int = 400,
-) -> tuple[LuaState, LuaHttpsrvBinding]:
-    """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
+    mail_queue: MailQueue | None = None,
+) -> LuaEnvironment:
+    """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv,
+    registerControl…): the one environment of loaded scripts, `lua` and Lua tests."""
     state = LuaState(
         search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
     )
-    return state, LuaHttpsrvBinding(state)
+    httpsrv = LuaHttpsrvBinding(state)
+    return LuaEnvironment(state, httpsrv, LuaControlBinding(state, mail_queue or MailQueue()))
 
 
 def access_control(
@@ -133,14 +146,15 @@ def build_generation(
     (ConfigError for listener options or addresses that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
-    state, binding = create_lua_environment(
+    state, binding, control = create_lua_environment(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
+        mail_queue=mail_queue,
     )
-    control = LuaControlBinding(state, mail_queue or MailQueue())
+    state.bindings = BindingTable.from_config(config.root)
     try:
         try:
             scripts = load_scripts(state, config)

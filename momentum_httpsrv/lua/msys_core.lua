@@ -1,8 +1,9 @@
 -- msys.core: the dictionary helpers and constants scripts use (lua-runtime.md §4.2).
 -- Called with the host table; returns the module table and constructors other bindings use.
-local host, constants = ...
+local host, constants, string_constants = ...
 local core = {}
 for name, value in pairs(constants) do core[name] = value end
+for name, value in pairs(string_constants) do core[name] = value end
 
 -- ec_dict userdata: insertion-ordered string pairs behind a shared metatable.
 local dicts = setmetatable({}, { __mode = "k" })
@@ -198,6 +199,47 @@ local function io_reader(obj)
     return function(n) return IoObject.read(obj, n) end
   end
   return nil
+end
+
+-- The configuration's binding slots (msys_core.py BindingTable); without a configuration
+-- (`momentum-httpsrv lua`) these fail and say so.
+local function binding_lookup(fname, what, key)
+  local ok, value = host.binding_lookup(what, key)
+  if not ok then error("msys.core." .. fname .. ": " .. value, 3) end
+  return value
+end
+
+function core.config_get_binding_id_from_name(name)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'config_get_binding_id_from_name' (string expected, got "
+      .. type(name) .. ")", 2)
+  end
+  return binding_lookup("config_get_binding_id_from_name", "id", name)
+end
+
+function core.config_get_binding_name_from_id(slot)
+  if type(slot) ~= "number" then
+    error("bad argument #1 to 'config_get_binding_name_from_id' (number expected, got "
+      .. type(slot) .. ")", 2)
+  end
+  return binding_lookup("config_get_binding_name_from_id", "name", slot)
+end
+
+function core.config_get_binding_group_size(name)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'config_get_binding_group_size' (string expected, got "
+      .. type(name) .. ")", 2)
+  end
+  return binding_lookup("config_get_binding_group_size", "group_size", name)
+end
+
+-- ec_sockaddr_family(sa): AF_INET or AF_INET6 of an ec_sockaddr.
+function core.ec_sockaddr_family(sa)
+  if msys.type(sa) ~= "ec_sockaddr" then
+    error("bad argument #1 to 'ec_sockaddr_family' (ec_sockaddr expected, got "
+      .. msys.type(sa) .. ")", 2)
+  end
+  return sa.family
 end
 
 -- msys.type: like type(), but emulated userdata report their class name: `__name` for

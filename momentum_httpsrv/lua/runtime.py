@@ -40,7 +40,12 @@ from lupa import lua51
 from . import dialect
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
-from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
+from .msys_core import (
+    CORE_CONSTANTS,
+    CORE_HOST_FUNCTIONS,
+    CORE_STRING_CONSTANTS,
+    BindingTable,
+)
 from .thread_library import install_thread_library
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -179,10 +184,13 @@ class LuaState:
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
+        # The configuration's bindings; None where there is no configuration (`lua`).
+        self.bindings: BindingTable | None = None
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
-            self.lua.table_from(CORE_HOST_FUNCTIONS),
+            self.lua.table_from({**CORE_HOST_FUNCTIONS, "binding_lookup": self._binding_lookup}),
             self.lua.table_from(CORE_CONSTANTS),
+            self.lua.table_from(CORE_STRING_CONSTANTS),
         )
         self.preload("msys.core", lambda: core)
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
@@ -302,6 +310,14 @@ class LuaState:
         """Lines for what scripts registered for the mail paths (adaptive rules, HTTP
         delivery modules), which is recorded, not run."""
         return list(self._recorded.summary().values())
+
+    def _binding_lookup(self, what: str, key: object) -> tuple:
+        if self.bindings is None:
+            return False, (
+                "needs a configuration (its Binding stanzas); there is none when"
+                " `momentum-httpsrv lua` runs a file"
+            )
+        return True, self.bindings.lookup(what, key)
 
     # -- print routing (console replies are captured Lua-side, console/control.lua) ----
 
