@@ -250,6 +250,9 @@ async def _module_list(invocation: Invocation) -> str:
         if scope.kind.lower() == "scriptlet":
             modules = ", ".join(generation.lua.module_names()) or "none"
             lines.append(f"Description: Lua scripts; registered modules: {modules}")
+            hooks = [line for line in generation.lua.module_hooks() if ":" in line]
+            if hooks:
+                lines.append(f"Policy_Hooks: {'; '.join(hooks)}")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
 
