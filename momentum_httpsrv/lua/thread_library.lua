@@ -252,8 +252,8 @@ local Thread = {}
 local new_thread, check_thread = new_class("thread.thread", Thread)
 
 -- thread.create(fn[, arg[, joinable]]): a joinable thread's function gets the thread
--- object (thrlib.c passes the userdata), a detached one gets `arg`.
-function thread.create(fn, arg, ...)
+-- object (thrlib.c passes the userdata), a detached one gets `argument`.
+function thread.create(fn, argument, ...)
   if type(fn) ~= "function" then
     error("bad argument #1 to 'create' (function expected)", 2)
   end
@@ -271,7 +271,7 @@ function thread.create(fn, arg, ...)
       fields.done = true
       host.notify(fields.key)
     end)
-    fn(joinable and t or arg)
+    fn(joinable and t or argument)
   end)
   return t
 end
