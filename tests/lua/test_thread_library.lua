@@ -1,6 +1,6 @@
 -- thrLua's thread library and _TLS/_OSTLS, as thrlua's src/thrlib.c and lstate.c define them.
 require("Test.More")
-plan(33)
+plan(32)
 
 -- mutex types
 is(thread.MUTEX_NORMAL, 0, "MUTEX_NORMAL is glibc's value")

@@ -4,35 +4,37 @@
 local host, package_name = ...
 local type, error, tostring, select = type, error, tostring, select
 
--- Host calls answer true, result or false, message; a refusal is the caller's error.
-local function checked(fname, ok, result)
-  if not ok then error(package_name .. "." .. fname .. ": " .. tostring(result), 3) end
+-- Host calls answer true, result or false, message; a refusal is the caller's error
+-- (`level` counts from the function checking, 3 by default: the API function's caller).
+local function checked(fname, ok, result, level)
+  if not ok then error(package_name .. "." .. fname .. ": " .. tostring(result), level or 3) end
   return result
 end
 
-local function arg_check(fname, position, value, wanted, optional)
+local function arg_check(fname, position, value, wanted, optional, level)
   if (optional and value == nil) or type(value) == wanted then return value end
   error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
-    position, fname, wanted, type(value)), 3)
+    position, fname, wanted, type(value)), level or 3)
 end
 
 -- An address key as scripts give it: a string, or an accept_construct (its remote IP).
 -- Without one Momentum takes the SMTP peer, and there is no SMTP session here.
-local function address_key(fname, key)
+-- `level` is the error level of the API function's caller, seen from here.
+local function address_key(fname, key, level)
   if msys.type(key) == "accept_construct" then
     local remote = key.remote_addr
     if remote == nil then
-      error(package_name .. "." .. fname .. ": the accept_construct has no remote address", 3)
+      error(package_name .. "." .. fname .. ": the accept_construct has no remote address", level)
     end
     return tostring(remote)
   end
   if key == nil then
     error(package_name .. "." .. fname .. ": no address given, and there is no SMTP"
-      .. " connection to take it from here", 3)
+      .. " connection to take it from here", level)
   end
   if type(key) ~= "string" then
     error(("bad argument to '%s' (address string or accept_construct expected, got %s)")
-      :format(fname, type(key)), 3)
+      :format(fname, type(key)), level)
   end
   return key
 end
@@ -63,7 +65,7 @@ function packages.cidr()
   end
   function cidr.query(name, address)
     arg_check("query", 1, name, "string")
-    local found = checked("query", host.query(name, address_key("query", address)))
+    local found = checked("query", host.query(name, address_key("query", address, 3)))
     if found == nil then return defaults[name] end
     return found
   end
@@ -85,18 +87,18 @@ function packages.audit_series()
     checked("define", host.define(name, kind, interval, num_windows))
   end
   -- options: a table { count =, key = }, or the key itself.
+  -- Called by the API functions: errors are their caller's (level 3 from here).
   local function key_and(fname, name, options)
-    arg_check(fname, 1, name, "string")
-    if type(options) ~= "table" then
-      options = { key = options }
-    end
-    local kind = checked(fname, host.kind(name))
+    arg_check(fname, 1, name, "string", false, 4)
+    if type(options) ~= "table" then options = { key = options } end
+    local ok, kind = host.kind(name)
+    kind = checked(fname, ok, kind, 4)
     local key = options.key
     if kind == "string" then
-      if key == nil then error("msys.audit_series." .. fname .. ": a string series needs a key", 2) end
+      if key == nil then error("msys.audit_series." .. fname .. ": a string series needs a key", 3) end
       key = tostring(key)
     else
-      key = address_key(fname, key)
+      key = address_key(fname, key, 4)
     end
     return key, options
   end
@@ -128,10 +130,10 @@ function packages.gauge_cache()
     arg_check("define", 4, replicated, "boolean", true)
     checked("define", host.define(name, maxelems, ttl))
   end
-  local function keyed(fname, name, key)
-    arg_check(fname, 1, name, "string")
+  local function keyed(fname, name, key)  -- errors are the API function's caller's
+    arg_check(fname, 1, name, "string", false, 4)
     if type(key) ~= "string" and type(key) ~= "number" then
-      arg_check(fname, 2, key, "string")
+      arg_check(fname, 2, key, "string", false, 4)
     end
     return tostring(key)
   end

@@ -1,0 +1,155 @@
+"""A site whose policy scripts make the load-time calls public Momentum scripts make
+(thread.mutex in init, _OSTLS, msys.cidr, msys.audit_series, msys.gauge_cache,
+msys.counter, msys.os, msys.adaptive, msys.http_lua, binding look-ups) loads whole, and
+its endpoints use what the policy scripts set up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from momentum_httpsrv.cli import main
+from momentum_httpsrv.httpsrv.requests import Request
+from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState
+from momentum_httpsrv.node import MomentumNode
+
+
+@pytest.fixture
+def policy_site(site_dir) -> Path:
+    return site_dir("policy_site") / "ecelerity.conf"
+
+
+@pytest.fixture
+def node(policy_site):
+    node = MomentumNode(policy_site)
+    node.start()
+    yield node
+    node.stop()
+
+
+def test_check_loads_the_site_and_notes_each_unused_stanza_once(policy_site):
+    result = CliRunner().invoke(main, ["check", "-c", str(policy_site)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if ": note: " in line]
+    assert notes == [
+        f"{policy_site}:11:1: note: 'securecreds' is accepted but not used by momentum-httpsrv",
+        f"{policy_site}:12:1: note: 'outbound_smtp_auth' is accepted but not used by"
+        " momentum-httpsrv",
+    ]  # Binding, Binding_Group and Domain are read; outbound_smtp_auth is noted once
+    assert "module policy" not in result.output  # hooks are listed only with --verbose
+
+
+def test_check_verbose_lists_policy_hooks_and_recorded_registrations(policy_site):
+    result = CliRunner().invoke(main, ["check", "--verbose", "-c", str(policy_site)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "module policy: core_final_validation, validate_connect, validate_rcptto" in lines
+    assert "module endpoints" in lines
+    assert "adaptive rules (augment): example.com" in lines
+    assert "http_lua delivery module http-delivery: build_request, handle_response" in lines
+
+
+def test_module_list_shows_policy_hooks(node):
+    listing = node.console("module list")
+    assert (
+        "Policy_Hooks: policy: core_final_validation, validate_connect, validate_rcptto"
+        in listing.splitlines()
+    )
+
+
+def test_endpoints_read_what_the_policy_scripts_set_up(node):
+    first = node.call(Request("GET", "/policy?ip=192.0.2.7"))
+    second = node.call(Request("GET", "/policy?ip=192.0.2.9"))
+    assert first.body == (
+        b"cidr=partner 192.0.2.7 series=1 gauge=1 hits=1 slot=3/pool_2 group=2"
+        b" disk=ec_statvfs_t"
+    )
+    assert second.body.startswith(b"cidr=trusted series=2 gauge=1 hits=2 ")
+    assert node.console("disk") == "1\ttrue\n"
+
+
+def test_a_request_waits_for_a_mutex_another_request_holds(node):
+    async def scenario():
+        holder = asyncio.create_task(
+            node.handle(Request("GET", "/critical?name=a&hold=0.2"))
+        )
+        await asyncio.sleep(0.05)  # a holds the mutex, suspended in msys.sleep
+        waiter = asyncio.create_task(node.handle(Request("GET", "/critical?name=b")))
+        await asyncio.sleep(0.02)
+        meanwhile = await node.handle(Request("GET", "/policy?ip=192.0.2.1"))
+        return await holder, await waiter, meanwhile
+
+    holder, waiter, meanwhile = asyncio.run(scenario())
+    assert holder.body == b"a in,a out"
+    assert waiter.body == b"a in,a out,b in,b out"
+    assert meanwhile.status == 200  # the server kept serving while b waited
+
+
+def test_code_outside_a_task_cannot_wait_for_a_lock(tmp_path):
+    state = LuaState([tmp_path])
+    state.execute("m = thread.mutex(); held = false", "=setup")
+    holder = state.compile("m:lock(); held = true; msys.sleep(0.1); m:unlock()", "=holder")
+
+    async def scenario():
+        task = asyncio.create_task(state.run_in_task(holder))
+        await asyncio.sleep(0.02)
+        outcome = state.execute("return held, pcall(function() m:lock() end)", "=init")
+        await task
+        return outcome
+
+    held, ok, message = asyncio.run(scenario())
+    assert (held, ok) == (True, False)
+    assert "cannot wait here" in message
+    assert state.execute("return m:trylock()", "=after") == (True,)
+
+
+def test_lua_runner_has_the_loaded_scripts_environment(tmp_path):
+    script = tmp_path / "helper.lua"
+    script.write_text(
+        'msys.registerControl("x", function() end)\n'
+        'print(msys.type(msys.core.dns_get_domain("example.com")), type(thread.mutex),'
+        ' type(_OSTLS), type(msys.cidr.define), type(msys.httpsrv.register))\n'
+        "print(pcall(msys.core.config_get_binding_id_from_name, 'default'))\n"
+    )
+    result = CliRunner().invoke(main, ["lua", str(script)])
+    assert result.exit_code == 0, result.output
+    first, second = result.output.splitlines()[:2]
+    assert first == "domain_record\tfunction\ttable\tfunction\tfunction"
+    assert second == (
+        "false\tmsys.core.config_get_binding_id_from_name: needs a configuration (its Binding"
+        " stanzas); there is none when `momentum-httpsrv lua` runs a file"
+    )
+
+
+def test_binding_lookups_follow_momentum_slots(tmp_path):
+    config = tmp_path / "ecelerity.conf"
+    config.write_text(
+        'Binding "a" {}\nBinding_Group "g" { Binding "b" {} }\nBinding "c" {}\n'
+        'scriptlet "scriptlet" { script "s" { source = "s" } }\n'
+    )
+    (tmp_path / "s.lua").write_text(
+        "local c = msys.core\n"
+        "print(c.config_get_binding_id_from_name('default'),"
+        " c.config_get_binding_id_from_name('c'),"
+        " c.config_get_binding_id_from_name('nope'), c.config_get_binding_name_from_id(2),"
+        " c.config_get_binding_name_from_id(9), c.config_get_binding_group_size('g'),"
+        " c.config_get_binding_group_size('nope'))\n"
+    )
+    node = MomentumNode(config)
+    node.start()
+    try:
+        assert "0\t3\t-1\tb\tnil\t1\t0" in node.paniclog.text()
+    finally:
+        node.stop()
+
+
+def test_policy_data_errors_name_the_script_line(tmp_path):
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: msys\.audit_series\.add: no address"):
+        state.execute('msys.audit_series.define("s", "cidr", 60, 2)\nmsys.audit_series.add("s")',
+                      "@t.lua")
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:1: bad argument #2 to 'inc'"):
+        state.execute('msys.gauge_cache.inc("g", {})', "@t.lua")
