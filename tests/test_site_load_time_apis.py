@@ -153,3 +153,12 @@ def test_policy_data_errors_name_the_script_line(tmp_path):
                       "@t.lua")
     with pytest.raises(LuaScriptError, match=r"^t\.lua:1: bad argument #2 to 'inc'"):
         state.execute('msys.gauge_cache.inc("g", {})', "@t.lua")
+
+
+def test_momentum_package_names_resolve(tmp_path):
+    state = LuaState([tmp_path])
+    assert state.execute('return require("msys") == msys', "=t") == (True,)
+    ok, message = state.execute(
+        'local dkim = require("opendkim.dkim"); return pcall(dkim.sign)', "=t"
+    )
+    assert (ok, message) == (False, "not emulated: opendkim.dkim.sign")

@@ -95,8 +95,13 @@ local function make_stub(name)
   })
 end
 
+-- Momentum's own Lua packages: msys.* and the opendkim binding.
+local function is_momentum_package(name)
+  return name:sub(1, 5) == "msys." or name:sub(1, 9) == "opendkim."
+end
+
 package.loaders[#package.loaders + 1] = function(name)
-  if name:sub(1, 5) == "msys." then
+  if is_momentum_package(name) then
     return function() return make_stub(name) end
   end
   return "\n\tno emulated package '" .. name .. "'"
@@ -128,6 +133,8 @@ msys = setmetatable({}, {
     return module
   end,
 })
+
+package.loaded.msys = msys  -- require("msys") is the namespace itself
 
 -- Modules and their callouts (lua-runtime.md §2).
 local modules = {}
