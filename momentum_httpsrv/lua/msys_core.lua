@@ -209,28 +209,20 @@ local function binding_lookup(fname, what, key)
   return value
 end
 
-function core.config_get_binding_id_from_name(name)
-  if type(name) ~= "string" then
-    error("bad argument #1 to 'config_get_binding_id_from_name' (string expected, got "
-      .. type(name) .. ")", 2)
+-- config_get_binding_id_from_name(name), config_get_binding_name_from_id(slot),
+-- config_get_binding_group_size(name).
+for fname, spec in pairs({
+  config_get_binding_id_from_name = { "id", "string" },
+  config_get_binding_name_from_id = { "name", "number" },
+  config_get_binding_group_size = { "group_size", "string" },
+}) do
+  local what, wanted = spec[1], spec[2]
+  core[fname] = function(key)
+    if type(key) ~= wanted then
+      error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, wanted, type(key)), 2)
+    end
+    return binding_lookup(fname, what, key)
   end
-  return binding_lookup("config_get_binding_id_from_name", "id", name)
-end
-
-function core.config_get_binding_name_from_id(slot)
-  if type(slot) ~= "number" then
-    error("bad argument #1 to 'config_get_binding_name_from_id' (number expected, got "
-      .. type(slot) .. ")", 2)
-  end
-  return binding_lookup("config_get_binding_name_from_id", "name", slot)
-end
-
-function core.config_get_binding_group_size(name)
-  if type(name) ~= "string" then
-    error("bad argument #1 to 'config_get_binding_group_size' (string expected, got "
-      .. type(name) .. ")", 2)
-  end
-  return binding_lookup("config_get_binding_group_size", "group_size", name)
 end
 
 -- ec_sockaddr_family(sa): AF_INET or AF_INET6 of an ec_sockaddr.

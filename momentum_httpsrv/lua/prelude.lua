@@ -136,19 +136,21 @@ msys = setmetatable({}, {
 
 package.loaded.msys = msys  -- require("msys") is the namespace itself
 
+local api = {}
+
 -- Modules and their callouts (lua-runtime.md §2).
 local modules = {}
 local module_callouts = { init = true, deinit = true, rsrc_setup = true, config_rsrc_setup = true }
 
-function msys.registerModule(name, tbl)
+-- registerModule(name, tbl)'s argument checks (errors are its caller's), then the
+-- sorted names of tbl's functions other than callouts, and whether it has any function.
+function api.module_hooks_of(name, tbl)
   if type(name) ~= "string" then
-    error("bad argument #1 to 'registerModule' (string expected, got " .. type(name) .. ")", 2)
+    error("bad argument #1 to 'registerModule' (string expected, got " .. type(name) .. ")", 3)
   end
   if type(tbl) ~= "table" then
-    error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 2)
+    error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 3)
   end
-  -- Like Momentum, take the hooks the table has now (validate_*, core_*, …; calling
-  -- them is not emulated, listing them is).
   local hooks, usable = {}, false
   for key, value in pairs(tbl) do
     if type(value) == "function" then
@@ -156,15 +158,21 @@ function msys.registerModule(name, tbl)
       if not module_callouts[key] then hooks[#hooks + 1] = tostring(key) end
     end
   end
+  table.sort(hooks)
+  return hooks, usable
+end
+
+function msys.registerModule(name, tbl)
+  -- Like Momentum, take the hooks the table has now (validate_*, core_*, …; calling
+  -- them is not emulated, listing them is).
+  local hooks, usable = api.module_hooks_of(name, tbl)
   if not usable then
     host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
     return
   end
-  table.sort(hooks)
   modules[#modules + 1] = { name = name, tbl = tbl, hooks = hooks }
 end
 
-local api = {}
 
 local function traceback(message)
   return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }

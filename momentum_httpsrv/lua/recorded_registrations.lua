@@ -69,17 +69,7 @@ api.preload("msys.adaptive", function() return adaptive end, true)
 -- (build_request, handle_response, …) would run when Momentum delivers a message.
 local http_lua = {}
 function http_lua.registerModule(name, tbl)
-  if type(name) ~= "string" then
-    error("bad argument #1 to 'registerModule' (string expected, got " .. type(name) .. ")", 2)
-  end
-  if type(tbl) ~= "table" then
-    error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 2)
-  end
-  local hooks = {}
-  for key, value in pairs(tbl) do
-    if type(value) == "function" then hooks[#hooks + 1] = key end
-  end
-  table.sort(hooks)
+  local hooks = api.module_hooks_of(name, tbl)
   recorded.delivery[#recorded.delivery + 1] = { name = name, tbl = tbl, hooks = hooks }
 end
 api.preload("msys.http_lua", function() return http_lua end, true)

@@ -197,21 +197,23 @@ function thread.rwlock()
   return new_rwlock({ readers = {}, nreaders = 0, key = new_key() })
 end
 
-function RwLock:rdlock()
-  local l, me = check_rwlock(self, "rdlock", 2), current_thread()
-  if l.writer == me then lock_failure("rdlock", "rwlock", "EDEADLK") end
-  while l.writer ~= nil do wait_for(l.key, "rwlock:rdlock") end
+local function add_reader(l, me)
   l.readers[me] = (l.readers[me] or 0) + 1
   l.nreaders = l.nreaders + 1
   return true
 end
 
+function RwLock:rdlock()
+  local l, me = check_rwlock(self, "rdlock", 2), current_thread()
+  if l.writer == me then lock_failure("rdlock", "rwlock", "EDEADLK") end
+  while l.writer ~= nil do wait_for(l.key, "rwlock:rdlock") end
+  return add_reader(l, me)
+end
+
 function RwLock:tryrdlock()
   local l, me = check_rwlock(self, "tryrdlock", 2), current_thread()
   if l.writer ~= nil then return errno.EBUSY end
-  l.readers[me] = (l.readers[me] or 0) + 1
-  l.nreaders = l.nreaders + 1
-  return true
+  return add_reader(l, me)
 end
 
 function RwLock:wrlock()

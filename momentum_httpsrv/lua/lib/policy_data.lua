@@ -148,10 +148,8 @@ end
 
 function packages.counter()
   local counter = { STRICT = 0, RELAXED = 1 }
-  local Counter = {}
   local paths = setmetatable({}, { __mode = "k" })
   local counter_mt = {
-    __index = Counter,
     __name = "msys.counter",
     __tostring = function(c) return "msys.counter: " .. tostring(paths[c]) end,
   }

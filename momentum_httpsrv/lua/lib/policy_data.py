@@ -16,18 +16,27 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lupa import lua51
 
 from momentum_httpsrv.lua.lib._source import run_library_chunk
 
+T = TypeVar("T")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class PolicyDataError(ValueError):
     """A call the engine would refuse; the message is the Lua error's."""
+
+
+def defined(store: dict[str, T], name: str, what: str) -> T:
+    """The ``what`` named ``name``, which a script must have defined first."""
+    found = store.get(name)
+    if found is None:
+        raise PolicyDataError(f"no {what} named '{name}' (define it first, in init)")
+    return found
 
 
 def parse_address(text: str) -> Address:
@@ -180,10 +189,7 @@ class CidrStore:
             raise PolicyDataError(f"{cidr.source}: {error}") from None
 
     def _cidr(self, name: str) -> Cidr:
-        cidr = self.cidrs.get(name)
-        if cidr is None:
-            raise PolicyDataError(f"no CIDR named '{name}' (msys.cidr.define it first)")
-        return cidr
+        return defined(self.cidrs, name, "CIDR")
 
     def query(self, name: str, address: str) -> str | None:
         """The matching entry's value, or None (the script's default_value applies)."""
@@ -226,10 +232,7 @@ class AuditSeriesStore:
             self.series[name] = AuditSeries(kind, float(interval), int(windows))
 
     def _series(self, name: str) -> AuditSeries:
-        series = self.series.get(name)
-        if series is None:
-            raise PolicyDataError(f"no audit series named '{name}' (define it in init)")
-        return series
+        return defined(self.series, name, "audit series")
 
     def _key(self, series: AuditSeries, key: str) -> object:
         if series.kind == "string":
@@ -298,10 +301,7 @@ class GaugeCacheStore:
         self.caches[name] = GaugeCache(int(max_elems), float(ttl))
 
     def _cache(self, name: str) -> GaugeCache:
-        cache = self.caches.get(name)
-        if cache is None:
-            raise PolicyDataError(f"no gauge cache named '{name}' (define it first)")
-        return cache
+        return defined(self.caches, name, "gauge cache")
 
     def get(self, name: str, key: str) -> float:
         cache = self._cache(name)
