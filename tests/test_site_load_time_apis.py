@@ -162,3 +162,13 @@ def test_momentum_package_names_resolve(tmp_path):
         'local dkim = require("opendkim.dkim"); return pcall(dkim.sign)', "=t"
     )
     assert (ok, message) == (False, "not emulated: opendkim.dkim.sign")
+
+
+def test_condition_wait_outside_a_task(tmp_path):
+    state = LuaState([tmp_path])
+    state.execute("c = thread.condition(); c:acquire()", "=setup")
+    assert state.execute("return c:wait(0.01)", "=timed") == (False,)  # slept, nobody signals
+    assert state.execute("return c:release()", "=held again") == (True,)
+    state.execute("c:acquire()", "=again")
+    with pytest.raises(LuaScriptError, match="it would wait forever"):
+        state.execute("c:wait()", "=untimed")

@@ -1,6 +1,6 @@
 -- thrLua's thread library and _TLS/_OSTLS, as thrlua's src/thrlib.c and lstate.c define them.
 require("Test.More")
-plan(32)
+plan(33)
 
 -- mutex types
 is(thread.MUTEX_NORMAL, 0, "MUTEX_NORMAL is glibc's value")
@@ -48,6 +48,9 @@ local detached = thread.create(function(arg) log[#log + 1] = arg end, "detached 
 is(detached, nil, "a detached thread returns nothing")
 msys.sleep(0.02)
 is(log[#log], "detached arg", "a detached thread's function gets its argument")
+
+local failing = thread.create(function() error("thread body failed") end)
+is(failing:join(), true, "join returns when the thread's function raised")
 
 -- conditions
 local c = thread.condition()
