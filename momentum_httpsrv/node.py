@@ -36,6 +36,7 @@ from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
+from .lua.lib.policy_data import PolicyData
 from .lua.msys_core import BindingTable
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
@@ -62,11 +63,14 @@ def create_lua_environment(
     gc_pause: int = 100,
     gc_stepmul: int = 400,
     mail_queue: MailQueue | None = None,
+    policy_data: PolicyData | None = None,
 ) -> LuaEnvironment:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv,
-    registerControl…): the one environment of loaded scripts, `lua` and Lua tests."""
+    registerControl…): the one environment of loaded scripts, `lua` and Lua tests.
+    ``mail_queue`` and ``policy_data`` are the node's, which outlive its generations."""
     state = LuaState(
-        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
+        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause,
+        gc_stepmul=gc_stepmul, policy_data=policy_data,
     )
     httpsrv = LuaHttpsrvBinding(state)
     return LuaEnvironment(state, httpsrv, LuaControlBinding(state, mail_queue or MailQueue()))
@@ -140,7 +144,11 @@ def paniclog_path_for(config: Configuration) -> Path:
 
 
 def build_generation(
-    config: Configuration, number: int, paniclog: Paniclog, mail_queue: MailQueue | None = None
+    config: Configuration,
+    number: int,
+    paniclog: Paniclog,
+    mail_queue: MailQueue | None = None,
+    policy_data: PolicyData | None = None,
 ) -> Generation:
     """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure
     (ConfigError for listener options or addresses that cannot be used)."""
@@ -153,6 +161,7 @@ def build_generation(
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
         mail_queue=mail_queue,
+        policy_data=policy_data,
     )
     state.bindings = BindingTable.from_config(config.root)
     try:
@@ -224,6 +233,7 @@ class MomentumNode:
         self.listeners: list = []
         self._generations = 0
         self.mail_queue = MailQueue()  # node-wide: survives reloads
+        self.policy_data = PolicyData()  # msys.cidr, audit_series, gauges, counters: too
         self.control_listeners: list[ControlListener] = []
         self._console = ConsoleDispatcher(self)
         self._stop: asyncio.Event | None = None
@@ -236,7 +246,7 @@ class MomentumNode:
             self.paniclog.warn(str(warning))
         self._generations += 1
         self.generation = build_generation(
-            config, self._generations, self.paniclog, self.mail_queue
+            config, self._generations, self.paniclog, self.mail_queue, self.policy_data
         )
         return self.generation
 
@@ -260,7 +270,7 @@ class MomentumNode:
         try:
             config = load_config(Path(path) if path else self.config_path)
             generation = build_generation(
-                config, self._generations + 1, self.paniclog, self.mail_queue
+                config, self._generations + 1, self.paniclog, self.mail_queue, self.policy_data
             )
         except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
             self.paniclog.error(f"config reload failed: {error}")

@@ -44,6 +44,20 @@ def test_audit_series_counts_per_window_and_forgets_old_windows():
     assert store.count("rcpt", "a", 0, 5) == 14  # only 3 windows are kept
 
 
+def test_defining_again_keeps_the_data_unless_the_shape_changes():
+    clock = Clock()
+    series, gauges = AuditSeriesStore(clock), GaugeCacheStore(clock)
+    series.define("s", "string", 60, 3)
+    series.add("s", "a", 5)
+    gauges.define("g", 10, 60)
+    gauges.adjust("g", "k", 3)
+    series.define("s", "string", 60, 3)  # a reload's init
+    gauges.define("g", 10, 60)
+    assert (series.count("s", "a", 0, 0), gauges.get("g", "k")) == (5, 3)
+    series.define("s", "string", 30, 3)
+    assert series.count("s", "a", 0, 0) == 0
+
+
 def test_audit_series_define_checks_its_arguments():
     store = AuditSeriesStore(Clock())
     with pytest.raises(PolicyDataError, match="unknown series type"):

@@ -172,3 +172,10 @@ def test_condition_wait_outside_a_task(tmp_path):
     state.execute("c:acquire()", "=again")
     with pytest.raises(LuaScriptError, match="it would wait forever"):
         state.execute("c:wait()", "=untimed")
+
+
+def test_counters_and_series_survive_a_reload(node):
+    node.call(Request("GET", "/policy?ip=192.0.2.7"))
+    asyncio.run(node.reload())  # init defines the series and gauges again
+    again = node.call(Request("GET", "/policy?ip=192.0.2.7"))
+    assert again.body.startswith(b"cidr=partner 192.0.2.7 series=2 gauge=2 hits=2 ")

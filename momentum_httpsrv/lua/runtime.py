@@ -39,6 +39,7 @@ from lupa import lua51
 
 from . import dialect
 from .lib import LIBRARY_OPENERS
+from .lib.policy_data import PolicyData
 from .msys_async import MsysAsync
 from .msys_core import (
     CORE_CONSTANTS,
@@ -151,6 +152,7 @@ class LuaState:
         warn: Callable[[str], None] | None = None,
         gc_pause: int = 100,
         gc_stepmul: int = 400,
+        policy_data: PolicyData | None = None,
     ) -> None:
         self.lua = lua51.LuaRuntime(
             encoding="latin-1",
@@ -202,7 +204,10 @@ class LuaState:
         self._recorded = self.run_package_lua(
             PACKAGE_DIR / "recorded_registrations.lua", self.api
         )  # msys.adaptive, msys.http_lua
-        for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
+        # msys.cidr, msys.audit_series, msys.gauge_cache, msys.counter: engine-side data.
+        self.policy_data = policy_data or PolicyData()
+        openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
+        for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
 
     def run_package_lua(self, path: Path, *args: object) -> object:

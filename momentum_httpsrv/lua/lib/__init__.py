@@ -1,6 +1,6 @@
 """Momentum's Lua libraries that scripts ``require``: json, xml, msys.pcre, msys.base64,
-msys.dumper, and the policy data packages (msys.cidr, msys.audit_series,
-msys.gauge_cache, msys.counter).
+msys.dumper, msys.os. (The policy data packages — msys.cidr, msys.audit_series,
+msys.gauge_cache, msys.counter — open over a node's stores: policy_data.py.)
 
 ``LIBRARY_OPENERS`` maps each require-name to an opener that builds the module table in a Lua
 state; the runtime calls it at most once per state, from ``package.preload``.
@@ -18,7 +18,6 @@ from momentum_httpsrv.lua.lib.dumper import open_dumper
 from momentum_httpsrv.lua.lib.json import open_json
 from momentum_httpsrv.lua.lib.msys_os import open_msys_os
 from momentum_httpsrv.lua.lib.pcre import open_pcre
-from momentum_httpsrv.lua.lib.policy_data import POLICY_DATA_OPENERS
 from momentum_httpsrv.lua.lib.xml import open_xml
 
 LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
@@ -29,5 +28,4 @@ LIBRARY_OPENERS: dict[str, Callable[[lua51.LuaRuntime], Any]] = {
     "msys.base64": open_base64,
     "msys.dumper": open_dumper,
     "msys.os": open_msys_os,
-    **POLICY_DATA_OPENERS,
 }

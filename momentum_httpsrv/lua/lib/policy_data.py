@@ -2,8 +2,8 @@
 ``msys.cidr`` (named CIDR databases), ``msys.audit_series`` (windowed counters),
 ``msys.gauge_cache`` (TTL-bounded gauges) and ``msys.counter`` (named counters).
 
-Each Lua state gets its own stores (a configuration generation's scripts define them
-again in ``init``). Lua passes and receives plain strings, numbers and tables only;
+A node keeps one set of stores (``PolicyData``) across reloads; a Lua state without a
+node gets its own. Lua passes and receives plain strings, numbers and tables only;
 the Lua halves (``policy_data.lua``) check arguments and shape errors.
 """
 
@@ -224,12 +224,16 @@ class AuditSeriesStore:
         self._clock = clock
 
     def define(self, name: str, kind: str, interval: float, windows: float) -> None:
+        """Define a series; defining it again the same way (a reload's ``init``) keeps
+        its counts, another way starts it afresh."""
         if kind not in ("cidr", "cidr_ipv6", "string"):
             raise PolicyDataError(f"unknown series type '{kind}' (cidr, cidr_ipv6 or string)")
         if interval <= 0 or windows < 1 or windows != int(windows):
             raise PolicyDataError("interval must be positive and num_windows a whole number >= 1")
-        if name not in self.series:
-            self.series[name] = AuditSeries(kind, float(interval), int(windows))
+        existing = self.series.get(name)
+        shape = (kind, float(interval), int(windows))
+        if existing is None or (existing.kind, existing.interval, existing.windows) != shape:
+            self.series[name] = AuditSeries(*shape)
 
     def _series(self, name: str) -> AuditSeries:
         return defined(self.series, name, "audit series")
@@ -296,9 +300,13 @@ class GaugeCacheStore:
         self._clock = clock
 
     def define(self, name: str, max_elems: float, ttl: float) -> None:
+        """Define a cache; defining it again keeps its entries under the new limits."""
         if max_elems < 1 or ttl < 0:
             raise PolicyDataError("maxelems must be at least 1 and ttl 0 or more")
-        self.caches[name] = GaugeCache(int(max_elems), float(ttl))
+        cache = self.caches.setdefault(name, GaugeCache(int(max_elems), float(ttl)))
+        cache.max_elems, cache.ttl = int(max_elems), float(ttl)
+        while len(cache.entries) > cache.max_elems:
+            cache.entries.popitem(last=False)
 
     def _cache(self, name: str) -> GaugeCache:
         return defined(self.caches, name, "gauge cache")
@@ -369,44 +377,44 @@ def _guarded(function: Callable[..., Any]) -> Callable[..., tuple]:
     return call
 
 
-def _opener(package: str, host_for: Callable[[], dict[str, Callable[..., Any]]]) -> Callable:
-    """An opener building ``package`` over fresh stores (one set per Lua state)."""
+@dataclass
+class PolicyData:
+    """The engine-side stores behind the four packages. A node keeps one for its life, so
+    counters, series and gauges survive a configuration reload as Momentum's do; ``init``
+    defining them again keeps their data."""
 
-    def open_package(lua: lua51.LuaRuntime) -> Any:
-        host = lua.table_from({name: _guarded(fn) for name, fn in host_for().items()})
-        return run_library_chunk(lua, "policy_data.lua", host, package)
+    cidr: CidrStore = field(default_factory=CidrStore)
+    audit_series: AuditSeriesStore = field(default_factory=AuditSeriesStore)
+    gauge_cache: GaugeCacheStore = field(default_factory=GaugeCacheStore)
+    counter: CounterStore = field(default_factory=CounterStore)
 
-    return open_package
+    def _host_functions(self, package: str) -> dict[str, Callable[..., Any]]:
+        if package == "msys.cidr":
+            cidr = self.cidr
+            return {"define": cidr.define, "query": cidr.query, "reload": cidr.reload}
+        if package == "msys.audit_series":
+            series = self.audit_series
+            return {"define": series.define, "kind": series.kind, "add": series.add,
+                    "count": series.count, "remove": series.remove_item}
+        if package == "msys.gauge_cache":
+            gauges = self.gauge_cache
+            return {"define": gauges.define, "get": gauges.get, "adjust": gauges.adjust,
+                    "remove": gauges.remove_item}
+        counters = self.counter
+        return {"open": counters.open, "add": counters.add, "read": counters.read,
+                "reset": counters.reset, "unlink": counters.unlink}
+
+    def openers(self) -> dict[str, Callable[[lua51.LuaRuntime], Any]]:
+        """An opener per package, building its Lua table over these stores."""
+
+        def opener(package: str) -> Callable[[lua51.LuaRuntime], Any]:
+            def open_package(lua: lua51.LuaRuntime) -> Any:
+                host = {name: _guarded(fn) for name, fn in self._host_functions(package).items()}
+                return run_library_chunk(lua, "policy_data.lua", lua.table_from(host), package)
+
+            return open_package
+
+        return {package: opener(package) for package in POLICY_DATA_PACKAGES}
 
 
-def _cidr_host() -> dict[str, Callable[..., Any]]:
-    store = CidrStore()
-    return {"define": store.define, "query": store.query, "reload": store.reload}
-
-
-def _audit_series_host() -> dict[str, Callable[..., Any]]:
-    store = AuditSeriesStore()
-    return {
-        "define": store.define, "kind": store.kind, "add": store.add,
-        "count": store.count, "remove": store.remove_item,
-    }
-
-
-def _gauge_cache_host() -> dict[str, Callable[..., Any]]:
-    store = GaugeCacheStore()
-    return {"define": store.define, "get": store.get, "adjust": store.adjust,
-            "remove": store.remove_item}
-
-
-def _counter_host() -> dict[str, Callable[..., Any]]:
-    store = CounterStore()
-    return {"open": store.open, "add": store.add, "read": store.read,
-            "reset": store.reset, "unlink": store.unlink}
-
-
-POLICY_DATA_OPENERS = {
-    "msys.cidr": _opener("msys.cidr", _cidr_host),
-    "msys.audit_series": _opener("msys.audit_series", _audit_series_host),
-    "msys.gauge_cache": _opener("msys.gauge_cache", _gauge_cache_host),
-    "msys.counter": _opener("msys.counter", _counter_host),
-}
+POLICY_DATA_PACKAGES = ("msys.cidr", "msys.audit_series", "msys.gauge_cache", "msys.counter")
