@@ -242,6 +242,7 @@ class MomentumNode:
         """Parse the configuration and apply it (ConfigError / GenerationError on failure)."""
         config = load_config(self.config_path)
         self.paniclog = Paniclog(paniclog_path_for(config), echo=self._echo_log)
+        self.policy_data.cidr.warn = self.paniclog.warn
         for warning in config.warnings:
             self.paniclog.warn(str(warning))
         self._generations += 1

@@ -12,6 +12,7 @@ import pytest
 from momentum_httpsrv.lua.lib.msys_os import StatvfsStreams
 from momentum_httpsrv.lua.lib.policy_data import (
     AuditSeriesStore,
+    CidrStore,
     GaugeCacheStore,
     PolicyDataError,
     read_rbldnsd,
@@ -103,3 +104,24 @@ def test_rbldnsd_ranges_and_bad_lines():
     assert lookup(ipaddress.ip_address("10.0.0.7")) == (False, None)
     with pytest.raises(PolicyDataError, match="line 2: cannot read 'not an address'"):
         read_rbldnsd("10.0.0.1\nnot an address\n", "a")
+
+
+def test_cidr_sources_are_read_again_after_refresh_seconds(tmp_path):
+    clock, warnings = Clock(), []
+    store = CidrStore(clock, warnings.append)
+    source = tmp_path / "rbl.txt"
+    source.write_text("10.0.0.0/8\n")
+    store.define("rbl", "rbldnsd", str(source), "a", False, 60)
+    store.define("manual", "rbldnsd", str(source), "a", False, 0)
+    source.write_text("172.16.0.0/12\n")
+    clock.now += 59
+    assert store.query("rbl", "172.16.0.1") is None
+    clock.now += 1
+    assert store.query("rbl", "172.16.0.1") == "127.0.0.2"  # due: read again
+    assert store.query("manual", "172.16.0.1") is None  # refresh 0: only reload
+    source.unlink()
+    clock.now += 60
+    assert store.query("rbl", "172.16.0.1") == "127.0.0.2"  # kept
+    assert warnings == [
+        f"msys.cidr: 'rbl' keeps its entries: cannot read '{source}': No such file or directory"
+    ]

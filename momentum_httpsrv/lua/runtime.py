@@ -205,7 +205,10 @@ class LuaState:
             PACKAGE_DIR / "recorded_registrations.lua", self.api
         )  # msys.adaptive, msys.http_lua
         # msys.cidr, msys.audit_series, msys.gauge_cache, msys.counter: engine-side data.
-        self.policy_data = policy_data or PolicyData()
+        if policy_data is None:
+            policy_data = PolicyData()
+            policy_data.cidr.warn = self.warn
+        self.policy_data = policy_data
         openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))

@@ -59,8 +59,12 @@ function packages.cidr()
     if value ~= nil and type(value) ~= "string" then
       error("msys.cidr.define: options.value must be 'a' or 'txt'", 2)
     end
+    local refresh = options.refresh or 1800
+    if type(refresh) ~= "number" then
+      error("msys.cidr.define: options.refresh must be a number of seconds", 2)
+    end
     checked("define", host.define(name, kind, source, value or "a",
-      options.interpolate and true or false))
+      options.interpolate and true or false, refresh))
     defaults[name] = options.default_value
   end
   function cidr.query(name, address)

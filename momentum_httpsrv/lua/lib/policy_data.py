@@ -142,6 +142,9 @@ def _networks(text: str, line: int) -> list[Network]:
         raise PolicyDataError(f"line {line}: '{text}' is not an address or network") from None
 
 
+DEFAULT_CIDR_REFRESH = 1800.0
+
+
 @dataclass
 class Cidr:
     kind: str
@@ -149,16 +152,32 @@ class Cidr:
     value_kind: str
     source: str | None
     table: CidrTable
+    refresh: float = DEFAULT_CIDR_REFRESH  # seconds; 0: only msys.cidr.reload
+    loaded: float = 0.0
 
 
 class CidrStore:
-    """``msys.cidr``: named CIDR databases."""
+    """``msys.cidr``: named CIDR databases. A source is read again by the first query
+    ``refresh`` seconds after it was last read; if that read fails the old entries stay
+    and ``warn`` says why."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        warn: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self.cidrs: dict[str, Cidr] = {}
+        self._clock = clock
+        self.warn = warn
 
     def define(
-        self, name: str, kind: str, source: str | None, value_kind: str, interpolate: bool
+        self,
+        name: str,
+        kind: str,
+        source: str | None,
+        value_kind: str,
+        interpolate: bool,
+        refresh: float = DEFAULT_CIDR_REFRESH,
     ) -> None:
         value_kind = value_kind.lower()
         if value_kind not in ("a", "txt"):
@@ -171,11 +190,14 @@ class CidrStore:
             )
         if kind not in ("rbldnsd", "empty"):
             raise PolicyDataError(f"unknown CIDR type '{kind}' (datasource, rbldnsd or empty)")
-        cidr = Cidr(kind, bool(interpolate), value_kind, source, CidrTable())
+        if refresh < 0:
+            raise PolicyDataError("refresh must be 0 (manual) or a number of seconds")
+        cidr = Cidr(kind, bool(interpolate), value_kind, source, CidrTable(), float(refresh))
         self._load(cidr)
         self.cidrs[name] = cidr
 
     def _load(self, cidr: Cidr) -> None:
+        cidr.loaded = self._clock()
         if cidr.source is None:
             return
         path = cidr.source.removeprefix("file://")
@@ -194,6 +216,11 @@ class CidrStore:
     def query(self, name: str, address: str) -> str | None:
         """The matching entry's value, or None (the script's default_value applies)."""
         cidr = self._cidr(name)
+        if cidr.refresh and self._clock() - cidr.loaded >= cidr.refresh:
+            try:
+                self._load(cidr)
+            except PolicyDataError as error:
+                self.warn(f"msys.cidr: '{name}' keeps its entries: {error}")
         parsed = parse_address(address)
         found, value = cidr.table.lookup(parsed)
         if not found or value is None:
