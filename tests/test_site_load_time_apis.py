@@ -179,3 +179,12 @@ def test_counters_and_series_survive_a_reload(node):
     asyncio.run(node.reload())  # init defines the series and gauges again
     again = node.call(Request("GET", "/policy?ip=192.0.2.7"))
     assert again.body.startswith(b"cidr=partner 192.0.2.7 series=2 gauge=2 hits=2 ")
+
+
+def test_lock_errors_name_the_script_line(tmp_path):
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError) as relock:
+        state.execute("local m = thread.mutex()\nm:lock()\nm:lock()\n", "@t.lua")
+    assert relock.value.message == "t.lua:3: failed to lock mutex: 35 Resource deadlock avoided"
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: failed to unlock rwlock: 1 "):
+        state.execute("local l = thread.rwlock()\nl:unlock()\n", "@t.lua")

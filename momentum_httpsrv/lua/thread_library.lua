@@ -24,21 +24,25 @@ end
 
 -- thrlib.c's handle_lock_return: EINVAL, EDEADLK and EPERM raise; other codes (EBUSY
 -- from a try*lock) are returned as numbers.
-local function lock_failure(op, what, code)
-  error(("failed to %s %s: %d %s"):format(op, what, errno[code], errno[code .. "_text"]), 3)
+-- `level` (default 3) is the error level of the script's call, seen from here.
+local function lock_failure(op, what, code, level)
+  error(("failed to %s %s: %d %s"):format(op, what, errno[code], errno[code .. "_text"]),
+    level or 3)
 end
 
 -- Wait until `key` is notified (or `timeout` seconds pass): true if notified.
-local function wait_for(key, what, timeout)
+local function wait_for(key, what, timeout, level)
   if current_task() == nil then
     error(what .. ": would wait for another task, and code outside a request, console"
-      .. " command, pool job or timer cannot wait here (Momentum would block the thread)", 3)
+      .. " command, pool job or timer cannot wait here (Momentum would block the thread)",
+      level or 3)
   end
   return yield("thread_wait", key, timeout)
 end
 
-local function hang(what)
-  error(what .. ": the thread holding it asked again; thrLua would wait forever here", 3)
+local function hang(what, level)
+  error(what .. ": the thread holding it asked again; thrLua would wait forever here",
+    level or 3)
 end
 
 -- Mutexes ----------------------------------------------------------------------------
@@ -60,6 +64,7 @@ function thread.mutex(...)
   return new_mutex({ kind = kind, count = 0, key = new_key() })
 end
 
+-- Called by the methods (not as tail calls): errors are level 4 from the helpers.
 local function mutex_lock(m, me, what)
   while true do
     if m.owner == nil then
@@ -71,16 +76,16 @@ local function mutex_lock(m, me, what)
         m.count = m.count + 1
         return true
       end
-      if m.kind == thread.MUTEX_ERRORCHECK then lock_failure("lock", "mutex", "EDEADLK") end
-      hang(what)
+      if m.kind == thread.MUTEX_ERRORCHECK then lock_failure("lock", "mutex", "EDEADLK", 4) end
+      hang(what, 4)
     end
-    wait_for(m.key, what)
+    wait_for(m.key, what, nil, 4)
   end
 end
 
 local function mutex_unlock(m, me)
   if m.owner ~= me and m.kind ~= thread.MUTEX_NORMAL then
-    lock_failure("unlock", "mutex", "EPERM")
+    lock_failure("unlock", "mutex", "EPERM", 4)
   end
   -- glibc's normal mutex does not check its owner: any thread's unlock releases it.
   m.count = m.owner == me and m.count - 1 or 0
@@ -92,7 +97,7 @@ local function mutex_unlock(m, me)
 end
 
 function Mutex:lock()
-  return mutex_lock(check_mutex(self, "lock", 2), current_thread(), "mutex:lock")
+  return (mutex_lock(check_mutex(self, "lock", 2), current_thread(), "mutex:lock"))
 end
 
 function Mutex:trylock()
@@ -109,7 +114,7 @@ function Mutex:trylock()
 end
 
 function Mutex:unlock()
-  return mutex_unlock(check_mutex(self, "unlock", 2), current_thread())
+  return (mutex_unlock(check_mutex(self, "unlock", 2), current_thread()))
 end
 
 -- Condition variables ------------------------------------------------------------------
@@ -128,11 +133,11 @@ function thread.condition(...)
 end
 
 function Condition:acquire()
-  return mutex_lock(check_condition(self, "acquire", 2).mutex, current_thread(), "cond:acquire")
+  return (mutex_lock(check_condition(self, "acquire", 2).mutex, current_thread(), "cond:acquire"))
 end
 
 function Condition:release()
-  return mutex_unlock(check_condition(self, "release", 2).mutex, current_thread())
+  return (mutex_unlock(check_condition(self, "release", 2).mutex, current_thread()))
 end
 
 function Condition:wait(timeout)
