@@ -64,23 +64,33 @@ def create_lua_environment(
     gc_stepmul: int = 400,
     mail_queue: MailQueue | None = None,
     policy_data: PolicyData | None = None,
+    config: Configuration | None = None,
 ) -> LuaEnvironment:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv,
     registerControl…): the one environment of loaded scripts, `lua` and Lua tests.
-    ``mail_queue`` and ``policy_data`` are the node's, which outlive its generations."""
+    ``mail_queue`` and ``policy_data`` are the node's, which outlive its generations;
+    without a ``config``, what needs one (msys.config, binding look-ups) says so."""
     state = LuaState(
         search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause,
         gc_stepmul=gc_stepmul, policy_data=policy_data,
     )
     httpsrv = LuaHttpsrvBinding(state)
-    return LuaEnvironment(state, httpsrv, LuaControlBinding(state, mail_queue or MailQueue()))
+    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
+    if config is None:
+        state.api.needs_configuration("config")
+    else:
+        state.bindings = BindingTable.from_config(config.root)
+    return LuaEnvironment(state, httpsrv, control)
 
 
 def access_control(
     config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
     """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
-    return AccessControl(config.root, httpsrv.auth_registry, paniclog.error, config.directory)
+    return AccessControl(
+        config.root, httpsrv.auth_registry, paniclog.error, config.directory,
+        schemes=httpsrv.auth_schemes,
+    )
 
 
 @dataclass
@@ -162,9 +172,10 @@ def build_generation(
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
         mail_queue=mail_queue,
         policy_data=policy_data,
+        config=config,
     )
-    state.bindings = BindingTable.from_config(config.root)
     try:
+        state.msys_async.pools.configure(config.root)  # threadpool stanzas
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -207,6 +218,10 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     httpsrv.auth_registry = EndpointRegistry(warn=state.warn)
     control.registry = ControlRegistry(warn=state.warn)
     try:
+        try:
+            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+        except ConfigError as error:
+            raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
     except GenerationError:
         httpsrv.registry, httpsrv.auth_registry, control.registry = old
@@ -249,7 +264,13 @@ class MomentumNode:
         self.generation = build_generation(
             config, self._generations, self.paniclog, self.mail_queue, self.policy_data
         )
+        self._connect_console(self.generation)
         return self.generation
+
+    def _connect_console(self, generation: Generation) -> None:
+        """The generation runs: its scripts' msys.config goes through this console."""
+        if generation.control.msys_config is not None:
+            generation.control.msys_config.console = self.run_console
 
     # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
 
@@ -311,6 +332,7 @@ class MomentumNode:
 
     def _swap(self, generation: Generation, deinit_old: bool = True) -> None:
         old = self.generation
+        self._connect_console(generation)
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:

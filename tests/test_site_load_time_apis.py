@@ -55,7 +55,7 @@ def test_check_verbose_lists_policy_hooks_and_recorded_registrations(policy_site
 def test_module_list_shows_policy_hooks(node):
     listing = node.console("module list")
     assert (
-        "Policy_Hooks: policy: core_final_validation, validate_connect, validate_rcptto"
+        "  Policy_Hooks: policy: core_final_validation, validate_connect, validate_rcptto"
         in listing.splitlines()
     )
 
@@ -188,3 +188,25 @@ def test_lock_errors_name_the_script_line(tmp_path):
     assert relock.value.message == "t.lua:3: failed to lock mutex: 35 Resource deadlock avoided"
     with pytest.raises(LuaScriptError, match=r"^t\.lua:2: failed to unlock rwlock: 1 "):
         state.execute("local l = thread.rwlock()\nl:unlock()\n", "@t.lua")
+
+
+def test_msys_config_without_a_configuration_says_so(tmp_path):
+    script = tmp_path / "helper.lua"
+    script.write_text('print(pcall(msys.config, "get", "domain", "x", "retries"))\n')
+    result = CliRunner().invoke(main, ["lua", str(script)])
+    assert result.output.splitlines()[0] == (
+        "false\tmsys.config: needs a configuration; there is none when `momentum-httpsrv lua`"
+        " runs a file"
+    )
+
+
+def test_stanzas_this_project_reads_are_not_noted(run_check):
+    result = run_check(
+        'ThreadPool "x" { Concurrency = 2 }\nBinding "b" {}\nDomain "example.com" {}\n'
+        "Datasource d {}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if ": note: " in line] == [
+        f"{result.output.split(':', 1)[0]}:4:1: note: 'Datasource' is accepted but not used"
+        " by momentum-httpsrv"
+    ]

@@ -20,7 +20,8 @@ STANZAS_READ: frozenset[str] = frozenset(
         "ec_logger",         # the paniclog path
         "binding",           # msys.core.config_get_binding_*
         "binding_group",     # msys.core.config_get_binding_group_size
-        "domain",            # the console's domain command
+        "domain",            # the console's domain command, msys.config
+        "threadpool",        # msys.runInPool's pools, msys.threadpool
     }
 )
 

@@ -384,4 +384,12 @@ function api.at_task_end(fn)
 end
 
 api.make_stub = make_stub
+
+-- Where there is no configuration (`momentum-httpsrv lua`), msys.<name> says it needs one.
+function api.needs_configuration(name)
+  rawset(msys, name, function()
+    error("msys." .. name .. ": needs a configuration; there is none when"
+      .. " `momentum-httpsrv lua` runs a file", 2)
+  end)
+end
 return api
