@@ -210,3 +210,23 @@ def test_stanzas_this_project_reads_are_not_noted(run_check):
         f"{result.output.split(':', 1)[0]}:4:1: note: 'Datasource' is accepted but not used"
         " by momentum-httpsrv"
     ]
+
+
+def test_a_cancelled_waiter_leaves_nothing_parked(tmp_path):
+    state = LuaState([tmp_path])
+    state.execute("m = thread.mutex()", "=setup")
+    holder = state.compile("m:lock(); msys.sleep(0.2); m:unlock()", "=holder")
+    waiter = state.compile("m:lock(); m:unlock()", "=waiter")
+
+    async def scenario():
+        held = asyncio.create_task(state.run_in_task(holder))
+        await asyncio.sleep(0.02)
+        waiting = asyncio.create_task(state.run_in_task(waiter))
+        await asyncio.sleep(0.02)
+        parked_while_waiting = state.thread_waits.parked()
+        waiting.cancel()  # as when its generation is retired
+        await asyncio.gather(waiting, return_exceptions=True)
+        await held
+        return parked_while_waiting, state.thread_waits.parked()
+
+    assert asyncio.run(scenario()) == (1, 0)

@@ -198,7 +198,7 @@ class LuaState:
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
         # thrLua opens `thread` with the standard libraries: a global, and require-able.
-        thread = install_thread_library(self, self.msys_async.spawn)
+        thread, self.thread_waits = install_thread_library(self, self.msys_async.spawn)
         globals_.thread = thread
         self.preload("thread", lambda: thread)
         self._recorded = self.run_package_lua(

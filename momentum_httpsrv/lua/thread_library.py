@@ -18,32 +18,43 @@ _LOCK_ERRNOS = ("EDEADLK", "EPERM", "EBUSY", "EINVAL")
 
 
 class ThreadWaits:
-    """Tasks parked on a key until ``notify(key)``; every waiter re-checks its lock."""
+    """Tasks parked on a key until ``notify(key)``; every waiter re-checks its lock.
+    A waiter that is cancelled (its generation retired) or times out leaves nothing
+    behind."""
 
     def __init__(self) -> None:
-        self._events: dict[int, asyncio.Event] = {}
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
 
     def notify(self, key: float) -> None:
-        event = self._events.pop(int(key), None)
-        if event is not None:
-            event.set()
+        for waiter in self._waiters.pop(int(key), ()):
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def wait(self, key: float, timeout: float | None = None) -> tuple:
         """The ``thread_wait`` yield service: (True,) when notified, (False,) on timeout."""
-        event = self._events.setdefault(int(key), asyncio.Event())
-        if timeout is None:
-            await event.wait()
-            return (True,)
+        number = int(key)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(number, []).append(waiter)
         try:
-            await asyncio.wait_for(event.wait(), max(0.0, float(timeout)))
+            await asyncio.wait_for(waiter, None if timeout is None else max(0.0, float(timeout)))
         except TimeoutError:
             return (False,)
+        finally:
+            waiters = self._waiters.get(number)
+            if waiters is not None and waiter in waiters:
+                waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[number]
         return (True,)
 
+    def parked(self) -> int:
+        """How many tasks wait now (tests: nothing is left behind)."""
+        return sum(len(waiters) for waiters in self._waiters.values())
 
-def install_thread_library(state: LuaState, spawn: object) -> object:
+
+def install_thread_library(state: LuaState, spawn: object) -> tuple[object, ThreadWaits]:
     """Build the ``thread`` table in ``state`` (``spawn`` runs a Lua function later as
-    a task) and serve its waits."""
+    a task) and serve its waits; returns the table and the waits."""
     waits = ThreadWaits()
     state.yield_services["thread_wait"] = waits.wait
     codes: dict[str, object] = {}
@@ -58,7 +69,7 @@ def install_thread_library(state: LuaState, spawn: object) -> object:
             "now": time.monotonic,
         }
     )
-    return state.run_package_lua(
+    thread = state.run_package_lua(
         Path(__file__).with_name("thread_library.lua"),
         host,
         state.api,
@@ -66,3 +77,4 @@ def install_thread_library(state: LuaState, spawn: object) -> object:
         state.lua.table_from(codes),
         spawn,
     )
+    return thread, waits
