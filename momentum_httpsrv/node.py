@@ -176,6 +176,10 @@ def build_generation(
     )
     try:
         state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        for warning in state.datasources.configure(
+            config.root.scopes("Datasource"), config.directory
+        ):
+            paniclog.warn(warning)
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -186,6 +190,7 @@ def build_generation(
         access = access_control(config, binding, paniclog)
     except BaseException:
         state.msys_async.close()  # timers and jobs its scripts made end with the failure
+        state.datasources.close()
         raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
@@ -344,6 +349,7 @@ class MomentumNode:
             if not result.ok and self.paniclog is not None:
                 self.paniclog.error(str(result.value), result.traceback)
         generation.lua.msys_async.close()  # its timers and jobs end with it
+        generation.lua.datasources.close()
 
     def request_shutdown(self) -> None:
         """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""

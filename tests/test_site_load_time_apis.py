@@ -203,11 +203,11 @@ def test_msys_config_without_a_configuration_says_so(tmp_path):
 def test_stanzas_this_project_reads_are_not_noted(run_check):
     result = run_check(
         'ThreadPool "x" { Concurrency = 2 }\nBinding "b" {}\nDomain "example.com" {}\n'
-        "Datasource d {}\n"
+        'Datasource d { uri = ( "sqlite::memory:" ) }\nalerting {}\n'
     )
     assert result.exit_code == 0, result.output
     assert [line for line in result.output.splitlines() if ": note: " in line] == [
-        f"{result.output.split(':', 1)[0]}:4:1: note: 'Datasource' is accepted but not used"
+        f"{result.output.split(':', 1)[0]}:5:1: note: 'alerting' is accepted but not used"
         " by momentum-httpsrv"
     ]
 

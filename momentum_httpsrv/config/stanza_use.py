@@ -22,6 +22,7 @@ STANZAS_READ: frozenset[str] = frozenset(
         "binding_group",     # msys.core.config_get_binding_group_size
         "domain",            # the console's domain command, msys.config
         "threadpool",        # msys.runInPool's pools, msys.threadpool
+        "datasource",        # msys.db
     }
 )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import errno
 import io
 import os
-import time
 from dataclasses import dataclass, field
 
 from ..config import ConfigScope
+from .outside import WORLD
 
 # Momentum does not document the numeric values; scripts compare against the names.
 # O_* follow the host, as lua-runtime.md §4.2 asks.
@@ -104,8 +104,8 @@ CORE_STRING_CONSTANTS: dict[str, str] = {
 
 
 def now_ts() -> int:
-    """``msys.core.get_now_ts``: epoch seconds."""
-    return int(time.time())
+    """``msys.core.get_now_ts``: epoch seconds (of the test's clock when one is in place)."""
+    return int(WORLD.clock.time())
 
 
 # -- io_wrapper_open: the one Python object handed to Lua per open file is an unbuffered
