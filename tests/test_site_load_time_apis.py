@@ -230,3 +230,69 @@ def test_a_cancelled_waiter_leaves_nothing_parked(tmp_path):
         return parked_while_waiting, state.thread_waits.parked()
 
     assert asyncio.run(scenario()) == (1, 0)
+
+
+DATASOURCE_CIDR_SCRIPT = """
+local mod = {}
+function mod:init()
+  msys.cidr.define("wl", { type = "datasource", cachename = "wl", refresh = 60,
+    query = "select net, label from wl", cidr_column = "net", value_column = "label",
+    default_value = "none" })
+  msys.cidr.define("flag", { type = "datasource", cachename = "wl", refresh = 0,
+    query = "select net from wl" })
+  return true
+end
+function mod:rsrc_setup()
+  msys.registerControl("q", function(cc)
+    print(msys.cidr.query("wl", cc.argv[1]), msys.cidr.query("flag", cc.argv[1]))
+  end)
+  msys.registerControl("reload", function() msys.cidr.reload("flag") end)
+  return true
+end
+msys.registerModule("m", mod)
+"""
+
+
+def test_datasource_cidrs_load_refresh_and_reload(tmp_path):
+    import sqlite3
+
+    database = tmp_path / "wl.db"
+    with sqlite3.connect(database) as db:
+        db.execute("create table wl (net text, label text)")
+        db.executemany("insert into wl values (?, ?)", [("10.0.0.0/8", "ten"),
+                                                         ("10.1.0.0/16", "ten-one")])
+    (tmp_path / "ecelerity.conf").write_text(
+        f'Datasource "wl" {{ uri = ( "sqlite:{database}" ) }}\n'
+        'scriptlet "scriptlet" { script "s" { source = "s" } }\n'
+    )
+    (tmp_path / "s.lua").write_text(DATASOURCE_CIDR_SCRIPT)
+    clock = [1000.0]
+    node = MomentumNode(tmp_path / "ecelerity.conf")
+    node.policy_data.cidr.clock = lambda: clock[0]
+    node.start()
+    try:
+        assert node.console("q 10.1.2.3") == "ten-one\ttrue\n"
+        assert node.console("q 11.0.0.1") == "none\tnil\n"
+        with sqlite3.connect(database) as db:
+            db.execute("insert into wl values ('11.0.0.0/8', 'eleven')")
+        assert node.console("q 11.0.0.1") == "none\tnil\n"  # not due yet
+        clock[0] += 60
+        assert node.console("q 11.0.0.1") == "eleven\tnil\n"  # refreshed; refresh 0 is not
+        node.console("reload")
+        assert node.console("q 11.0.0.1") == "eleven\ttrue\n"
+        two_columns = node.console(
+            'scriptlet eval msys.cidr.define("x", { type = "datasource",'
+            ' cachename = "wl", query = "select net, label from wl" })'
+        )
+        assert two_columns.endswith(
+            "msys.cidr.define: name the cidr_column: the query's rows have 2 columns\n"
+        )
+        unknown = node.console(
+            'scriptlet eval msys.cidr.define("x", { type = "datasource",'
+            ' cachename = "nope", query = "select 1" })'
+        )
+        assert unknown.endswith(
+            "msys.cidr.define: the query failed: no datasource named 'nope'\n"
+        )
+    finally:
+        node.stop()

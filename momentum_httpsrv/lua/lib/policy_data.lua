@@ -43,6 +43,45 @@ local packages = {}
 
 function packages.cidr()
   local cidr, defaults = {}, {}
+  local from_datasource = {} -- name -> { cachename, query, cidr_column, value_column, refresh, loaded }
+
+  -- A row's column by name; without one, the row's only column (rows are keyed by name,
+  -- so the order of several columns is not known here).
+  local function column(row, name, option)
+    if name ~= nil then
+      if type(name) ~= "string" then
+        error(option .. " must be a column name (column positions are not known here)", 0)
+      end
+      local value = row[name]
+      if value == nil then error("no column '" .. name .. "' in the query's rows", 0) end
+      return tostring(value)
+    end
+    local only, count = nil, 0
+    for _, value in pairs(row) do only, count = value, count + 1 end
+    if count ~= 1 then
+      error("name the " .. option .. ": the query's rows have " .. count .. " columns", 0)
+    end
+    return tostring(only)
+  end
+
+  -- Run a datasource CIDR's query and hand its rows to the host; returns what went wrong.
+  local function load_rows(name, spec)
+    local rows, err = msys.db.query(spec.cachename, spec.query, nil,
+      { raise_error = false, nocache = true })
+    if rows == nil then return "the query failed: " .. tostring(err) end
+    local networks, values = {}, spec.value_column and {} or nil
+    local ok, message = pcall(function()
+      for row in rows do
+        networks[#networks + 1] = column(row, spec.cidr_column, "cidr_column")
+        if values then values[#networks] = column(row, spec.value_column, "value_column") end
+      end
+    end)
+    if not ok then return message end
+    local loaded, problem = host.load_rows(name, networks, values)
+    if not loaded then return tostring(problem) end
+    spec.loaded = host.now()
+  end
+
   -- options: a table, or the type itself (then only 'empty' has what it needs).
   function cidr.define(name, options)
     arg_check("define", 1, name, "string")
@@ -63,18 +102,44 @@ function packages.cidr()
     if type(refresh) ~= "number" then
       error("msys.cidr.define: options.refresh must be a number of seconds", 2)
     end
+    local spec
+    if kind == "datasource" then
+      if type(options.cachename) ~= "string" or type(options.query) ~= "string" then
+        error("msys.cidr.define: a datasource CIDR needs cachename and query strings", 2)
+      end
+      spec = { cachename = options.cachename, query = options.query, refresh = refresh,
+        cidr_column = options.cidr_column, value_column = options.value_column }
+    end
     checked("define", host.define(name, kind, source, value or "a",
       options.interpolate and true or false, refresh))
+    from_datasource[name] = spec
+    if spec then
+      local problem = load_rows(name, spec)
+      if problem then error("msys.cidr.define: " .. problem, 2) end
+    end
     defaults[name] = options.default_value
   end
+
   function cidr.query(name, address)
     arg_check("query", 1, name, "string")
+    local spec = from_datasource[name]
+    if spec and spec.refresh > 0 and host.now() - spec.loaded >= spec.refresh then
+      local problem = load_rows(name, spec)
+      if problem then host.warn("'" .. name .. "' keeps its entries: " .. problem) end
+    end
     local found = checked("query", host.query(name, address_key("query", address, 3)))
     if found == nil then return defaults[name] end
     return found
   end
+
   function cidr.reload(name)
     arg_check("reload", 1, name, "string")
+    local spec = from_datasource[name]
+    if spec then
+      local problem = load_rows(name, spec)
+      if problem then error("msys.cidr.reload: " .. problem, 2) end
+      return
+    end
     checked("reload", host.reload(name))
   end
   return cidr

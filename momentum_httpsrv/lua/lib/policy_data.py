@@ -24,6 +24,9 @@ from momentum_httpsrv.lua.lib._source import run_library_chunk
 
 T = TypeVar("T")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# A CIDR entry's value: a string, True (a datasource CIDR without a value column), or
+# None (an rbldnsd exclusion, which answers the default).
+CidrValue = str | bool | None
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -77,13 +80,13 @@ class CidrTable:
     """Longest-prefix lookup: per IP version, prefix length → network number → value
     (None marks an rbldnsd exclusion, which answers the default)."""
 
-    by_length: dict[int, dict[int, dict[int, str | None]]] = field(default_factory=dict)
+    by_length: dict[int, dict[int, dict[int, CidrValue]]] = field(default_factory=dict)
 
-    def add(self, network: Network, value: str | None) -> None:
+    def add(self, network: Network, value: CidrValue) -> None:
         lengths = self.by_length.setdefault(network.version, {})
         lengths.setdefault(network.prefixlen, {})[int(network.network_address)] = value
 
-    def lookup(self, address: Address) -> tuple[bool, str | None]:
+    def lookup(self, address: Address) -> tuple[bool, CidrValue]:
         """(found, value) for the most specific network holding ``address``."""
         lengths = self.by_length.get(address.version, {})
         width = address.max_prefixlen
@@ -159,7 +162,8 @@ class Cidr:
 class CidrStore:
     """``msys.cidr``: named CIDR databases. A source is read again by the first query
     ``refresh`` seconds after it was last read; if that read fails the old entries stay
-    and ``warn`` says why."""
+    and ``warn`` says why. A datasource CIDR's rows come from Lua (``load_rows``), which
+    runs its query with msys.db, at define, reload and refresh time."""
 
     def __init__(
         self,
@@ -167,7 +171,7 @@ class CidrStore:
         warn: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.cidrs: dict[str, Cidr] = {}
-        self._clock = clock
+        self.clock = clock
         self.warn = warn
 
     def define(
@@ -184,11 +188,7 @@ class CidrStore:
             raise PolicyDataError(f"value must be 'a' or 'txt', not '{value_kind}'")
         if kind == "rbldnsd" and not source:
             raise PolicyDataError("an rbldnsd CIDR needs a source")
-        if kind == "datasource":
-            raise PolicyDataError(
-                "datasource CIDRs need msys.db, which is not emulated yet"
-            )
-        if kind not in ("rbldnsd", "empty"):
+        if kind not in ("rbldnsd", "empty", "datasource"):
             raise PolicyDataError(f"unknown CIDR type '{kind}' (datasource, rbldnsd or empty)")
         if refresh < 0:
             raise PolicyDataError("refresh must be 0 (manual) or a number of seconds")
@@ -197,7 +197,7 @@ class CidrStore:
         self.cidrs[name] = cidr
 
     def _load(self, cidr: Cidr) -> None:
-        cidr.loaded = self._clock()
+        cidr.loaded = self.clock()
         if cidr.source is None:
             return
         path = cidr.source.removeprefix("file://")
@@ -213,10 +213,24 @@ class CidrStore:
     def _cidr(self, name: str) -> Cidr:
         return defined(self.cidrs, name, "CIDR")
 
-    def query(self, name: str, address: str) -> str | None:
+    def load_rows(self, name: str, networks: Any, values: Any) -> None:
+        """A datasource CIDR's entries: ``networks[i]`` (a Lua array, read during the
+        call) maps to ``values[i]`` (a string), or to True where ``values`` is nil."""
+        cidr = self._cidr(name)
+        table = CidrTable()
+        for index, text in networks.items():
+            value = True if values is None else values[index]
+            try:
+                table.add(parse_network(str(text)), value if value is True else str(value))
+            except PolicyDataError as error:
+                raise PolicyDataError(f"row {index}: {error}") from None
+        cidr.table = table
+        cidr.loaded = self.clock()
+
+    def query(self, name: str, address: str) -> CidrValue:
         """The matching entry's value, or None (the script's default_value applies)."""
         cidr = self._cidr(name)
-        if cidr.refresh and self._clock() - cidr.loaded >= cidr.refresh:
+        if cidr.source and cidr.refresh and self.clock() - cidr.loaded >= cidr.refresh:
             try:
                 self._load(cidr)
             except PolicyDataError as error:
@@ -225,7 +239,9 @@ class CidrStore:
         found, value = cidr.table.lookup(parsed)
         if not found or value is None:
             return None
-        return value.replace("$", str(parsed)) if cidr.interpolate else value
+        if cidr.interpolate and isinstance(value, str):
+            return value.replace("$", str(parsed))
+        return value
 
     def reload(self, name: str) -> None:
         self._load(self._cidr(name))
@@ -418,7 +434,8 @@ class PolicyData:
     def _host_functions(self, package: str) -> dict[str, Callable[..., Any]]:
         if package == "msys.cidr":
             cidr = self.cidr
-            return {"define": cidr.define, "query": cidr.query, "reload": cidr.reload}
+            return {"define": cidr.define, "query": cidr.query, "reload": cidr.reload,
+                    "load_rows": cidr.load_rows}
         if package == "msys.audit_series":
             series = self.audit_series
             return {"define": series.define, "kind": series.kind, "add": series.add,
@@ -437,6 +454,9 @@ class PolicyData:
         def opener(package: str) -> Callable[[lua51.LuaRuntime], Any]:
             def open_package(lua: lua51.LuaRuntime) -> Any:
                 host = {name: _guarded(fn) for name, fn in self._host_functions(package).items()}
+                if package == "msys.cidr":  # plain: the clock, and the paniclog's warn
+                    host["now"] = self.cidr.clock
+                    host["warn"] = lambda message: self.cidr.warn(f"msys.cidr: {message}")
                 return run_library_chunk(lua, "policy_data.lua", lua.table_from(host), package)
 
             return open_package
