@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from .config import ConfigError
+from .config.stanza_use import unused_stanza_notes
 from .console import client as console_client
 from .console.server import DEFAULT_CONTROL_SOCKET
 from .httpsrv.access_log import AccessLog
@@ -179,9 +180,20 @@ def call(config_path: Path | None, data: str | None, headers: tuple[str, ...],
 
 @main.command()
 @config_option
-def check(config_path: Path | None) -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="also list each module's policy hooks and other recorded registrations")
+def check(config_path: Path | None, verbose: bool) -> None:
     """Validate the configuration and its scripts (exit 0, or 3 with file:line messages)."""
     node = _started_node(config_path, echo_log=True)
+    generation = node.generation
+    assert generation is not None
+    for note in unused_stanza_notes(generation.config.root):
+        click.echo(note, err=True)
+    if verbose:
+        for line in generation.lua.module_hooks():
+            click.echo(f"module {line}", err=True)
+        for line in generation.lua.recorded_registrations():
+            click.echo(line, err=True)
     node.stop()
     click.echo(f"{node.config_path}: configuration OK", err=True)
 
@@ -202,11 +214,11 @@ def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], file: str,
     def print_line(text: str) -> None:
         out.write(text.encode("latin-1") + b"\n")
 
-    state, _ = create_lua_environment(
+    state = create_lua_environment(
         [*include, *env_dirs, Path(".")],
         print_sink=print_line,
         warn=lambda text: click.echo(text, err=True),
-    )
+    ).state
     state.lua.globals().arg = state.lua.table_from({0: file, **dict(enumerate(args, 1))})
     try:
         chunk = state.compile(Path(file).read_bytes().decode("latin-1"), "@" + file)
