@@ -1,13 +1,9 @@
--- strict: catch use of global variables that were never declared, as thrLua's strict
--- module does. A global is declared by assigning it (even nil) in a main chunk or from C;
--- then:
---   * assigning an undeclared global inside a function is "assign to undeclared variable 'x'"
---   * reading an undeclared global from Lua code is "variable 'x' is not declared"
--- Metamethods _G already had are kept and called after the check. The thread-local tables
--- _TLS and _OSTLS, where the runtime defines them, are always allowed. Loading strict again
--- (a configuration reload) forgets what was declared. Plain Lua 5.1.
-
-local getinfo, error, rawset, rawget, type = debug.getinfo, error, rawset, rawget, type
+-- require("strict"), as thrLua ships it: a global must be declared by an assignment in
+-- a main chunk (even of nil) before a function reads or assigns it. _TLS and _OSTLS are
+-- always allowed, and the metamethods _G already has (the emulator's _TLS/_OSTLS) keep
+-- working behind these. Loading it again (another script, a reload) starts a fresh
+-- declaration list, as scripts declare their globals again when they load.
+local debug_getinfo, error, rawget, rawset = debug.getinfo, error, rawget, rawset
 
 local mt = getmetatable(_G)
 if mt == nil then
@@ -15,49 +11,42 @@ if mt == nil then
   setmetatable(_G, mt)
 end
 
-if not rawget(mt, "__strict") then
-  rawset(mt, "__strict", true)
-  rawset(mt, "__strict_previous", { index = mt.__index, newindex = mt.__newindex })
-  local exempt = {}
-  for _, name in ipairs({ "_TLS", "_OSTLS" }) do
-    if rawget(_G, name) ~= nil then exempt[name] = true end
-  end
-  rawset(mt, "__strict_exempt", exempt)
+if not mt.__strict then
+  mt.__strict = true
+  mt.__inner_index, mt.__inner_newindex = mt.__index, mt.__newindex
+  mt.__always_allowed = { _TLS = true, _OSTLS = true }
 end
-local previous, exempt = rawget(mt, "__strict_previous"), rawget(mt, "__strict_exempt")
-local declared = {}
-rawset(mt, "__declared", declared)
+mt.__declared = {}
 
--- What kind of code is at `level` above the metamethod: "main", "Lua" or "C".
+-- "main", "Lua" or "C": the kind of function doing the access (two levels up).
 local function caller_kind()
-  local info = getinfo(3, "S")
+  local info = debug_getinfo(3, "S")
   return info and info.what or "C"
 end
 
+local function allowed(name)
+  return mt.__declared[name] or mt.__always_allowed[name]
+end
+
 mt.__newindex = function(t, name, value)
-  if not declared[name] and not exempt[name] then
+  if not allowed(name) then
     local kind = caller_kind()
     if kind ~= "main" and kind ~= "C" then
       error("assign to undeclared variable '" .. tostring(name) .. "'", 2)
     end
-    declared[name] = true
+    mt.__declared[name] = true
   end
-  local chained = previous.newindex
-  if type(chained) == "function" then
-    chained(t, name, value)
-  elseif chained ~= nil then
-    chained[name] = value
-  else
-    rawset(t, name, value)
-  end
+  local inner = mt.__inner_newindex
+  if inner then return inner(t, name, value) end
+  rawset(t, name, value)
 end
 
 mt.__index = function(t, name)
-  if not declared[name] and not exempt[name] and caller_kind() ~= "C" then
+  if not allowed(name) and caller_kind() ~= "C" then
     error("variable '" .. tostring(name) .. "' is not declared", 2)
   end
-  local chained = previous.index
-  if type(chained) == "function" then return chained(t, name) end
-  if chained ~= nil then return chained[name] end
-  return nil
+  local inner = mt.__inner_index
+  if type(inner) == "function" then return inner(t, name) end
+  if type(inner) == "table" then return inner[name] end
+  return rawget(t, name)
 end

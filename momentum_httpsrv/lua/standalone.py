@@ -3,8 +3,9 @@
 
 ``-e`` chunks and ``-l`` libraries run in the order given, then the script; the ``arg``
 table numbers the words as rclua does (``arg[0]`` the script, ``arg[-1]`` the word before
-it, down to the program itself). The main chunk runs on the main thread, not in a
-coroutine, as in rclua: ``coroutine.running()`` is nil there.
+it, down to the program itself). The main chunk runs as a task, so that it may sleep and
+wait as a loaded script does, but scripts see it as rclua's main thread:
+``coroutine.running()`` is nil there and a yield of their own is an error.
 """
 
 from __future__ import annotations
@@ -58,13 +59,15 @@ def parse_command_line(program: str, words: tuple[str, ...] | list[str]) -> Stan
     return command
 
 
-def run_command(state: LuaState, command: StandaloneCommand) -> None:
-    """Run the -e/-l actions and the script; raises LuaScriptError or OSError."""
+async def run_command(state: LuaState, command: StandaloneCommand) -> None:
+    """Run the -e/-l actions and the script, each as the main chunk (prelude.lua's
+    ``as_main_chunk``); raises LuaScriptError or OSError."""
+    as_main_chunk = state.api.as_main_chunk
     for option, text in command.actions:
         if option == "e":
-            state.call(state.compile(text, "=(command line)"))
+            await state.run_in_task(as_main_chunk(state.compile(text, "=(command line)")))
         else:
-            state.call(state.lua.globals().require, text)
+            await state.run_in_task(as_main_chunk(state.lua.globals().require), text)
     script = command.script
     if script is None:
         return
@@ -76,5 +79,7 @@ def run_command(state: LuaState, command: StandaloneCommand) -> None:
         source, chunkname = sys.stdin.buffer.read().decode("latin-1"), "=stdin"
     else:
         source, chunkname = Path(script).read_bytes().decode("latin-1"), "@" + script
-    state.call(state.compile(source, chunkname), *command.argv[command.script_at + 1:])
+    await state.run_in_task(
+        as_main_chunk(state.compile(source, chunkname)), *command.argv[command.script_at + 1:]
+    )
 
