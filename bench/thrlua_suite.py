@@ -135,7 +135,7 @@ def main() -> int:
     parser.add_argument("thrlua", type=Path, help="a SparkPost/thrlua tree")
     parser.add_argument("--rclua", help="thrLua's interpreter, to compare (e.g. TREE/.libs/rclua)")
     parser.add_argument("files", nargs="*", help="only these files (relative to the tree)")
-    options = parser.parse_args()
+    options = parser.parse_intermixed_args()
     tree = options.thrlua.resolve()
     if not (tree / "t").is_dir():
         parser.error(f"{tree} has no t/ directory: not a thrlua tree")
