@@ -110,7 +110,10 @@ end
 -- C print, it converts with whatever the global tostring is when it runs, and it counts
 -- as a C function (thrlua_stdlib.lua).
 local globals, native = _G, ("").__thrlua.native
-function print(...)
+
+-- The line print writes for its arguments; errors are raised `level` levels above the
+-- caller (print_text(2, …) in a print function blames print's caller).
+local function print_text(level, ...)
   local n = select("#", ...)
   local parts = {}
   local convert = globals.tostring
@@ -120,11 +123,15 @@ function print(...)
     if kind == "number" then
       text = tostring(text)
     elseif kind ~= "string" then
-      error("'tostring' must return a string to 'print'", 2)
+      error("'tostring' must return a string to 'print'", level + 1)
     end
     parts[i] = text
   end
-  host_print(concat(parts, "\t"))
+  return concat(parts, "\t")
+end
+
+function print(...)
+  host_print(print_text(2, ...))
 end
 native[print] = true
 
@@ -269,11 +276,15 @@ function msys.registerModule(name, tbl)
 end
 
 
+-- An error value as text: a string or number as such, anything else as rclua reports it.
+local function error_text(value)
+  if type(value) == "string" or type(value) == "number" then return tostring(value) end
+  return "(error object is not a string)"
+end
+
 local function traceback(message)
-  if type(message) ~= "string" and type(message) ~= "number" then
-    message = "(error object is not a string)"  -- as rclua reports it
-  end
-  return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }
+  message = error_text(message)
+  return { message = message, traceback = debug.traceback(message, 2) }
 end
 
 -- Run `chunk` under a traceback handler: true, results... or false, message, traceback.
@@ -357,7 +368,7 @@ end
 
 local function task_step(id, co, ok, ...)
   if not ok then
-    local message = tostring((...))
+    local message = error_text((...))
     finish(id)
     return "error", message, debug.traceback(co, message)
   end
@@ -539,6 +550,9 @@ function api.at_task_end(fn)
 end
 
 api.make_stub = make_stub
+api.print_text = print_text
+-- Where print goes outside console capture (console/control.lua's print).
+function api.print_out(text) host_print(text) end
 
 -- Where there is no configuration (`momentum-httpsrv lua`), msys.<name> says it needs one.
 function api.needs_configuration(name)
