@@ -35,7 +35,8 @@ from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
-from .lua.runtime import LuaScriptError, LuaState
+from .lua.hooks import DEFAULT_CPU_LIMIT, clear_interrupt, interrupt_lua_work
+from .lua.runtime import DEFAULT_MAX_MEMORY, LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
@@ -51,12 +52,40 @@ def create_lua_environment(
     warn: Callable[[str], None],
     gc_pause: int = 100,
     gc_stepmul: int = 400,
+    limits: LuaLimits | None = None,
 ) -> tuple[LuaState, LuaHttpsrvBinding]:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
+    limits = limits or LuaLimits()
     state = LuaState(
-        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
+        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul,
+        cpu_limit=limits.cpu_seconds, max_memory=limits.memory_bytes,
     )
     return state, LuaHttpsrvBinding(state)
+
+
+@dataclass(frozen=True)
+class LuaLimits:
+    """How long Lua may run without yielding and how much memory a state may hold:
+    ``scriptlet { CPU_Time_Limit = seconds; Memory_Limit = megabytes }``, 0 for none."""
+
+    cpu_seconds: float = DEFAULT_CPU_LIMIT
+    memory_bytes: int = DEFAULT_MAX_MEMORY
+
+    @classmethod
+    def from_config(cls, scriptlet: ConfigScope | None) -> LuaLimits:
+        if scriptlet is None:
+            return cls()
+        values = []
+        for name, convert, default in (
+            ("cpu_time_limit", "as_float", DEFAULT_CPU_LIMIT),
+            ("memory_limit", "as_int", DEFAULT_MAX_MEMORY // 2**20),
+        ):
+            option = scriptlet.option(name)
+            value = default if option is None else getattr(option, convert)()
+            if value < 0:
+                raise ConfigValueError(option.location, f"{option.name} must be 0 or more")
+            values.append(value)
+        return cls(cpu_seconds=values[0], memory_bytes=int(values[1]) * 2**20)
 
 
 def access_control(
@@ -139,6 +168,7 @@ def build_generation(
         warn=paniclog.warn,
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
+        limits=LuaLimits.from_config(scriptlet),
     )
     control = LuaControlBinding(state, mail_queue or MailQueue())
     try:
@@ -351,8 +381,15 @@ class MomentumNode:
         """Serve until SIGINT/SIGTERM, then close the listeners."""
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+
+        def on_signal(signum: int, frame: object) -> None:
+            # A Python-level handler (not loop.add_signal_handler): it also runs while Lua
+            # spins on the loop (the Lua hook polls Python) and ends that Lua work.
+            interrupt_lua_work(f"interrupted: the server is stopping ({signal.strsignal(signum)})")
+            loop.call_soon_threadsafe(stop.set)
+
+        previous = {signum: signal.signal(signum, on_signal)
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
         if self.generation is not None:  # timers and jobs made during start-up
             self.generation.lua.msys_async.start()
         try:
@@ -369,6 +406,9 @@ class MomentumNode:
                     announce(f"Control_Listener {control.address!r}: listening on {shown}")
             await stop.wait()
         finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            clear_interrupt()
             await self.close_listeners()
 
     async def close_listeners(self) -> None:

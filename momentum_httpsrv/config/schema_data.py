@@ -419,6 +419,9 @@ Max_Uses_Per_Thread            any    -        scriptlet
 Pin_Thread_For_Completion_In_Event_Loop any - scriptlet
 Use_Reusable_Thread            any    -        scriptlet
 Warn_On_Log_GC                 any    -        scriptlet
+# The emulator's own limits on Lua work (README "Limits"; not Momentum options).
+CPU_Time_Limit                 any    10       scriptlet
+Memory_Limit                   int    1024     scriptlet
 Source                         str    -        script
 Mainlog                        str    -        ec_logger
 Paniclog                       str    -        ec_logger

@@ -2,12 +2,18 @@
 -- (Python callbacks); returns the functions Python drives the state with.
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
+local hooks, trusted_prefix = host.hooks, host.trusted_prefix
+local enter, install_hook = hooks.enter, hooks.install
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
+  -- A script's chunk never passes for one of ours (the CPU-time hook trusts those).
+  if type(chunkname) == "string" and chunkname:sub(1, #trusted_prefix) == trusted_prefix then
+    chunkname = "=" .. chunkname:sub(2)
+  end
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
   return raw_loadstring(text, chunkname)
@@ -157,6 +163,7 @@ end
 -- Run `chunk` under a traceback handler: true, results... or false, message, traceback.
 local function call_traced(fn, ...)
   local args, n = { ... }, select("#", ...)
+  enter()
   local result = { xpcall(function() return fn(unpack(args, 1, n)) end, traceback) }
   if result[1] then return unpack(result) end
   return false, result[2].message, result[2].traceback
@@ -206,8 +213,8 @@ end
 -- of the work of its root: itself, or the task that started it (runInPool); plain
 -- coroutines a task creates belong to its root too. Console print capture and the
 -- ownership of fire-and-forget jobs go by root.
-local raw_create, raw_wrap, resume, running = coroutine.create, coroutine.wrap,
-  coroutine.resume, coroutine.running
+local raw_create, resume, raw_yield, running, status = coroutine.create,
+  coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
 local tasks = {}                                     -- task id -> its coroutine
 local task_of = setmetatable({}, { __mode = "k" })   -- task coroutine -> task id
 local root_of = {}                                   -- task id -> root task id
@@ -215,39 +222,50 @@ local owner_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> root 
 
 local function finish(id) tasks[id], root_of[id] = nil, nil end
 
+-- What a helper yields to ask the host for a service (HOST, kind, args...); other
+-- yields are the script's own.
+local HOST = setmetatable({}, { __tostring = function() return "host request" end })
+
 local function task_step(id, co, ok, ...)
   if not ok then
     local message = tostring((...))
     finish(id)
     return "error", message, debug.traceback(co, message)
   end
-  if coroutine.status(co) == "dead" then
+  if status(co) == "dead" then
     finish(id)
     return "done", ...
   end
+  if ... == HOST then return "yield", select(2, ...) end
   return "yield", ...
 end
 
 -- parent: the id of the task this one works for, or 0.
 function api.start_task(id, parent, fn, ...)
   local co = raw_create(fn)
+  install_hook(co)
   tasks[id], task_of[co] = co, id
   root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
+  enter()
   return task_step(id, co, resume(co, ...))
 end
 
 function api.resume_task(id, ...)
   local co = tasks[id]
+  enter()
   return task_step(id, co, resume(co, ...))
 end
 
 -- The host gave up on a task (cancelled): forget it.
 api.drop_task = finish
 
-local function in_task()
+-- Whether a suspension here would reach the host: the running coroutine is a task's
+-- or one a task made (resumed through coroutine.resume/wrap, which pass it on).
+local function can_suspend()
   local co = running()
-  return co ~= nil and task_of[co] ~= nil
+  return co ~= nil and (task_of[co] ~= nil or owner_of[co] ~= nil)
 end
+api.can_suspend = can_suspend
 
 -- The root task of the code running now, or nil outside any task.
 function api.task_root()
@@ -265,37 +283,79 @@ local function check_coroutine_body(fn, fname)
   end
 end
 
-function coroutine.create(fn)
-  check_coroutine_body(fn, "create")
+local function new_coroutine(fn)
   local co = raw_create(fn)
+  install_hook(co)
   owner_of[co] = task_root()
   return co
 end
 
-function coroutine.wrap(fn)
-  check_coroutine_body(fn, "wrap")
-  local owner = task_root()
-  if owner == nil then return raw_wrap(fn) end
-  return raw_wrap(function(...)
-    owner_of[running()] = owner
-    return fn(...)
-  end)
+function coroutine.create(fn)
+  check_coroutine_body(fn, "create")
+  return new_coroutine(fn)
 end
 
--- msys.sleep suspends the running handler or command; elsewhere it blocks.
+-- Lua 5.1 cannot yield across a C function (pcall, xpcall, table.sort, gsub…): the
+-- level of the first such frame of the running coroutine, or nil.
+local function c_boundary()
+  local level = 3
+  while true do
+    local info = debug.getinfo(level, "S")
+    if info == nil then return nil end
+    if info.what == "C" then return level end
+    level = level + 1
+  end
+end
+
+-- Suspend the running task for the host's service `kind`: from the task's own coroutine
+-- or one it made (each coroutine.resume on the way passes the request up and the answer
+-- down). `fname` names the helper in the errors of the cases that cannot suspend.
+local function host_yield(fname, kind, ...)
+  if not can_suspend() then
+    error(fname .. ": cannot suspend here (only a handler, console command, timer or job "
+      .. "can, not init, rsrc_setup or a chunk's top level)", 3)
+  end
+  if c_boundary() then
+    error(fname .. ": cannot suspend inside pcall, xpcall or a function called from C "
+      .. "(table.sort, string.gsub…); call it outside", 3)
+  end
+  return raw_yield(HOST, kind, ...)
+end
+api.host_yield = host_yield
+
+local function pass_on(co, ok, first, ...)
+  if ok and first == HOST and status(co) == "suspended" then
+    return pass_on(co, resume(co, host_yield("coroutine.resume", ...)))
+  end
+  return ok, first, ...
+end
+
+function coroutine.resume(co, ...)
+  return pass_on(co, resume(co, ...))
+end
+
+local function wrapped_result(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
+
+function coroutine.wrap(fn)
+  check_coroutine_body(fn, "wrap")
+  local co = new_coroutine(fn)
+  return function(...)
+    return wrapped_result(pass_on(co, resume(co, ...)))
+  end
+end
+
 function msys.sleep(seconds)
   if type(seconds) ~= "number" then
     error("bad argument #1 to 'sleep' (number expected, got " .. type(seconds) .. ")", 2)
   end
-  if in_task() then
-    coroutine.yield("sleep", seconds)
-  else
-    host.block_sleep(seconds)
-  end
+  host_yield("msys.sleep", "sleep", seconds)
 end
 
 function msys.asyncOk()
-  return in_task()
+  return can_suspend()
 end
 
 -- The id of the task running now, or nil (msys_async.lua: whose jobs are whose).

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import itertools
-import time
 import traceback
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -38,6 +37,7 @@ from pathlib import Path
 from lupa import lua51
 
 from . import dialect
+from .hooks import DEFAULT_CPU_LIMIT, LuaHooks, trusted_chunk_prefix
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
@@ -56,6 +56,8 @@ def shipped_lua_dir() -> Path:
 
 
 SHIPPED_LUA_DIR = shipped_lua_dir()
+DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024  # bytes per Lua state; scriptlet { Memory_Limit }
+MEMORY_ERROR = "not enough memory"  # Lua's message when an allocation fails
 
 PrintSink = Callable[[str], None]
 # A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
@@ -145,18 +147,25 @@ class LuaState:
         warn: Callable[[str], None] | None = None,
         gc_pause: int = 100,
         gc_stepmul: int = 400,
+        cpu_limit: float = DEFAULT_CPU_LIMIT,
+        max_memory: int = DEFAULT_MAX_MEMORY,
     ) -> None:
+        """``cpu_limit``: CPU seconds one entry into the state may run without yielding
+        (hooks.py); ``max_memory``: bytes the state may allocate (0: no limit), past which
+        the allocating work fails with Lua's "not enough memory"."""
         self.lua = lua51.LuaRuntime(
             encoding="latin-1",
             unpack_returned_tuples=True,
             register_eval=False,
             register_builtins=False,
+            max_memory=max_memory or None,
         )
         self._print_sink: PrintSink = print_sink or (lambda text: None)
         self.warn = warn or (lambda message: None)
         globals_ = self.lua.globals()
         globals_.python = None  # lupa's bridge is not part of Momentum's Lua
         self._plain_loadstring = globals_.loadstring  # before the prelude wraps it
+        self.hooks = LuaHooks(self.lua, self.run_package_lua, cpu_limit)
         install = getattr(dialect, "install_dialect_runtime", None)
         if install is not None:
             install(self.lua)
@@ -171,7 +180,8 @@ class LuaState:
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
-                "block_sleep": time.sleep,
+                "hooks": self.hooks.api,
+                "trusted_prefix": trusted_chunk_prefix(),
             }
         )
         self._task_ids = itertools.count(1)
@@ -214,7 +224,7 @@ class LuaState:
         """Call a Lua function under a traceback handler; raise LuaScriptError on error."""
         result = as_tuple(self.api.call_traced(function, *args))
         if result[0] is False:
-            raise LuaScriptError(str(result[1]), result[2])
+            raise self._error(str(result[1]), result[2])
         return result[1:]
 
     def execute(self, source: str, chunkname: str, *args: object) -> tuple:
@@ -271,8 +281,15 @@ class LuaState:
             self.api.drop_task(task_id)
             raise
         if result[0] == "error":
-            raise LuaScriptError(str(result[1]), result[2])
+            raise self._error(str(result[1]), result[2])
         return result[1:]
+
+    def _error(self, message: str, traceback: str | None) -> LuaScriptError:
+        """The LuaScriptError of failed work; work that ran out of memory leaves garbage
+        as large as the limit, collected now so the process gives it back."""
+        if message == MEMORY_ERROR:
+            self.lua.gccollect()
+        return LuaScriptError(message, traceback)
 
     async def run_in_task(
         self, function: object, *args: object, parent: int | None = None
