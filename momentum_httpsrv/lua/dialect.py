@@ -195,4 +195,4 @@ def install_dialect_runtime(lua: Any) -> None:
 
     Call once per Lua state, before running translated code. Safe to call again.
     """
-    lua.execute(_helpers_source(), name="=thrlua_ops")
+    lua.execute(_helpers_source(), name=f"@{resources.files(__package__) / 'thrlua_ops.lua'}")

@@ -6,6 +6,7 @@ local hooks, trusted_prefix = host.hooks, host.trusted_prefix
 local enter, install_hook = hooks.enter, hooks.install
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
+local getinfo, debug_traceback = debug.getinfo, debug.traceback
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
@@ -157,7 +158,7 @@ end
 local api = {}
 
 local function traceback(message)
-  return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }
+  return { message = tostring(message), traceback = debug_traceback(tostring(message), 2) }
 end
 
 -- Run `chunk` under a traceback handler: true, results... or false, message, traceback.
@@ -200,9 +201,10 @@ end
 
 -- `require(name)` returns `opener()` (a host function: Lua's require accepts only Lua
 -- functions from package.preload). System packages also get their global path.
+api.seal = function(module) return module end  -- sandbox.lua replaces it
 function api.preload(name, opener, system)
   package.preload[name] = function()
-    local module = opener()
+    local module = api.seal(opener())
     if system then set_global_path(name, module) end
     return module
   end
@@ -230,7 +232,7 @@ local function task_step(id, co, ok, ...)
   if not ok then
     local message = tostring((...))
     finish(id)
-    return "error", message, debug.traceback(co, message)
+    return "error", message, debug_traceback(co, message)
   end
   if status(co) == "dead" then
     finish(id)
@@ -300,7 +302,7 @@ end
 local function c_boundary()
   local level = 3
   while true do
-    local info = debug.getinfo(level, "S")
+    local info = getinfo(level, "S")
     if info == nil then return nil end
     if info.what == "C" then return level end
     level = level + 1

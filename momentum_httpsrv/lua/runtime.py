@@ -159,6 +159,7 @@ class LuaState:
             register_eval=False,
             register_builtins=False,
             max_memory=max_memory or None,
+            attribute_filter=_no_python_attributes,
         )
         self._print_sink: PrintSink = print_sink or (lambda text: None)
         self.warn = warn or (lambda message: None)
@@ -198,6 +199,10 @@ class LuaState:
         self.msys_async = MsysAsync(self, core)
         for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
+        # Last: scripts see Lua values only from here on (sandbox.lua).
+        self.run_package_lua(
+            PACKAGE_DIR / "sandbox.lua", _no_python_attributes, self.api, trusted_chunk_prefix()
+        )
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
@@ -307,6 +312,12 @@ class LuaState:
 
     def _print(self, text: str) -> None:
         self._print_sink(text)
+
+
+def _no_python_attributes(obj: object, name: str, is_setting: bool) -> str:
+    """lupa's attribute filter: Lua reaches no attribute of a Python object, so one that
+    ever slipped through (a host error caught by ``pcall``) leads nowhere."""
+    raise AttributeError(f"{name}: Python attributes are not reachable from Lua")
 
 
 async def _sleep_service(seconds: float) -> tuple:

@@ -16,5 +16,8 @@ def _lua_source(filename: str) -> str:
 
 
 def run_library_chunk(lua: lua51.LuaRuntime, filename: str, *args: Any) -> Any:
-    """Run the library file ``filename`` with ``args`` as its ``...`` and return its result."""
-    return lua.execute(_lua_source(filename), *args, name="=" + filename)
+    """Run the library file ``filename`` with ``args`` as its ``...`` and return its result.
+    The chunk is named by its path, which marks it as ours (the sandbox hides what its
+    functions hold)."""
+    path = resources.files(__package__).joinpath(filename)
+    return lua.execute(_lua_source(filename), *args, name=f"@{path}")
