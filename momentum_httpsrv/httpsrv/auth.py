@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import inspect
-import os
-import re
 import socket
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +23,8 @@ from ..config import ConfigScope, ConfigValue
 from ..lua.msys_core import CORE_CONSTANTS
 from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver, access_scopes
+from .digest import DigestNonces, DigestOutcome, same_text
+from .requests import Request
 from .responses import ResponseSink
 from .routing import EndpointRegistry
 from .session import HttpSession
@@ -38,9 +35,6 @@ AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
 AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
 
 ErrorLog = Callable[[str, str | None], None]
-NONCE_LIFETIME = 300  # seconds a Digest nonce is accepted; an older one gets a new 401
-# What _new_nonce issues: hex seconds (16 digits last past year 10^12), "-", 32 hex of MAC.
-NONCE_SHAPE = re.compile(r"[0-9a-f]{1,16}-[0-9a-f]{32}")
 ACCESS_FLAGS = ("Always_Deny", "Always_Allow", "Enable_Authentication",
                 "TLS_Verified_Peer_Is_Authorized")
 MECHANISM_OPTIONS = (("Digest", "AuthDigestMD5Parameters"), ("Basic", "AuthPlainParameters"))
@@ -140,7 +134,7 @@ class AccessControl:
         self._base = config_directory or Path.cwd()
         self._hostname = hostname or root.get_str("Hostname") or socket.gethostname()
         self._files: dict[Path, CredentialFile] = {}
-        self._nonce_key = os.urandom(16)
+        self._digest = DigestNonces()
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
@@ -165,11 +159,12 @@ class AccessControl:
             return True
         mechanisms = self._mechanisms(scopes)
         registration = self.auth_registry.match(session.request.method, path)
+        stale = False
         try:
             if registration is not None:
                 verdict, user = await self._run_auth_handler(registration, session)
             else:
-                verdict, user = self._check_credentials(session, mechanisms)
+                verdict, user, stale = self._check_credentials(session, mechanisms)
         except CredentialStoreError as error:
             self._log_error(f"httpsrv: authentication: {error}", None)
             verdict, user = AUTH_ERROR, None
@@ -190,7 +185,7 @@ class AccessControl:
                 "httpsrv: Enable_Authentication is on but neither AuthPlainParameters nor "
                 "AuthDigestMD5Parameters applies; every request is refused"
             )
-        challenges = [("WWW-Authenticate", self._challenge(m)) for m in mechanisms]
+        challenges = [("WWW-Authenticate", self._challenge(m, stale)) for m in mechanisms]
         _reply(session, sink, 401, standard_reason(401), challenges)
         return False
 
@@ -223,20 +218,23 @@ class AccessControl:
 
     def _check_credentials(
         self, session: HttpSession, mechanisms: list[Mechanism]
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None, bool]:
+        """(verdict, user, whether a Digest nonce was stale)."""
         header = session.request.header("Authorization")
         if header is None or not _is_wire_text(header):
-            return AUTH_FAIL, None
+            return AUTH_FAIL, None, False
         scheme, _, credentials = header.strip().partition(" ")
         for mechanism in mechanisms:
             if mechanism.name.lower() != scheme.lower():
                 continue
+            stale = False
             if mechanism.name == "Basic":
                 user = self._check_basic(mechanism, credentials.strip())
             else:
-                user = self._check_digest(mechanism, credentials, session.request.method)
-            return (AUTH_OK, user) if user is not None else (AUTH_FAIL, None)
-        return AUTH_FAIL, None
+                outcome = self._check_digest(mechanism, credentials, session.request)
+                user, stale = outcome.user, outcome.stale
+            return (AUTH_OK, user, False) if user is not None else (AUTH_FAIL, None, stale)
+        return AUTH_FAIL, None, False
 
     def _credential_file(self, mechanism: Mechanism, scheme: str) -> dict[str, list[list[str]]]:
         path = store_path(mechanism.uri, scheme, self._base)
@@ -257,54 +255,32 @@ class AccessControl:
         lines = self._credential_file(mechanism, "file").get(user)
         if not lines:
             return None
-        return user if _same_text(":".join(lines[0]), password) else None
+        return user if same_text(":".join(lines[0]), password) else None
 
     # -- Digest (RFC 7616 with MD5 and qop=auth) ----------------------------------------
 
-    def _challenge(self, mechanism: Mechanism) -> str:
+    def _challenge(self, mechanism: Mechanism, stale: bool = False) -> str:
         if mechanism.name == "Basic":
             return f'Basic realm="{mechanism.realm}"'
         return (
-            f'Digest realm="{mechanism.realm}", nonce="{self._new_nonce()}", '
-            'qop="auth", algorithm=MD5'
+            f'Digest realm="{mechanism.realm}", nonce="{self._digest.issue()}", '
+            f'qop="auth", algorithm=MD5{", stale=true" if stale else ""}'
         )
 
-    def _new_nonce(self, issued: int | None = None) -> str:
-        issued = int(time.time()) if issued is None else issued
-        mac = hmac.new(self._nonce_key, str(issued).encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{issued:x}-{mac}"
-
-    def _nonce_valid(self, nonce: str) -> bool:
-        """Only a nonce shaped like ours is read, so no client number reaches arithmetic."""
-        if not NONCE_SHAPE.fullmatch(nonce):
-            return False
-        issued = int(nonce.partition("-")[0], 16)
-        fresh = int(time.time()) - issued <= NONCE_LIFETIME
-        return fresh and _same_text(self._new_nonce(issued), nonce)
-
-    def _check_digest(self, mechanism: Mechanism, credentials: str, method: str) -> str | None:
-        """The user when the Digest response matches the ``digest://`` (htdigest) store."""
-        fields = parse_auth_params(credentials)
-        user, nonce = fields.get("username"), fields.get("nonce", "")
-        needed = ("uri", "response", "nc", "cnonce")
-        if user is None or fields.get("qop") != "auth" or any(k not in fields for k in needed):
-            return None
-        if fields.get("realm") != mechanism.realm or not self._nonce_valid(nonce):
-            return None
-        if fields.get("algorithm", "MD5").upper() != "MD5":
-            return None
-        lines = self._credential_file(mechanism, "digest").get(user, [])
+    def _check_digest(
+        self, mechanism: Mechanism, credentials: str, request: Request
+    ) -> DigestOutcome:
+        """Check the Digest response against the ``digest://`` (htdigest) store."""
         realm = mechanism.realm
-        ha1 = next((f[1].strip().lower() for f in lines if len(f) > 1 and f[0] == realm), None)
-        if ha1 is None:
-            return None
-        ha2 = _md5(f"{method}:{fields['uri']}")
-        expected = _md5(f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
-        return user if _same_text(expected, fields["response"].lower()) else None
 
+        def ha1_for(user: str) -> str | None:
+            lines = self._credential_file(mechanism, "digest").get(user, [])
+            return next((f[1].strip().lower() for f in lines if len(f) > 1 and f[0] == realm),
+                        None)
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("latin-1")).hexdigest()
+        return self._digest.check(
+            parse_auth_params(credentials), realm, request.method, request.target, ha1_for
+        )
 
 
 def _is_wire_text(text: str) -> bool:
@@ -315,11 +291,6 @@ def _is_wire_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _same_text(expected: str, given: str) -> bool:
-    """Constant-time equality for wire text (compare_digest refuses non-ASCII str)."""
-    return hmac.compare_digest(expected.encode("latin-1"), given.encode("latin-1"))
 
 
 def parse_auth_params(text: str) -> dict[str, str]:
