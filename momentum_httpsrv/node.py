@@ -36,8 +36,8 @@ from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
 from .lua.hooks import DEFAULT_CPU_LIMIT, clear_interrupt, interrupt_lua_work
-from .lua.runtime import DEFAULT_MAX_MEMORY, LuaScriptError, LuaState
-from .lua.scriptlet import load_scripts
+from .lua.runtime import DEFAULT_MAX_MEMORY, LuaScriptError, LuaState, script_search_path
+from .lua.scriptlet import ScriptSource, load_scripts, read_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
 
@@ -155,11 +155,23 @@ def paniclog_path_for(config: Configuration) -> Path:
     return config.directory / "paniclog.ec"
 
 
+def read_configuration(path: Path) -> tuple[Configuration, list[ScriptSource]]:
+    """Parse a configuration and read its scripts: only file work (a reload runs it in a
+    thread, off the event loop). ConfigError, LuaScriptError or OSError."""
+    config = load_config(path)
+    return config, read_scripts(config, script_search_path(list(config.search_path)))
+
+
 def build_generation(
-    config: Configuration, number: int, paniclog: Paniclog, mail_queue: MailQueue | None = None
+    config: Configuration,
+    number: int,
+    paniclog: Paniclog,
+    mail_queue: MailQueue | None = None,
+    sources: list[ScriptSource] | None = None,
 ) -> Generation:
-    """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure
-    (ConfigError for listener options or addresses that cannot be used)."""
+    """Load scripts (``sources``: read beforehand), run ``init`` then ``rsrc_setup``;
+    raise GenerationError on failure (ConfigError for listener options or addresses
+    that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
     state, binding = create_lua_environment(
@@ -173,7 +185,7 @@ def build_generation(
     control = LuaControlBinding(state, mail_queue or MailQueue())
     try:
         try:
-            scripts = load_scripts(state, config)
+            scripts = load_scripts(state, config, sources)
         except LuaScriptError as error:
             paniclog.error(error.message, error.traceback)
             raise GenerationError(error.message) from error
@@ -274,9 +286,12 @@ class MomentumNode:
         already running finish on the old one. ReconfigureError leaves everything as it was."""
         assert self.generation is not None and self.paniclog is not None, "start() first"
         try:
-            config = load_config(Path(path) if path else self.config_path)
+            # Files are read in a thread: a slow disk or a FIFO never holds up the loop.
+            config, sources = await asyncio.to_thread(
+                read_configuration, Path(path) if path else self.config_path
+            )
             generation = build_generation(
-                config, self._generations + 1, self.paniclog, self.mail_queue
+                config, self._generations + 1, self.paniclog, self.mail_queue, sources
             )
         except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
             self.paniclog.error(f"config reload failed: {error}")

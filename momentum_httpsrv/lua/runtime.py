@@ -109,6 +109,11 @@ def as_tuple(result: object) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
+def script_search_path(directories: Sequence[Path]) -> list[Path]:
+    """Where a state finds scripts and modules: ``directories``, then what we ship."""
+    return [Path(p) for p in directories] + [SHIPPED_LUA_DIR]
+
+
 def lua_path_for(directories: Sequence[Path]) -> str:
     """``package.path`` for a directory list: ``dir/?.lua;dir/?/init.lua`` each."""
     return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
@@ -170,7 +175,7 @@ class LuaState:
         install = getattr(dialect, "install_dialect_runtime", None)
         if install is not None:
             install(self.lua)
-        self.search_path = [Path(p) for p in search_path] + [SHIPPED_LUA_DIR]
+        self.search_path = script_search_path(search_path)
         globals_.package.path = lua_path_for(self.search_path)
         # Handlers make garbage fast, and Lua cannot see the memory Python holds for it:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
