@@ -468,6 +468,13 @@ def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSet
         option = config.lookup(listen.path, name)
         return default if option is None else getattr(option, convert)()
 
+    def non_negative(name: str) -> float:
+        seconds = value(name, "as_float", 0.0)
+        if seconds < 0:
+            option = config.lookup(listen.path, name)
+            raise ConfigValueError(option.location, f"{option.name} must be 0 or more seconds")
+        return seconds
+
     max_request_size = value("max_request_size", "as_int", None)
     if max_request_size is not None and max_request_size < 0:
         option = config.lookup(listen.path, "max_request_size")
@@ -475,6 +482,7 @@ def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSet
     return ListenerSettings(
         max_request_size=max_request_size,
         idle_time=value("idle_time", "as_float", 0.0),
+        response_timeout=non_negative("response_timeout"),
         disable_chunked=value("disable_chunked", "as_bool", False),
         listen_backlog=value("listen_backlog", "as_int", 500),
         file_mode=value("file_mode", "as_int", 0o660),

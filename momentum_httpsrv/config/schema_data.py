@@ -244,6 +244,7 @@ Max_Recipients_Per_Batch       int    100      @send
 Max_Recipients_Per_Connection  int    0        esmtp_listener listen peer @send
 Max_Recipients_Per_Message     int    0        @recv
 Max_Request_Size               int    -        http_listener listen peer @pw
+Response_Timeout               any    0        http_listener listen
 Max_Resident_Active_Queue      int    250      @send
 Max_Resident_Messages          int    32768    binding binding_group global
 Max_Resident_Transfails        int    100      global
