@@ -8,24 +8,33 @@ local poll, trusted_prefix = host.poll, host.trusted_prefix
 local COUNT = host.count            -- VM instructions between two checks
 local POLL_EVERY = host.poll_every  -- checks between two host polls
 local limit = huge                  -- CPU seconds one entry into the state may use
-local deadline = huge
+local limit_message = nil
+local deadline = huge               -- false: not read yet for the current entry
 local polls = POLL_EVERY
 local ending = nil                  -- why the work running now must end
+local main_armed = false            -- the main thread has the hook for the current limit
 local line_hook = nil               -- function(line) or nil: line coverage joins here
 local MAIN = {}                     -- the escalated[] key of the main thread
 local escalated = setmetatable({}, { __mode = "k" })  -- threads checked every instruction
 
 local hook
 
--- Install the hook on `co` (nil: the main thread), checking every `count` instructions.
+-- Install the hook on `co` (nil: the main thread), checking every `count` instructions;
+-- with no limit and no line hook there is nothing to check and no hook.
 local function arm(co, count)
+  if limit == huge and not line_hook then
+    if co then sethook(co) else sethook() end
+    return
+  end
   local mask = line_hook and "l" or ""
   if co then sethook(co, hook, mask, count) else sethook(hook, mask, count) end
 end
 
 hook = function(event, line)
   if event == "line" then return line_hook(line) end
-  if clock() <= deadline then
+  local now = clock()
+  if not deadline then deadline = now + limit end  -- the first check of this entry
+  if now <= deadline then
     local co = running()
     if escalated[co or MAIN] then  -- left over from earlier work that ran out
       escalated[co or MAIN] = nil
@@ -37,6 +46,8 @@ hook = function(event, line)
     local reason = poll()  -- Python runs its signal handlers here
     if not reason then return end
     ending, deadline = reason, -1
+  elseif deadline ~= -1 then
+    ending = limit_message
   end
   -- Out of time (or stopping): our own frames (a traceback handler) may finish.
   local source = getinfo(2, "S").source
@@ -52,11 +63,14 @@ local api = {}
 
 -- Python enters the state (a task starts or resumes, a call on the main thread): the
 -- work gets the whole limit again.
+-- The clock is read at the entry's first check, not here: entering costs no system call.
 function api.enter()
-  deadline = clock() + limit
-  ending = ("CPU time limit exceeded (%g s)"):format(limit)
-  if escalated[MAIN] then escalated[MAIN] = nil end
-  arm(nil, COUNT)
+  deadline = false
+  if escalated[MAIN] or not main_armed then
+    escalated[MAIN] = nil
+    main_armed = true
+    arm(nil, COUNT)
+  end
 end
 
 -- Every coroutine the state runs gets the hook when it is made.
@@ -66,12 +80,15 @@ end
 
 function api.set_limit(seconds)
   limit = seconds > 0 and seconds or huge
+  limit_message = ("CPU time limit exceeded (%g s)"):format(seconds)
+  main_armed = false
 end
 
 -- Line coverage: `fn(line)` runs on every line of coroutines made from now on (and of
 -- the main thread from the next entry); nil removes it.
 function api.set_line_hook(fn)
   line_hook = fn
+  main_armed = false
 end
 
 return api

@@ -8,7 +8,8 @@ has it. This is the one place that installs it:
 
 * every entry from Python into the state (``api.start_task``, ``api.resume_task``,
   ``api.call_traced`` in prelude.lua) calls ``enter()``, which gives the work a fresh
-  deadline of ``limit`` seconds of process CPU time (``os.clock``);
+  deadline of ``limit`` seconds of process CPU time (``os.clock``, read at the entry's
+  first check, so an entry that ends sooner costs no clock read);
 * every coroutine gets the hook when it is made (``install(co)``: task coroutines and the
   ones scripts make with ``coroutine.create``/``wrap``); the main thread gets it at entry;
 * past the deadline the hook raises ``CPU time limit exceeded`` at the script's line, and
@@ -31,8 +32,8 @@ from lupa import lua51
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # momentum_httpsrv/
 # About 0.1-0.5 ms of Lua between checks: cheap, and a signal is seen within milliseconds.
-HOOK_COUNT = 10000
-HOOK_POLL_EVERY = 10
+HOOK_COUNT = 20000
+HOOK_POLL_EVERY = 8
 DEFAULT_CPU_LIMIT = 10.0  # seconds; scriptlet { CPU_Time_Limit = … }
 
 _interrupt_reason: str | None = None
@@ -79,5 +80,7 @@ class LuaHooks:
         self.set_cpu_limit(cpu_limit)
 
     def set_cpu_limit(self, seconds: float) -> None:
-        """CPU seconds each entry into the state may use; 0 means no limit."""
+        """CPU seconds each entry into the state may use; 0 means no limit, and then no
+        hook either (unless a line hook is set): nothing is checked, nothing is paid. A
+        signal then cannot stop spinning Lua."""
         self.api.set_limit(float(seconds))
