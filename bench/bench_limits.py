@@ -1,9 +1,9 @@
 """Hot-path cost of the Lua limits (the CPU-time hook and the memory accounting): the
 same requests through the in-process pipeline on a node with the defaults
 (CPU_Time_Limit 10 s, Memory_Limit 1024 MB), on one with both off (0: no hook is
-installed), and with one of them each. Rounds alternate on/off in one process pinned to one core and are timed in
-process CPU time (others' load on the shared machine does not count), so noise hits
-both alike; the ratio per round is what to read.
+installed), and with one of them each. Rounds alternate between them in one process
+pinned to one core and are timed in process CPU time (others' load on the shared
+machine does not count), so noise hits all alike; the ratio per round is what to read.
 
     python bench/bench_limits.py [--rounds 31] [--requests 1000]
 """
