@@ -84,8 +84,10 @@ def main() -> None:
             for node in nodes.values():
                 per_request_us(node, target, 500)  # warm-up
             times: dict[str, list[float]] = {mode: [] for mode in LIMITS}
-            for _ in range(args.rounds):
-                for mode in LIMITS:
+            modes = list(LIMITS)
+            for round_number in range(args.rounds):
+                shift = round_number % len(modes)  # each mode takes every place in turn
+                for mode in modes[shift:] + modes[:shift]:
                     times[mode].append(per_request_us(nodes[mode], target, args.requests))
             print(f"GET {target} ({args.rounds} rounds x {args.requests} requests):")
             for mode in LIMITS:
@@ -109,8 +111,10 @@ def pure_lua_loop(rounds: int) -> None:
     states = {"on": LuaState(), "off": LuaState(cpu_limit=0, max_memory=0)}
     chunks = {mode: state.compile(LOOP, "=loop") for mode, state in states.items()}
     times: dict[str, list[float]] = {"on": [], "off": []}
-    for _ in range(rounds):
-        for mode, state in states.items():
+    for round_number in range(rounds):
+        order = ["on", "off"] if round_number % 2 else ["off", "on"]
+        for mode in order:
+            state = states[mode]
             started = time.process_time()
             state.call(chunks[mode])
             times[mode].append((time.process_time() - started) * 1e3)
