@@ -49,6 +49,12 @@ R("GET", "/nested-sleep", function(s)
   local wrapped = coroutine.wrap(function() msys.sleep(0); return "wrapped" end)()
   s:response_append(table.concat({tostring(ok1), v1, tostring(ok2), v2, wrapped}, "|"))
 end)
+local keep = {}
+R("GET", "/timer-spins", function(s)
+  keep.timer = msys.timer.after(0, function() while true do end end)
+  msys.sleep(0.05)  -- the timer runs meanwhile, and must end
+  s:response_append("after the timer")
+end)
 R("GET", "/sleep-in-pcall", function(s)
   local ok, message = pcall(msys.sleep, 0.01)
   s:response_append(tostring(ok) .. "|" .. message)
@@ -97,8 +103,20 @@ def test_pcall_cannot_swallow_the_cpu_time_limit(limited):
 
 def test_a_console_command_that_spins_answers_the_error(limited):
     reply = limited.node.console("spin")
-    assert "site.lua:40: CPU time limit exceeded" in reply
+    line = next(n for n, text in enumerate(SITE.splitlines(), 1) if 'Control("spin"' in text)
+    assert f"site.lua:{line}: CPU time limit exceeded" in reply
     assert limited.get("/ok").body == b"alive"
+
+
+def test_a_timer_callback_that_spins_is_ended(limited):
+    async def serving_request() -> bytes:
+        limited.node.generation.lua.msys_async.start()  # timers run as when serving
+        request = Request("GET", "/timer-spins", "1.1", [("Host", "x")], b"")
+        return (await limited.node.handle(request)).body
+
+    assert asyncio.run(serving_request()) == b"after the timer"
+    assert "msys.timer callback failed" in limited.paniclog
+    assert "CPU time limit exceeded" in limited.paniclog
 
 
 def test_init_that_spins_fails_the_configuration(tmp_path):
