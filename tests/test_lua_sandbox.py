@@ -18,7 +18,8 @@ from momentum_httpsrv.testing.client import MomentumTestClient
 WALKER = r'''
 local modules = { "json", "xml", "pcre", "msys.pcre", "msys.base64", "msys.dumper",
   "msys.core", "msys.timer", "msys.httpsrv", "msys.extended.httpsrv", "msys.datasource",
-  "msys.extended.message", "msys.getopt", "python" }
+  "msys.extended.message", "msys.getopt", "msys.http", "msys.http.client", "msys.db",
+  "msys.threadpool", "python" }
 for _, name in ipairs(modules) do pcall(require, name) end
 local seen, queue, found = {}, {}, {}
 local function push(value)
