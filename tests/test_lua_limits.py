@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from momentum_httpsrv.httpsrv.requests import Request
-from momentum_httpsrv.node import MomentumNode
+from momentum_httpsrv.node import GenerationError, MomentumNode
 from momentum_httpsrv.testing.client import MomentumTestClient
 from momentum_httpsrv.testing.process import serve_process
 
@@ -119,12 +119,19 @@ def test_a_timer_callback_that_spins_is_ended(limited):
     assert "CPU time limit exceeded" in limited.paniclog
 
 
-def test_init_that_spins_fails_the_configuration(tmp_path):
-    script = 'msys.registerModule("m", { init = function() while true do end end })\n'
-    node = MomentumNode(write_site(tmp_path, "CPU_Time_Limit = 0.2", script))
-    with pytest.raises(Exception, match=r"site.lua:1: CPU time limit exceeded"):
+def init_error(tmp_path: Path, scriptlet_options: str, init_body: str) -> str:
+    """The error a configuration whose module's ``init`` runs ``init_body`` fails with."""
+    script = f'msys.registerModule("m", {{ init = function() {init_body} end }})\n'
+    node = MomentumNode(write_site(tmp_path, scriptlet_options, script))
+    with pytest.raises(GenerationError) as failure:
         node.start()
     node.stop()
+    return str(failure.value)
+
+
+def test_init_that_spins_fails_the_configuration(tmp_path):
+    error = init_error(tmp_path, "CPU_Time_Limit = 0.2", "while true do end")
+    assert "site.lua:1: CPU time limit exceeded (0.2 s)" in error
 
 
 def test_limits_are_checked_at_apply_time(run_check):
@@ -179,11 +186,8 @@ def test_msys_sleep_inside_pcall_is_a_clear_error(limited):
 
 
 def test_msys_sleep_outside_any_task_is_an_error_not_a_blocking_sleep(tmp_path):
-    script = 'msys.registerModule("m", { init = function() msys.sleep(30) return true end })\n'
-    node = MomentumNode(write_site(tmp_path, "", script))
-    with pytest.raises(Exception, match=r"site.lua:1: msys.sleep: cannot suspend here"):
-        node.start()
-    node.stop()
+    error = init_error(tmp_path, "", "msys.sleep(30) return true")
+    assert "site.lua:1: msys.sleep: cannot suspend here" in error
 
 
 def http_get(port: int, target: str, timeout: float) -> bytes:
