@@ -187,7 +187,7 @@ def build_generation(
     )
     control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
-        state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        state.msys_async.pools.configure(config)  # threadpool stanzas
         for warning in state.datasources.configure(
             config.root.scopes("Datasource"), config.directory
         ):
@@ -236,7 +236,7 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     control.registry = ControlRegistry(warn=state.warn)
     try:
         try:
-            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+            state.msys_async.pools.configure(generation.config)  # Concurrency changes
         except ConfigError as error:
             raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
@@ -344,6 +344,8 @@ class MomentumNode:
                 scope.unset_option(name)
             else:
                 scope.put(previous)
+            # the pools took the change before rsrc_setup failed: back to the old tree
+            self.generation.lua.msys_async.pools.configure(self.generation.config)
             raise ReconfigureError(str(error)) from error
         self._swap(generation, deinit_old=False)
         return result

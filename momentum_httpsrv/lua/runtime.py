@@ -107,6 +107,19 @@ class HookResult:
     traceback: str | None
 
 
+def lua_type_name(value: object) -> str:
+    """The name Lua's ``type()`` gives a value that crossed into Python."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return lua51.lua_type(value) or "userdata"
+
+
 def as_tuple(result: object) -> tuple:
     """lupa returns one Lua result bare and several as a tuple; always give a tuple."""
     return result if isinstance(result, tuple) else (result,)
