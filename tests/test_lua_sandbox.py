@@ -128,15 +128,19 @@ def test_the_known_ways_to_python_are_closed(site):
         state.execute("debug.setupvalue(print, 1, function() end)", "=t")
 
 
-def test_a_python_error_caught_by_pcall_leads_nowhere(site):
+def test_a_python_error_caught_by_a_script_is_its_text(site):
     state = site.node.generation.lua
-    ok, error, attribute = state.execute(
-        "local ok, e = pcall(msys.core.get_now_ts, 1, 2, 3)\n"
-        "return ok, tostring(e), tostring(select(2, pcall(function() return e.__class__ end)))",
+    caught = state.execute(
+        "local bad = function() return msys.core.get_now_ts(1, 2, 3) end\n"
+        "local _, by_pcall = pcall(bad)\n"
+        "local _, by_xpcall = xpcall(bad, function(e) return type(e) end)\n"
+        "local _, by_resume = coroutine.resume(coroutine.create(bad))\n"
+        "local _, by_wrap = pcall(coroutine.wrap(bad))\n"
+        "return type(by_pcall), by_xpcall, type(by_resume), type(by_wrap), by_pcall",
         "=t",
     )
-    assert ok is False and "positional arguments" in error
-    assert "not reachable from Lua" in attribute
+    assert caught[:4] == ("string", "string", "string", "string")
+    assert "positional arguments" in caught[4]
 
 
 def test_debug_keeps_working_for_scripts_own_values(site):
@@ -151,3 +155,27 @@ def test_debug_keeps_working_for_scripts_own_values(site):
         debug.getinfo(f).what
     """
     assert state.execute(script, "=t") == ("secret", 42, "secret", 42, 7, "Lua")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("pcall()", "t:1: bad argument #1 to 'pcall' (value expected)"),
+        ("xpcall(print)", "t:1: bad argument #2 to 'xpcall' (value expected)"),
+        ("coroutine.resume(1)", "t:1: bad argument #1 to 'resume' (coroutine expected)"),
+    ],
+)
+def test_wrapped_pcall_and_resume_report_argument_errors_at_the_callers_line(
+    site, call, message
+):
+    with pytest.raises(LuaScriptError) as failure:
+        site.node.generation.lua.execute(call, "=t")
+    assert failure.value.message == message
+
+
+def test_precompiled_chunks_are_refused(site):
+    state = site.node.generation.lua
+    result = state.execute(
+        "return loadstring(string.dump(function() return 1 end), '=dumped')", "=t"
+    )
+    assert result == (None, "dumped: precompiled chunks are not accepted")

@@ -10,7 +10,18 @@ local getinfo, debug_traceback = debug.getinfo, debug.traceback
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
+-- How Lua names a chunk in messages (luaO_chunkid, without its length limits).
+local function chunk_display(chunkname)
+  local first = chunkname:sub(1, 1)
+  if first == "=" or first == "@" then return chunkname:sub(2) end
+  return '[string "' .. chunkname:match("^[^\n]*") .. '"]'
+end
+
 local function load_source(source, chunkname)
+  -- Precompiled chunks are refused: crafted bytecode can break out of any Lua sandbox.
+  if type(source) == "string" and source:sub(1, 1) == "\27" then
+    return nil, chunk_display(chunkname) .. ": precompiled chunks are not accepted"
+  end
   -- A script's chunk never passes for one of ours (the CPU-time hook trusts those).
   if type(chunkname) == "string" and chunkname:sub(1, #trusted_prefix) == trusted_prefix then
     chunkname = "=" .. chunkname:sub(2)

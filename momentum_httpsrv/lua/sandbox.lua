@@ -1,11 +1,12 @@
 -- The closed sandbox: scripts see Lua values only, never the host's Python objects, and
 -- cannot change our own functions (the chunks named under the package directory). The
 -- debug library keeps working on the scripts' own values; what our functions hold reads
--- as nil. Module tables get Lua functions in place of Python ones (`seal`, at require).
+-- as nil. Module tables get Lua functions in place of Python ones (`seal`, at require);
+-- `pcall`, `xpcall` and `coroutine.resume` hand on a Python error as its text.
 -- Run once, after every file of ours that reads the raw debug library has loaded. Called with a sample Python object, the
 -- prelude's api and the prefix of our own chunk names; returns `seal`.
 local sample, prelude_api, trusted_prefix = ...
-local type, error, pairs, select, sub = type, error, pairs, select, string.sub
+local type, error, pairs, select, sub, tostring = type, error, pairs, select, string.sub, tostring
 local raw = {}
 for name, fn in pairs(debug) do raw[name] = fn end
 local raw_getmetatable, getinfo = raw.getmetatable, raw.getinfo
@@ -100,6 +101,34 @@ function debug.getmetatable(value)
 end
 
 package.loaded.python = nil
+
+-- An error a Python helper raises is a Python object; scripts catching it get its text.
+local function as_text(value)
+  if is_python(value) then return tostring(value) end
+  return value
+end
+
+local function caught(ok, ...)
+  if ok then return ok, ... end
+  return false, as_text((...))
+end
+
+do  -- the upvalues keep the stock names, which argument errors quote
+  local pcall, xpcall, resume = pcall, xpcall, coroutine.resume
+  _G.pcall = function(...)
+    if select("#", ...) == 0 then error("bad argument #1 to 'pcall' (value expected)", 2) end
+    return caught(pcall(...))
+  end
+  _G.xpcall = function(...)
+    if select("#", ...) < 2 then error("bad argument #2 to 'xpcall' (value expected)", 2) end
+    local fn, handler = ...
+    return caught(xpcall(fn, function(message) return handler(as_text(message)) end))
+  end
+  coroutine.resume = function(co, ...)
+    if type(co) ~= "thread" then error("bad argument #1 to 'resume' (coroutine expected)", 2) end
+    return caught(resume(co, ...))
+  end
+end
 
 -- Python functions a module table holds directly become Lua functions calling them.
 local function seal(module, seen)
