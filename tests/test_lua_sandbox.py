@@ -108,16 +108,20 @@ def test_nothing_reachable_from_lua_is_a_python_object(site):
     assert python_objects == []
 
 
+# The types of print's upvalues as a script reads them (one was a Python method).
+PRINT_UPVALUE_TYPES = """
+local types, i = {}, 1
+while debug.getupvalue(print, i) do
+  types[i] = type(select(2, debug.getupvalue(print, i)))
+  i = i + 1
+end
+return table.concat(types, ",")
+"""
+
+
 def test_the_known_ways_to_python_are_closed(site):
     state = site.node.generation.lua
-    upvalues = state.execute(
-        "local r, i = {}, 1\n"
-        "while debug.getupvalue(print, i) do\n"
-        "  r[i] = type(select(2, debug.getupvalue(print, i))); i = i + 1\n"
-        "end\n"
-        "return table.concat(r, ',')",
-        "=t",
-    )[0]
+    (upvalues,) = state.execute(PRINT_UPVALUE_TYPES, "=t")
     assert upvalues and set(upvalues.split(",")) == {"nil"}
     assert state.execute("return (pcall(require, 'python'))", "=t") == (False,)
     with pytest.raises(LuaScriptError, match="debug.getregistry: not available"):
