@@ -1,5 +1,5 @@
 """A NUL byte can be in no path, name or URI: every configured one is refused with
-file:line:col by check and by serve (exit 2), before anything opens a file."""
+file:line:col by check and by serve (exit 3), before anything opens a file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from momentum_httpsrv.cli import main
+from momentum_httpsrv.cli import EXIT_CONFIG, main
 
 CONFIGS = {
     "paniclog": 'ec_logger { paniclog = "/tmp/pan\0iclog" }\n',
@@ -36,7 +36,7 @@ def test_a_nul_byte_is_a_located_config_error(tmp_path: Path, name: str, command
     line_number = line.count("\n") + 1
     column = len(line.rsplit("\n", 1)[-1]) + 1
     result = CliRunner().invoke(main, [command, "-c", str(config)])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert f"ecelerity.conf:{line_number}:{column}: a NUL byte is not allowed here" in (
         result.output
     )

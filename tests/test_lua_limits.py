@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from momentum_httpsrv.cli import EXIT_CONFIG
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.node import GenerationError, MomentumNode
 from momentum_httpsrv.testing.client import MomentumTestClient
@@ -136,7 +137,7 @@ def test_init_that_spins_fails_the_configuration(tmp_path):
 
 def test_limits_are_checked_at_apply_time(run_check):
     result = run_check('scriptlet "scriptlet" { CPU_Time_Limit = -1 }\n')
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert "ecelerity.conf:1:" in result.output and "CPU_Time_Limit must be 0 or more" in (
         result.output
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from momentum_httpsrv.cli import EXIT_CONFIG
 from momentum_httpsrv.testing.process import serve_process
 
 SITE = r'''
@@ -67,5 +68,5 @@ def test_a_started_response_is_cut_at_the_deadline(served):
 
 def test_response_timeout_is_checked(run_check):
     result = run_check('HTTP_Listener { Listen "127.0.0.1:0" { Response_Timeout = -1 } }\n')
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert "ecelerity.conf:1:" in result.output and "must be 0 or more" in result.output

@@ -1,17 +1,18 @@
-"""The debug hook of a Lua state: the CPU-time limit of Lua work and the way a signal
-stops Lua that spins (hooks.lua).
+"""The debug hook of a Lua state (hooks.lua): the CPU-time limit of Lua work, the way a
+signal stops Lua that spins, and the line hook coverage uses.
 
 Why a hook: Lua that never yields (``while true do end`` in a handler) never gives the
 event loop back, so nothing else runs, not even the loop's signal handlers. Lua 5.1's
 count hook runs a function every ``HOOK_COUNT`` VM instructions, on every coroutine that
-has it. This is the one place that installs it:
+has it, and allows one hook per coroutine, so hooks.lua is the one place that installs
+it and dispatches its events to every feature (line coverage: ``set_line``):
 
 * every entry from Python into the state (``api.start_task``, ``api.resume_task``,
   ``api.call_traced`` in prelude.lua) calls ``enter()``, which gives the work a fresh
   deadline of ``limit`` seconds of process CPU time (``os.clock``, read at the entry's
   first check, so an entry that ends sooner costs no clock read);
 * every coroutine gets the hook when it is made (``install(co)``: task coroutines and the
-  ones scripts make with ``coroutine.create``/``wrap``); the main thread gets it at entry;
+  ones scripts make with ``coroutine.create``/``wrap``); the main thread at entry;
 * past the deadline the hook raises ``CPU time limit exceeded`` at the script's line, and
   from then on checks every instruction of that coroutine, so a ``pcall`` around the loop
   cannot swallow it; our own package frames (a traceback handler) are let through;
@@ -19,18 +20,15 @@ has it. This is the one place that installs it:
   pending signal handlers there, and a reason set by ``interrupt_lua_work`` (SIGTERM)
   ends the running work the same way.
 
-Lua 5.1 allows one hook per coroutine, so other hooks join this one rather than replace
-it: ``set_line_hook(fn)`` makes the same hook also call ``fn(line)`` on every line (Lua
-line coverage uses it). Scripts cannot replace it: the sandbox's ``debug.sethook`` refuses.
+Scripts cannot replace the hook: the sandbox's ``debug.sethook`` refuses.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lupa import lua51
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # momentum_httpsrv/
+from .chunknames import INTERNAL_MARK
+
 # About 0.1-0.5 ms of Lua between checks: cheap, and a signal is seen within milliseconds.
 HOOK_COUNT = 20000
 HOOK_POLL_EVERY = 8
@@ -60,27 +58,16 @@ def _poll() -> str | None:
 
 def trusted_chunk_prefix() -> str:
     """Chunk names of our own Lua files; the hook lets their frames finish."""
-    return f"@{PACKAGE_ROOT}/"
+    return f"={INTERNAL_MARK}/"
 
 
-class LuaHooks:
-    """The hook functions of one state (hooks.lua's api): ``enter``, ``install``,
-    ``set_limit``, ``set_line_hook``."""
-
-    def __init__(self, lua: lua51.LuaRuntime, run_package_lua, cpu_limit: float) -> None:
-        host = lua.table_from(
-            {
-                "poll": _poll,
-                "trusted_prefix": trusted_chunk_prefix(),
-                "count": HOOK_COUNT,
-                "poll_every": HOOK_POLL_EVERY,
-            }
-        )
-        self.api = run_package_lua(Path(__file__).with_name("hooks.lua"), host)
-        self.set_cpu_limit(cpu_limit)
-
-    def set_cpu_limit(self, seconds: float) -> None:
-        """CPU seconds each entry into the state may use; 0 means no limit, and then no
-        hook either (unless a line hook is set): nothing is checked, nothing is paid. A
-        signal then cannot stop spinning Lua."""
-        self.api.set_limit(float(seconds))
+def hooks_host(lua: lua51.LuaRuntime) -> object:
+    """What hooks.lua is called with: the poll and the check intervals."""
+    return lua.table_from(
+        {
+            "poll": _poll,
+            "trusted_prefix": trusted_chunk_prefix(),
+            "count": HOOK_COUNT,
+            "poll_every": HOOK_POLL_EVERY,
+        }
+    )

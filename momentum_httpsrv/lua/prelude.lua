@@ -2,14 +2,20 @@
 -- (Python callbacks); returns the functions Python drives the state with.
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
-local hooks, trusted_prefix = host.hooks, host.trusted_prefix
-local enter, install_hook = hooks.enter, hooks.install
+local hooks = host.hooks  -- hooks.lua: the one debug hook every coroutine runs under
+local trusted_prefix, enter = host.trusted_prefix, hooks.enter
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
 local getinfo, debug_traceback = debug.getinfo, debug.traceback
 
--- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
--- translator rejects comes back as loadstring's `nil, message`.
+local api = {}
+
+-- Called with every chunk loaded from a file ("@path"): the host records the path (what
+-- `serve --reload` watches); line coverage wraps it to track the file.
+local function file_loaded(chunkname) host.file_loaded(chunkname) end
+function api.get_file_loaded() return file_loaded end
+function api.set_file_loaded(fn) file_loaded = fn end
+
 -- How Lua names a chunk in messages (luaO_chunkid, without its length limits).
 local function chunk_display(chunkname)
   local first = chunkname:sub(1, 1)
@@ -17,6 +23,8 @@ local function chunk_display(chunkname)
   return '[string "' .. chunkname:match("^[^\n]*") .. '"]'
 end
 
+-- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
+-- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
   -- Precompiled chunks are refused: crafted bytecode can break out of any Lua sandbox.
   if type(source) == "string" and source:sub(1, 1) == "\27" then
@@ -24,11 +32,16 @@ local function load_source(source, chunkname)
   end
   -- A script's chunk never passes for one of ours (the CPU-time hook trusts those).
   if type(chunkname) == "string" and chunkname:sub(1, #trusted_prefix) == trusted_prefix then
-    chunkname = "=" .. chunkname:sub(2)
+    chunkname = "=(script) " .. chunkname:sub(2)
   end
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
-  return raw_loadstring(text, chunkname)
+  local chunk, load_err = raw_loadstring(text, chunkname)
+  if not chunk then return nil, host.syntax_error(source, load_err) end
+  if type(chunkname) == "string" and chunkname:sub(1, 1) == "@" then
+    file_loaded(chunkname, chunk)
+  end
+  return chunk
 end
 
 function loadstring(source, chunkname)
@@ -154,8 +167,6 @@ msys = setmetatable({}, {
 
 package.loaded.msys = msys  -- require("msys") is the namespace itself
 
-local api = {}
-
 -- Modules and their callouts (lua-runtime.md §2).
 local modules = {}
 local module_callouts = { init = true, deinit = true, rsrc_setup = true, config_rsrc_setup = true }
@@ -185,7 +196,7 @@ function msys.registerModule(name, tbl)
   -- them is not emulated, listing them is).
   local hooks, usable = api.module_hooks_of(name, tbl)
   if not usable then
-    host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
+    host_warn("no usable methods found for module " .. name .. " in registerModule call")
     return
   end
   modules[#modules + 1] = { name = name, tbl = tbl, hooks = hooks }
@@ -298,7 +309,7 @@ end
 -- parent: the id of the task this one works for, or 0.
 function api.start_task(id, parent, fn, ...)
   local co = raw_create(fn)
-  install_hook(co)
+  if hooks.active then hooks.install(co) end
   tasks[id], task_of[co] = co, id
   root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
   enter()
@@ -351,7 +362,7 @@ local current_thread = api.current_thread
 
 local function new_coroutine(fn)
   local co = raw_create(fn)
-  install_hook(co)
+  if hooks.active then hooks.install(co) end
   owner_of[co], thread_of[co] = task_root(), current_thread()
   return co
 end

@@ -35,9 +35,10 @@ from pathlib import Path
 
 from lupa import lua51
 
-from . import dialect
+from . import coverage, dialect
+from .chunknames import INTERNAL_MARK, package_chunkname
 from .datasource import Datasources
-from .hooks import DEFAULT_CPU_LIMIT, LuaHooks, trusted_chunk_prefix
+from .hooks import DEFAULT_CPU_LIMIT, hooks_host, trusted_chunk_prefix
 from .lib import LIBRARY_OPENERS
 from .lib.policy_data import PolicyData
 from .msys_async import MsysAsync
@@ -95,7 +96,7 @@ def trim_traceback(traceback: str) -> str:
     for line in frames.splitlines()[1:]:
         if "in function 'xpcall'" in line:
             break
-        internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
+        internal = line.strip().startswith(INTERNAL_MARK) or line.strip() in (
             "[C]: in function 'error'",
             "(tail call): ?",
         )
@@ -195,7 +196,6 @@ class LuaState:
         globals_ = self.lua.globals()
         globals_.python = None  # lupa's bridge is not part of Momentum's Lua
         self._plain_loadstring = globals_.loadstring  # before the prelude wraps it
-        self.hooks = LuaHooks(self.lua, self.run_package_lua, cpu_limit)
         install = getattr(dialect, "install_dialect_runtime", None)
         if install is not None:
             install(self.lua)
@@ -205,12 +205,18 @@ class LuaState:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
+        # The files of every "@file" chunk loaded (scripts, required modules), in order.
+        self.loaded_files: list[Path] = []
+        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
+        self.hooks.set_limit(float(cpu_limit))
         host = self.lua.table_from(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
-                "hooks": self.hooks.api,
+                "file_loaded": self._file_loaded,
+                "syntax_error": dialect.readable_syntax_error,
+                "hooks": self.hooks,
                 "trusted_prefix": trusted_chunk_prefix(),
             }
         )
@@ -245,6 +251,7 @@ class LuaState:
         openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
+        self.line_coverage = coverage.attach_if_active(self)
         # Last: scripts see Lua values only from here on (sandbox.lua).
         self.run_package_lua(
             PACKAGE_DIR / "sandbox.lua", _no_python_attributes, self.api, trusted_chunk_prefix()
@@ -252,7 +259,8 @@ class LuaState:
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
-        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), f"@{path}")
+        chunkname = package_chunkname(path.resolve().relative_to(PACKAGE_DIR.parent).as_posix())
+        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), chunkname)
         if isinstance(loaded, tuple):  # (nil, message)
             raise LuaScriptError(loaded[1])
         return loaded(*args)
@@ -341,7 +349,7 @@ class LuaState:
                 kind = result[1] if len(result) > 1 else None
                 service = self.yield_services.get(kind)
                 if service is None:
-                    self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
+                    self.warn(f"a task yielded {kind!r}, which nothing serves; resumed")
                     values: tuple = ()
                 else:
                     if on_suspend is not None:
@@ -402,6 +410,11 @@ class LuaState:
 
     def _print(self, text: str) -> None:
         self._print_sink(text)
+
+    def _file_loaded(self, chunkname: str) -> None:
+        path = Path(chunkname[1:])
+        if path not in self.loaded_files:
+            self.loaded_files.append(path)
 
 
 def _no_python_attributes(obj: object, name: str, is_setting: bool) -> str:

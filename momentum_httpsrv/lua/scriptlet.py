@@ -67,6 +67,16 @@ def resolve_source(source: str, search_path: Sequence[Path]) -> Path | None:
     raise ScriptNotFoundError(f"Unable to open '{first}', errno=2 No such file or directory")
 
 
+def script_chunkname(path: Path) -> str:
+    """How errors and tracebacks name a script: relative to the current directory when
+    it is below it (``conf/hello_api.lua:12:``), else its full path. Lua keeps only the
+    last 60 characters of a name, so short names stay whole."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class ScriptSource:
     """A configured script and its text (None for a Momentum built-in)."""
@@ -96,8 +106,6 @@ def load_scripts(
     if sources is None:
         sources = read_scripts(config, state.search_path)
     for source in sources:
-        if source.path is None or source.text is None:
-            state.warn(f"scriptlet: '{source.spec.source}' is a Momentum built-in; not emulated")
-            continue
-        state.execute(source.text, f"@{source.path}")
+        if source.path is not None and source.text is not None:  # None: a built-in
+            state.execute(source.text, "@" + script_chunkname(source.path))
     return [source.spec for source in sources]

@@ -8,6 +8,8 @@ from typing import Any
 
 from lupa import lua51
 
+from ..chunknames import package_chunkname
+
 
 @cache
 def _lua_source(filename: str) -> str:
@@ -16,8 +18,5 @@ def _lua_source(filename: str) -> str:
 
 
 def run_library_chunk(lua: lua51.LuaRuntime, filename: str, *args: Any) -> Any:
-    """Run the library file ``filename`` with ``args`` as its ``...`` and return its result.
-    The chunk is named by its path, which marks it as ours (the sandbox hides what its
-    functions hold)."""
-    path = resources.files(__package__).joinpath(filename)
-    return lua.execute(_lua_source(filename), *args, name=f"@{path}")
+    """Run the library file ``filename`` with ``args`` as its ``...`` and return its result."""
+    return lua.execute(_lua_source(filename), *args, name=package_chunkname(f"lua/lib/{filename}"))
