@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import ssl
+import threading
 
 import pytest
 import trustme
@@ -159,3 +160,30 @@ def test_outside_a_task_the_request_blocks_and_answers(state, http_server):
         "return c:get_status()", "=top"
     )
     assert result == (200, "OK")
+
+
+def test_the_ca_store_is_loaded_off_the_event_loop(state, http_server, monkeypatch):
+    """Loading the host's CA store takes tens of ms (more on a busy machine): done on the
+    loop, the first outbound call would hold every other request that long."""
+    threads = []
+    real = ssl.create_default_context
+
+    def recording(*args: object, **kwargs: object) -> ssl.SSLContext:
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("momentum_httpsrv.lua.msys_http.ssl.create_default_context", recording)
+
+    async def first_call() -> tuple:
+        loop_thread = threading.get_ident()
+        chunk = state.compile(f"""
+            local c = msys.http.client.new()
+            local ok = c:do_request("GET", "{http_server.url}/echo")
+            return ok, c:get_status()
+        """, "@client.lua")
+        return loop_thread, await state.run_in_task(chunk)
+
+    with WORLD.replaced(http=AiohttpTransport()):
+        loop_thread, result = asyncio.run(first_call())
+    assert result == (True, 200, "OK")
+    assert threads and loop_thread not in threads

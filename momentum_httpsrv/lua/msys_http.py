@@ -71,10 +71,11 @@ class AiohttpTransport:
 
     async def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
+        if self._ssl is None:  # loading the CA store takes tens of ms: once, off the loop
+            context = await asyncio.to_thread(ssl.create_default_context)
+            self._ssl = self._ssl or context
         entry = self._sessions.get(loop)
         if entry is None or entry[0].closed:
-            if self._ssl is None:  # loading the CA store takes tens of ms: once
-                self._ssl = ssl.create_default_context()
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ssl=self._ssl),
                 auto_decompress=False,
