@@ -15,7 +15,9 @@ against 0.15–0.4 ms for aiohttp, and that CPU is time the event loop serves no
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ssl
+import threading
 import weakref
 from collections.abc import AsyncIterator
 
@@ -59,12 +61,26 @@ def curl_failure(error: BaseException) -> tuple[int, str]:
     return CURLE_RECV_ERROR
 
 
+def _load_ca_store() -> concurrent.futures.Future[ssl.SSLContext]:
+    """The host's CA store, loaded on a thread of its own; a future any loop can await."""
+    future: concurrent.futures.Future[ssl.SSLContext] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(ssl.create_default_context())
+        except BaseException as error:  # handed to whoever awaits it
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="ca-store", daemon=True).start()
+    return future
+
+
 class AiohttpTransport:
     """One aiohttp session (connection pool) per event loop, made on first use there and
     closed when that loop shuts down."""
 
     def __init__(self) -> None:
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl: concurrent.futures.Future[ssl.SSLContext] | None = None
         self._sessions: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncIterator[None]]
         ] = weakref.WeakKeyDictionary()
@@ -72,12 +88,12 @@ class AiohttpTransport:
     async def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._ssl is None:  # loading the CA store takes tens of ms: once, off the loop
-            context = await asyncio.to_thread(ssl.create_default_context)
-            self._ssl = self._ssl or context
+            self._ssl = _load_ca_store()
+        context = self._ssl.result() if self._ssl.done() else await asyncio.wrap_future(self._ssl)
         entry = self._sessions.get(loop)
         if entry is None or entry[0].closed:
             session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ssl=self._ssl),
+                connector=aiohttp.TCPConnector(limit=0, ssl=context),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
                 trust_env=False,
