@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 import ssl
 import threading
+import weakref
 
 import pytest
 import trustme
@@ -188,3 +190,24 @@ def test_the_ca_store_is_loaded_once_off_the_event_loop(state, http_server, monk
         loop_thread, results = asyncio.run(first_calls())
     assert results == [(True, 200, "OK")] * 20
     assert len(threads) == 1 and loop_thread not in threads
+
+
+def test_event_loops_are_not_kept_alive_by_the_client_or_task_resumption(state, http_server):
+    """Each asyncio.run (MomentumTestClient, a blocking top-level call) is a new loop: what
+    was kept per loop must go with it, or every test's loop stays in memory."""
+    loops: list[weakref.ref] = []
+    chunk = state.compile(f"""
+        msys.sleep(0)
+        local c = msys.http.client.new()
+        return c:do_request("GET", "{http_server.url}/echo")
+    """, "@client.lua")
+
+    async def call() -> tuple:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        return await state.run_in_task(chunk)
+
+    with WORLD.replaced(http=AiohttpTransport()):
+        for _ in range(3):
+            assert asyncio.run(call()) == (True,)
+        gc.collect()
+        assert [loop() for loop in loops] == [None, None, None]

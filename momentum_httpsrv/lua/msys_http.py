@@ -19,7 +19,7 @@ import concurrent.futures
 import ssl
 import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 
@@ -80,7 +80,8 @@ class AiohttpTransport:
     closed when that loop shuts down."""
 
     def __init__(self) -> None:
-        self._ssl: concurrent.futures.Future[ssl.SSLContext] | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self._ssl_loading: concurrent.futures.Future[ssl.SSLContext] | None = None
         self._sessions: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncIterator[None]]
         ] = weakref.WeakKeyDictionary()
@@ -88,19 +89,33 @@ class AiohttpTransport:
     async def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._ssl is None:  # loading the CA store takes tens of ms: once, off the loop
-            self._ssl = _load_ca_store()
-        context = self._ssl.result() if self._ssl.done() else await asyncio.wrap_future(self._ssl)
+            if self._ssl_loading is None:
+                self._ssl_loading = _load_ca_store()
+            # then dropped: the future's callbacks refer to the loops that awaited it
+            self._ssl, self._ssl_loading = await asyncio.wrap_future(self._ssl_loading), None
         entry = self._sessions.get(loop)
         if entry is None or entry[0].closed:
             session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ssl=context),
+                connector=aiohttp.TCPConnector(limit=0, ssl=self._ssl),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
                 trust_env=False,
             )
-            keeper = await close_with_loop(session.close)
+            keeper = await close_with_loop(self._closer(loop, session))
             entry = self._sessions[loop] = (session, keeper)
         return entry[0]
+
+    def _closer(
+        self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession
+    ) -> Callable[[], Awaitable[None]]:
+        """Close ``session`` and forget it (the entry refers to its loop: kept, the loop
+        would never be freed)."""
+
+        async def close() -> None:
+            self._sessions.pop(loop, None)
+            await session.close()
+
+        return close
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         try:

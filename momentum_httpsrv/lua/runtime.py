@@ -390,8 +390,7 @@ class ResumeBatches:
 
     per_turn = 8
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:  # holds no reference to its loop: the loop is the key
         self._used = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._refill_scheduled = False
@@ -402,7 +401,7 @@ class ResumeBatches:
             self._used += 1
             self._schedule_refill()
             return
-        waiter = self._loop.create_future()
+        waiter = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         self._schedule_refill()
         await waiter  # a cancelled waiter is skipped by _refill
@@ -410,7 +409,7 @@ class ResumeBatches:
     def _schedule_refill(self) -> None:
         if not self._refill_scheduled:
             self._refill_scheduled = True
-            self._loop.call_soon(self._refill)
+            asyncio.get_running_loop().call_soon(self._refill)
 
     def _refill(self) -> None:
         """Next iteration: a new batch, first to those waiting longest."""
@@ -435,7 +434,7 @@ def resume_batches() -> ResumeBatches:
     loop = asyncio.get_running_loop()
     batches = _resume_batches.get(loop)
     if batches is None:
-        batches = _resume_batches[loop] = ResumeBatches(loop)
+        batches = _resume_batches[loop] = ResumeBatches()
     return batches
 
 
