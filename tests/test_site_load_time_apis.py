@@ -296,3 +296,33 @@ def test_datasource_cidrs_load_refresh_and_reload(tmp_path):
         )
     finally:
         node.stop()
+
+
+SERIES = 'msys.audit_series.define("s", "string", 60, 2); '
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'msys.audit_series.define("s", "string", 0/0, 2)',
+        'msys.audit_series.define("s", "string", 1/0, 2)',
+        'msys.audit_series.define("s", "string", 60, 0/0)',
+        'msys.audit_series.define("s", "string", 60, 1/0)',
+        SERIES + 'msys.audit_series.add("s", {key = "k", count = 0/0})',
+        SERIES + 'msys.audit_series.count("s", {key = "k", startv = "x"})',
+        SERIES + 'msys.audit_series.count("s", {key = "k", endv = 0/0})',
+        'msys.gauge_cache.define("g", 0/0, 10)',
+        'msys.gauge_cache.define("g", 1/0, 10)',
+        'msys.gauge_cache.define("g", 10, 0/0)',
+        'msys.counter.add("/site/c", 0/0)',
+        'msys.counter.add("/site/c", 1/0)',
+        'msys.counter.add("/site/c", 1e300)',
+        'msys.cidr.define("e", { type = "empty", refresh = 0/0 })',
+    ],
+)
+def test_policy_data_refuses_numbers_it_cannot_count_with(tmp_path, call):
+    """NaN, infinities and non-numbers are the script's error at its line, not Python's
+    'cannot convert float NaN to integer' (or a series that silently never counts)."""
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:1: (bad argument #|msys\.\w+\.\w+: )"):
+        state.execute(call, "@t.lua")
