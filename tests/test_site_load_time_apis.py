@@ -326,3 +326,15 @@ def test_policy_data_refuses_numbers_it_cannot_count_with(tmp_path, call):
     state = LuaState([tmp_path])
     with pytest.raises(LuaScriptError, match=r"^t\.lua:1: (bad argument #|msys\.\w+\.\w+: )"):
         state.execute(call, "@t.lua")
+
+
+def test_msys_core_constants_have_the_values_momentum_documents(tmp_path):
+    """Where the Momentum docs give a number (ec_string's storage types, the final
+    validation hook's statuses), msys.core has that number."""
+    state = LuaState([tmp_path])
+    names = ("STRING_TYPE_STATIC", "STRING_TYPE_DISK_BACKED", "STRING_TYPE_IO_OBJECT",
+             "STRING_TYPE_GROWBUF", "STRING_TYPE_GROWABLE_STATIC",
+             "EC_HOOK_CONT", "EC_HOOK_DONE", "EC_HOOK_RETRY")
+    script = "local c = require('msys.core'); return " + " .. ' ' .. ".join(
+        f"tostring(c.{n})" for n in names)
+    assert state.execute(script, "=t") == ("-100 -101 -102 -103 -104 0 1 2",)
