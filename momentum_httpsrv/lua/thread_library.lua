@@ -259,7 +259,8 @@ local Thread = {}
 local new_thread, check_thread = new_class("thread.thread", Thread)
 
 -- thread.create(fn[, arg[, joinable]]): a joinable thread's function gets the thread
--- object (thrlib.c passes the userdata), a detached one gets `argument`.
+-- object (thrlib.c passes the userdata), a detached one gets `argument`. Each runs as
+-- its own OS thread would: with its own _OSTLS.
 function thread.create(fn, argument, ...)
   if type(fn) ~= "function" then
     error("bad argument #1 to 'create' (function expected)", 2)
@@ -274,6 +275,7 @@ function thread.create(fn, argument, ...)
   local fields = { key = new_key(), done = false }
   local t = joinable and new_thread(fields) or nil
   spawn(function()
+    tasks.own_os_thread()
     tasks.at_task_end(function()
       fields.done = true
       host.notify(fields.key)
