@@ -282,7 +282,9 @@ function thread.create(fn, argument, ...)
     end)
     fn(joinable and t or argument)
   end)
-  return t
+  -- thrlib.c returns the top of its stack: the thread, or for a detached one `argument`.
+  if joinable then return t end
+  return argument
 end
 
 function Thread:join()
