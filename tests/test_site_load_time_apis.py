@@ -338,3 +338,22 @@ def test_msys_core_constants_have_the_values_momentum_documents(tmp_path):
     script = "local c = require('msys.core'); return " + " .. ' ' .. ".join(
         f"tostring(c.{n})" for n in names)
     assert state.execute(script, "=t") == ("-100 -101 -102 -103 -104 0 1 2",)
+
+
+@pytest.mark.parametrize("timeout", ["0/0", "1/0", "-1/0"])
+def test_condition_wait_refuses_a_timeout_pthreads_refuses(tmp_path, timeout):
+    """thrLua hands a NaN or infinite timeout to pthread_cond_timedwait, which answers
+    EINVAL: an error at the script's line, in a task (not a wait that never ends) and
+    outside one (not Python's 'Invalid value NaN')."""
+    state = LuaState([tmp_path])
+    state.execute("c = thread.condition()", "=setup")
+    waiting = state.compile(f"c:acquire()\nc:wait({timeout})", "@t.lua")
+
+    async def in_a_task():
+        return await asyncio.wait_for(state.run_in_task(waiting), 2)
+
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: cond:wait failed Invalid argument"):
+        asyncio.run(in_a_task())
+    state.execute("c:release()", "=release")
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: cond:wait failed Invalid argument"):
+        state.execute(f"c:acquire()\nc:wait({timeout})", "@t.lua")

@@ -7,7 +7,7 @@
 -- errno table and a function that runs a Lua function later as its own task.
 local host, tasks, new_class, errno, spawn = ...
 local current_thread, current_task = tasks.current_thread, tasks.current_task
-local type, error, floor = type, error, math.floor
+local type, error, floor, huge = type, error, math.floor, math.huge
 local yield = coroutine.yield
 
 local thread = {
@@ -144,6 +144,11 @@ function Condition:wait(timeout)
   local c, me = check_condition(self, "wait", 2), current_thread()
   if timeout ~= nil and type(timeout) ~= "number" then
     error("bad argument #2 to 'wait' (number expected, got " .. type(timeout) .. ")", 2)
+  end
+  -- thrlib.c turns a NaN or infinite timeout into a timespec pthread_cond_timedwait
+  -- refuses with EINVAL.
+  if timeout ~= nil and (timeout ~= timeout or timeout == huge or timeout == -huge) then
+    error("cond:wait failed " .. errno.EINVAL_text, 2)
   end
   local m = c.mutex
   if m.owner ~= me then
