@@ -357,3 +357,11 @@ def test_condition_wait_refuses_a_timeout_pthreads_refuses(tmp_path, timeout):
     state.execute("c:release()", "=release")
     with pytest.raises(LuaScriptError, match=r"^t\.lua:2: cond:wait failed Invalid argument"):
         state.execute(f"c:acquire()\nc:wait({timeout})", "@t.lua")
+
+
+@pytest.mark.parametrize("seconds", ["0/0", "1/0"])
+def test_thread_sleep_needs_a_whole_number_of_seconds(tmp_path, seconds):
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:1: bad argument #1 to 'sleep' \(number"
+                       r" has no integer representation\)"):
+        state.execute(f"thread.sleep({seconds})", "@t.lua")

@@ -303,6 +303,9 @@ function thread.sleep(seconds)
   if type(seconds) ~= "number" then
     error("bad argument #1 to 'sleep' (number expected, got " .. type(seconds) .. ")", 2)
   end
+  if seconds ~= seconds or seconds == huge or seconds == -huge then
+    error("bad argument #1 to 'sleep' (number has no integer representation)", 2)
+  end
   msys.sleep(floor(seconds))
   return 0
 end
