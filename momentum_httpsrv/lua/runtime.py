@@ -35,7 +35,8 @@ from pathlib import Path
 
 from lupa import lua51
 
-from . import dialect
+from . import coverage, dialect
+from .chunknames import INTERNAL_MARK, package_chunkname
 from .datasource import Datasources
 from .lib import LIBRARY_OPENERS
 from .lib.policy_data import PolicyData
@@ -92,7 +93,7 @@ def trim_traceback(traceback: str) -> str:
     for line in frames.splitlines()[1:]:
         if "in function 'xpcall'" in line:
             break
-        internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
+        internal = line.strip().startswith(INTERNAL_MARK) or line.strip() in (
             "[C]: in function 'error'",
             "(tail call): ?",
         )
@@ -189,12 +190,18 @@ class LuaState:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
+        # The files of every "@file" chunk loaded (scripts, required modules), in order.
+        self.loaded_files: list[Path] = []
+        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua")
         host = self.lua.table_from(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
                 "block_sleep": lambda seconds: WORLD.clock.block(seconds),
+                "file_loaded": self._file_loaded,
+                "syntax_error": dialect.readable_syntax_error,
+                "hooks": self.hooks,
             }
         )
         self._task_ids = itertools.count(1)
@@ -228,10 +235,12 @@ class LuaState:
         openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
+        self.line_coverage = coverage.attach_if_active(self)
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
-        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), f"@{path}")
+        chunkname = package_chunkname(path.resolve().relative_to(PACKAGE_DIR.parent).as_posix())
+        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), chunkname)
         if isinstance(loaded, tuple):  # (nil, message)
             raise LuaScriptError(loaded[1])
         return loaded(*args)
@@ -320,7 +329,7 @@ class LuaState:
                 kind = result[1] if len(result) > 1 else None
                 service = self.yield_services.get(kind)
                 if service is None:
-                    self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
+                    self.warn(f"a task yielded {kind!r}, which nothing serves; resumed")
                     values: tuple = ()
                 else:
                     if on_suspend is not None:
@@ -374,6 +383,11 @@ class LuaState:
 
     def _print(self, text: str) -> None:
         self._print_sink(text)
+
+    def _file_loaded(self, chunkname: str) -> None:
+        path = Path(chunkname[1:])
+        if path not in self.loaded_files:
+            self.loaded_files.append(path)
 
 
 async def _sleep_service(seconds: float) -> tuple:
