@@ -280,13 +280,11 @@ def test_datasource_cidrs_load_refresh_and_reload(tmp_path):
         assert node.console("q 11.0.0.1") == "eleven\tnil\n"  # refreshed; refresh 0 is not
         node.console("reload")
         assert node.console("q 11.0.0.1") == "eleven\ttrue\n"
-        two_columns = node.console(
+        no_such_column = node.console(
             'scriptlet eval msys.cidr.define("x", { type = "datasource",'
-            ' cachename = "wl", query = "select net, label from wl" })'
+            ' cachename = "wl", query = "select net, label from wl", value_column = 3 })'
         )
-        assert two_columns.endswith(
-            "msys.cidr.define: name the cidr_column: the query's rows have 2 columns\n"
-        )
+        assert no_such_column.endswith("msys.cidr.define: no column 3 in the query's rows\n")
         unknown = node.console(
             'scriptlet eval msys.cidr.define("x", { type = "datasource",'
             ' cachename = "nope", query = "select 1" })'
@@ -365,3 +363,38 @@ def test_thread_sleep_needs_a_whole_number_of_seconds(tmp_path, seconds):
     with pytest.raises(LuaScriptError, match=r"^t\.lua:1: bad argument #1 to 'sleep' \(number"
                        r" has no integer representation\)"):
         state.execute(f"thread.sleep({seconds})", "@t.lua")
+
+
+def test_datasource_cidrs_take_columns_by_position_and_the_first_by_default(tmp_path):
+    """As the cidr.define docs say: cidr_column and value_column are a name or an ordinal
+    position, and without cidr_column the first column holds the networks."""
+    import sqlite3
+
+    database = tmp_path / "wl.db"
+    with sqlite3.connect(database) as db:
+        db.execute("create table wl (net text, label text)")
+        db.execute("insert into wl values ('10.0.0.0/8', 'ten')")
+    (tmp_path / "ecelerity.conf").write_text(
+        f'Datasource "wl" {{ uri = ( "sqlite:{database}" ) }}\n'
+        'scriptlet "scriptlet" { script "s" { source = "s" } }\n'
+    )
+    (tmp_path / "s.lua").write_text(
+        "local mod = {}\n"
+        "function mod:init()\n"
+        '  msys.cidr.define("first", { type = "datasource", cachename = "wl",'
+        ' query = "select net, label from wl" })\n'
+        '  msys.cidr.define("ordinal", { type = "datasource", cachename = "wl",'
+        ' query = "select label, net from wl", cidr_column = 2, value_column = 1 })\n'
+        '  answers = { msys.cidr.query("first", "10.1.1.1"),'
+        ' msys.cidr.query("ordinal", "10.1.1.1") }\n'
+        "  return true\n"
+        "end\n"
+        'msys.registerModule("m", mod)\n'
+    )
+    node = MomentumNode(tmp_path / "ecelerity.conf")
+    node.start()
+    try:
+        answers = node.generation.lua.execute("return answers[1], answers[2]", "=t")
+        assert answers == (True, "ten")
+    finally:
+        node.stop()

@@ -69,23 +69,21 @@ function packages.cidr()
   local cidr, defaults = {}, {}
   local from_datasource = {} -- name -> { cachename, query, cidr_column, value_column, refresh, loaded }
 
-  -- A row's column by name; without one, the row's only column (rows are keyed by name,
-  -- so the order of several columns is not known here).
-  local function column(row, name, option)
-    if name ~= nil then
-      if type(name) ~= "string" then
-        error(option .. " must be a column name (column positions are not known here)", 0)
+  -- A row's column by name or by position in the query's columns; without one, the
+  -- first column.
+  local function column(row, wanted, option)
+    local key = wanted
+    if wanted == nil or type(wanted) == "number" then
+      key = (host.row_columns(row) or {})[wanted or 1]
+      if key == nil then
+        error("no column " .. tostring(wanted or 1) .. " in the query's rows", 0)
       end
-      local value = row[name]
-      if value == nil then error("no column '" .. name .. "' in the query's rows", 0) end
-      return tostring(value)
+    elseif type(wanted) ~= "string" then
+      error(option .. " must be a column name or position", 0)
     end
-    local only, count = nil, 0
-    for _, value in pairs(row) do only, count = value, count + 1 end
-    if count ~= 1 then
-      error("name the " .. option .. ": the query's rows have " .. count .. " columns", 0)
-    end
-    return tostring(only)
+    local value = row[key]
+    if value == nil then error("no column '" .. tostring(key) .. "' in the query's rows", 0) end
+    return tostring(value)
   end
 
   -- Run a datasource CIDR's query and hand its rows to the host; returns what went wrong.
