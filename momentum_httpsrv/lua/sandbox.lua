@@ -34,6 +34,7 @@ end
 
 function debug.getupvalue(fn, index)
   local name, value = raw.getupvalue(fn, index)
+  if name == nil then return end  -- none there (a C function's): no values, as stock Lua
   return name, shown(fn, value)
 end
 
@@ -78,8 +79,9 @@ function debug.setfenv(object, env)
   return raw.setfenv(object, env)
 end
 
-local raw_setfenv = setfenv
+local raw_setfenv, c_like = setfenv, ("").__thrlua.native
 function setfenv(target, env)
+  if c_like[target] then error("'setfenv' cannot change environment of given object", 2) end
   if is_trusted(target) then error("setfenv: not for the emulator's own functions", 2) end
   if type(target) == "number" and target > 0 then target = target + 1 end
   return raw_setfenv(target, env)
