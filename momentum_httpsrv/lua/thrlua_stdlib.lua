@@ -200,6 +200,11 @@ end
 
 function setfenv(target, env)
   if native[target] then error("'setfenv' cannot change environment of given object", 2) end
+  local guard = ops.setfenv_guard  -- the sandbox's (sandbox.lua)
+  if guard ~= nil then
+    local refusal = guard(target)
+    if refusal then error(refusal, 2) end
+  end
   if type(target) == "number" and target > 0 then target = target + 2 end  -- past pcall, us
   local ok, result = pcall(native_setfenv, target, env)
   if ok then return result end
