@@ -5,6 +5,7 @@ writes one Common Log Format line per request."""
 from __future__ import annotations
 
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -66,6 +67,27 @@ def test_reload_follows_script_module_and_include_edits_and_survives_a_broken_on
             'HTTP_Listener { Listen "127.0.0.1:0" {} }\nNo_Such_Option = 1\n')
         log = stderr_until(process, r"reloaded: generation 4")
         assert "listen.conf:2:1: warning: unknown option" in log
+
+
+def test_an_edit_saved_while_a_reload_is_loading_is_reloaded_too(tmp_path):
+    """Rapid saves: the second lands while the first one's reload is running its scripts.
+    The script of the first save signals that it is loading and waits for a gate file."""
+    config = write_site(tmp_path)
+    loading, gate = tmp_path / "loading", tmp_path / "gate"
+    slow = (f'io.open("{loading}", "w"):close()\n'
+            "local deadline = os.time() + 20\n"
+            f'while os.time() < deadline and not io.open("{gate}") do end\n')
+    with serve_process(config, 30.0, "--reload") as (process, port):
+        stderr_until(process, r"--reload: watching \d+ files")
+        (tmp_path / "hi.lua").write_text(slow + GREETING.replace("greeting.text", '"two"'))
+        deadline = time.monotonic() + 30
+        while not loading.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert loading.exists(), "the first save was never reloaded"
+        (tmp_path / "hi.lua").write_text(GREETING.replace("greeting.text", '"three"'))
+        gate.touch()
+        stderr_until(process, r"reloaded: generation 3", timeout=20)
+        assert get(port, "/hi") == (200, "three")
 
 
 def test_the_access_log_has_one_common_log_format_line_per_request(tmp_path):
