@@ -199,3 +199,22 @@ def test_a_command_without_coverage_leaves_pytest_coverage_running(site, collect
     assert result.exit_code == 0, result.output
     assert coverage.attach_if_active(LuaState()) is not None
     assert collector.files[(site / "cov.lua").resolve()].hits[GET] == 1
+
+
+def test_lines_are_counted_in_their_own_file_across_errors_calls_and_coroutine_switches(
+    tmp_path, collector
+):
+    """The hook looks the running function up only after a call or a return: a caught
+    error, a yield and a resume must each hand the count back to the right file."""
+    (tmp_path / "b.lua").write_text(
+        "local b = {}\nfunction b.fail()\n  error('boom')\nend\n"
+        "function b.pause()\n  coroutine.yield()\n  return 1\nend\nreturn b\n")
+    (tmp_path / "a.lua").write_text(
+        'local b = require("b")\nlocal ok = pcall(b.fail)\nlocal x = 1\n'
+        "local co = coroutine.wrap(function()\n  b.pause()\n  return 2\nend)\n"
+        "co()\nx = x + 1\nco()\nreturn x\n")
+    state = LuaState([tmp_path], print_sink=lambda text: None)
+    assert state.execute_file(tmp_path / "a.lua") == (2,)
+    collector.harvest(state)
+    assert collector.files[tmp_path / "a.lua"].hits == {line: 1 for line in range(1, 12)} | {4: 2}
+    assert collector.files[tmp_path / "b.lua"].hits == {line: 1 for line in range(1, 10)}
