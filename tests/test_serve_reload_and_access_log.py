@@ -4,12 +4,15 @@ writes one Common Log Format line per request."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from momentum_httpsrv.httpsrv.access_log import AccessLog
+from momentum_httpsrv.httpsrv.requests import ConnectionInfo, Request
 from momentum_httpsrv.testing.process import serve_process, stderr_until
 
 GREETING = """\
@@ -116,3 +119,17 @@ def test_no_access_log_unless_asked(tmp_path):
         assert get(port, "/hi") == (200, "one")
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "ecelerity.conf", "greeting.lua", "hi.lua", "listen.conf", "paniclog.ec"]
+
+
+def test_the_access_log_escapes_what_would_break_a_line_as_apache_does():
+    """A target may carry a quote or a backslash (the parser accepts them) or bytes that
+    are not printable: escaped (\\" \\\\ \\xhh), so each line keeps its quoted fields."""
+    stream = io.StringIO()
+    access_log = AccessLog(stream)
+    connection = ConnectionInfo(1, "127.0.0.1:0", ("127.0.0.1", 5555), ("127.0.0.1", 80))
+    access_log.request(Request("GET", '/a"b\\c\x7f\xe9', "1.1", [], b"", connection),
+                       404, 0, 0.5)
+    access_log.request(Request("GET", "/plain?x=1", "1.0", [], b"", connection), 200, 3, 0.25)
+    first, second = stream.getvalue().splitlines()
+    assert first.endswith(' "GET /a\\"b\\\\c\\x7f\\xe9 HTTP/1.1" 404 - 0.500000'), first
+    assert second.endswith(' "GET /plain?x=1 HTTP/1.0" 200 3 0.250000'), second

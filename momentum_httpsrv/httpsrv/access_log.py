@@ -12,6 +12,7 @@ string and a buffered write (flushed at most once a second, and at close).
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import TextIO
@@ -19,6 +20,19 @@ from typing import TextIO
 from .requests import Request
 
 _FLUSH_EVERY = 1.0  # seconds
+# What Apache's log escaping rewrites: a quote or backslash would end or confuse the
+# quoted request field; bytes outside printable ASCII become \xhh (strings are Latin-1).
+_UNSAFE = re.compile(r'[^\x21\x23-\x5b\x5d-\x7e]')
+
+
+def _escaped_character(match: re.Match[str]) -> str:
+    character = match.group()
+    return "\\" + character if character in '"\\' else f"\\x{ord(character):02x}"
+
+
+def escaped(text: str) -> str:
+    """``text`` safe inside a quoted log field."""
+    return _UNSAFE.sub(_escaped_character, text)
 
 
 class AccessLog:
@@ -47,8 +61,8 @@ class AccessLog:
         peer = request.connection.peer
         self._stream.write(
             f'{peer[0] if peer else "-"} - - [{self._stamp}] '
-            f'"{request.method} {request.target} HTTP/{request.http_version}" {status} '
-            f"{body_bytes or '-'} {seconds:.6f}\n"
+            f'"{escaped(request.method)} {escaped(request.target)} HTTP/{request.http_version}" '
+            f"{status} {body_bytes or '-'} {seconds:.6f}\n"
         )
         if now - self._flushed_at >= _FLUSH_EVERY:
             self._flushed_at = now
