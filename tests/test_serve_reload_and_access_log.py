@@ -4,6 +4,7 @@ writes one Common Log Format line per request."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import time
@@ -133,3 +134,23 @@ def test_the_access_log_escapes_what_would_break_a_line_as_apache_does():
     first, second = stream.getvalue().splitlines()
     assert first.endswith(' "GET /a\\"b\\\\c\\x7f\\xe9 HTTP/1.1" 404 - 0.500000'), first
     assert second.endswith(' "GET /plain?x=1 HTTP/1.0" 200 3 0.250000'), second
+
+
+def test_an_access_log_line_reaches_the_file_within_a_second_or_two_while_idle(tmp_path):
+    """Lines are buffered, but one written just after a flush must not wait for the next
+    request (``tail -f`` on a quiet server) or for shutdown."""
+    path = tmp_path / "access.log"
+    connection = ConnectionInfo(1, "127.0.0.1:0", ("127.0.0.1", 5555), ("127.0.0.1", 80))
+
+    async def two_requests_then_idle() -> list[str]:
+        access_log = AccessLog.open(str(path))
+        for target in ("/first", "/second"):
+            access_log.request(Request("GET", target, "1.1", [], b"", connection), 200, 1, 0.1)
+        deadline = time.monotonic() + 10
+        while len(path.read_text().splitlines()) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        lines = path.read_text().splitlines()
+        access_log.close()
+        return lines
+
+    assert len(asyncio.run(two_requests_then_idle())) == 2
