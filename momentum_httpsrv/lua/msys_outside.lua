@@ -131,6 +131,10 @@ function http_client.new()
 end
 
 -- msys.db ----------------------------------------------------------------------------
+-- Each row's column names in the query's order (rows are keyed by name; msys.cidr's
+-- datasource type also takes columns by position).
+local columns_of = setmetatable({}, { __mode = "k" })
+
 -- The host answers true, ncolumns, names..., values... (row after row) or false, message.
 local function rows_from(ok, ...)
   if not ok then return nil, (...) end
@@ -144,6 +148,7 @@ local function rows_from(ok, ...)
   for first = ncol + 2, n, ncol do
     local row = {}
     for c = 1, ncol do row[names[c]] = packed[first + c - 1] end
+    columns_of[row] = names
     rows[#rows + 1] = row
   end
   return rows
@@ -204,4 +209,8 @@ function db.execute(...)
   return true
 end
 
-return { http_client = http_client, db = db }
+return {
+  http_client = http_client,
+  db = db,
+  row_columns = function(row) return columns_of[row] end,
+}

@@ -259,9 +259,10 @@ local root_of = {}                                   -- task id -> root task id
 local owner_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> root task id
 
 local at_end = {}                                    -- task id -> function run when it ends
+local os_tls_of = {}                                 -- thread.create task id -> its _OSTLS
 
 local function finish(id)
-  tasks[id], root_of[id] = nil, nil
+  tasks[id], root_of[id], os_tls_of[id] = nil, nil, nil
   local ender = at_end[id]
   if ender then
     at_end[id] = nil
@@ -352,8 +353,10 @@ end
 
 -- thrLua's _TLS and _OSTLS (lstate.c): globals resolved when no real global of that
 -- name exists. _TLS is one table per Lua thread, so each task and each coroutine has
--- its own; _OSTLS is one table per OS thread, and every Lua task here runs on the one
--- event-loop thread, so there is one.
+-- its own; _OSTLS is one table per OS thread: every Lua task here runs on the one
+-- event-loop thread and shares one, except a thread.create thread, which is an OS
+-- thread of its own in thrLua (api.own_os_thread) and shares its table with its
+-- coroutines.
 local tls_of = setmetatable({}, { __mode = "k" })
 local main_tls, os_tls = {}, {}
 setmetatable(_G, {
@@ -365,7 +368,7 @@ setmetatable(_G, {
       if tls == nil then tls = {}; tls_of[co] = tls end
       return tls
     elseif key == "_OSTLS" then
-      return os_tls
+      return os_tls_of[current_thread()] or os_tls
     end
     return nil
   end,
@@ -391,6 +394,11 @@ end
 function api.current_task()
   local co = running()
   return co and task_of[co]
+end
+
+-- The running task is a thread.create thread: it gets an _OSTLS of its own.
+function api.own_os_thread()
+  os_tls_of[api.current_task()] = {}
 end
 
 -- Run `fn` when the running task ends, however it ends (thread.create's join).

@@ -234,7 +234,7 @@ class LuaState:
             policy_data = PolicyData()
             policy_data.cidr.warn = self.warn
         self.policy_data = policy_data
-        openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
+        openers = {**LIBRARY_OPENERS, **self.policy_data.openers(self._db_row_columns)}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
         self.line_coverage = coverage.attach_if_active(self)
@@ -271,6 +271,7 @@ class LuaState:
         self.preload("msys.http", lambda: http)
         db = outside.db
         self.preload("msys.db", lambda: db)
+        self._db_row_columns = outside.row_columns  # a msys.db row's column names, in order
         datasource = self.lua.table_from({})
         self.preload("msys.datasource", lambda: datasource)
 

@@ -7,7 +7,7 @@
 -- errno table and a function that runs a Lua function later as its own task.
 local host, tasks, new_class, errno, spawn = ...
 local current_thread, current_task = tasks.current_thread, tasks.current_task
-local type, error, floor = type, error, math.floor
+local type, error, floor, huge = type, error, math.floor, math.huge
 local yield = coroutine.yield
 
 local thread = {
@@ -145,6 +145,11 @@ function Condition:wait(timeout)
   if timeout ~= nil and type(timeout) ~= "number" then
     error("bad argument #2 to 'wait' (number expected, got " .. type(timeout) .. ")", 2)
   end
+  -- thrlib.c turns a NaN or infinite timeout into a timespec pthread_cond_timedwait
+  -- refuses with EINVAL.
+  if timeout ~= nil and (timeout ~= timeout or timeout == huge or timeout == -huge) then
+    error("cond:wait failed " .. errno.EINVAL_text, 2)
+  end
   local m = c.mutex
   if m.owner ~= me then
     error("cond:wait failed " .. errno.EPERM_text .. " (the caller does not hold its mutex)", 2)
@@ -259,7 +264,8 @@ local Thread = {}
 local new_thread, check_thread = new_class("thread.thread", Thread)
 
 -- thread.create(fn[, arg[, joinable]]): a joinable thread's function gets the thread
--- object (thrlib.c passes the userdata), a detached one gets `argument`.
+-- object (thrlib.c passes the userdata), a detached one gets `argument`. Each runs as
+-- its own OS thread would: with its own _OSTLS.
 function thread.create(fn, argument, ...)
   if type(fn) ~= "function" then
     error("bad argument #1 to 'create' (function expected)", 2)
@@ -274,13 +280,16 @@ function thread.create(fn, argument, ...)
   local fields = { key = new_key(), done = false }
   local t = joinable and new_thread(fields) or nil
   spawn(function()
+    tasks.own_os_thread()
     tasks.at_task_end(function()
       fields.done = true
       host.notify(fields.key)
     end)
     fn(joinable and t or argument)
   end)
-  return t
+  -- thrlib.c returns the top of its stack: the thread, or for a detached one `argument`.
+  if joinable then return t end
+  return argument
 end
 
 function Thread:join()
@@ -293,6 +302,9 @@ end
 function thread.sleep(seconds)
   if type(seconds) ~= "number" then
     error("bad argument #1 to 'sleep' (number expected, got " .. type(seconds) .. ")", 2)
+  end
+  if seconds ~= seconds or seconds == huge or seconds == -huge then
+    error("bad argument #1 to 'sleep' (number has no integer representation)", 2)
   end
   msys.sleep(floor(seconds))
   return 0
