@@ -115,19 +115,23 @@ def test_lines_run_everywhere_a_site_runs_lua_are_counted(site, collector):
     assert {3, 16}.isdisjoint(entry.missed)
 
 
-def test_no_hook_runs_while_coverage_is_off():
+# Whether the line hook runs in the task's coroutine (the hooks table's probe is passed
+# in: a script's own debug.gethook never shows the emulator's hook).
+LINE_HOOK_PROBE = "local line_hooked = ...; return line_hooked(coroutine.running())"
+
+
+def test_no_line_hook_runs_while_coverage_is_off():
     state = LuaState()
     assert state.line_coverage is None
-    assert state.execute("return tostring(debug.gethook())", "=probe") == ("nil",)
-    chunk = state.compile("return tostring(debug.gethook())", "=task")
-    task = asyncio.run(state.run_in_task(chunk))
-    assert task == ("nil",)
+    assert state.hooks.line_hooked() is False
+    chunk = state.compile(LINE_HOOK_PROBE, "=task")
+    assert asyncio.run(state.run_in_task(chunk, state.hooks.line_hooked)) == (False,)
 
 
 def test_coverage_hooks_every_task_when_on(collector):
     state = LuaState()
-    task = asyncio.run(state.run_in_task(state.compile("return (debug.gethook())", "=task")))
-    assert task[0] is not None
+    chunk = state.compile(LINE_HOOK_PROBE, "=task")
+    assert asyncio.run(state.run_in_task(chunk, state.hooks.line_hooked)) == (True,)
 
 
 def test_call_with_coverage_writes_cobertura_and_html(site):

@@ -6,10 +6,14 @@
 local host, tasks, new_class = ...
 local type, error, select, tostring, tonumber, pairs, ipairs, setmetatable =
   type, error, select, tostring, tonumber, pairs, ipairs, setmetatable
-local concat, yield, current_task, unpack = table.concat, coroutine.yield, tasks.current_task, unpack
+local concat, unpack = table.concat, unpack
+local can_suspend, host_yield = tasks.can_suspend, tasks.host_yield
+local helper_names = {
+  dns_lookup = "msys.dnsLookup", http_request = "msys.http.client", db = "msys.db",
+}
 
 local function outside(kind, ...)
-  if current_task() then return yield(kind, ...) end
+  if can_suspend() then return host_yield(helper_names[kind], kind, ...) end
   return host.block(kind, ...)
 end
 

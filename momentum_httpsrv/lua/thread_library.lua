@@ -6,9 +6,9 @@
 -- Called with the host table, the prelude's task api, msys.core's class maker, the
 -- errno table and a function that runs a Lua function later as its own task.
 local host, tasks, new_class, errno, spawn = ...
-local current_thread, current_task = tasks.current_thread, tasks.current_task
+local current_thread, can_suspend = tasks.current_thread, tasks.can_suspend
 local type, error, floor, huge = type, error, math.floor, math.huge
-local yield = coroutine.yield
+local function yield(kind, ...) return tasks.host_yield("thread", kind, ...) end
 
 local thread = {
   MUTEX_NORMAL = 0,       -- glibc's PTHREAD_MUTEX_* values
@@ -32,7 +32,7 @@ end
 
 -- Wait until `key` is notified (or `timeout` seconds pass): true if notified.
 local function wait_for(key, what, timeout, level)
-  if current_task() == nil then
+  if not can_suspend() then
     error(what .. ": would wait for another task, and code outside a request, console"
       .. " command, pool job or timer cannot wait here (Momentum would block the thread)",
       level or 3)
@@ -154,7 +154,7 @@ function Condition:wait(timeout)
   if m.owner ~= me then
     error("cond:wait failed " .. errno.EPERM_text .. " (the caller does not hold its mutex)", 2)
   end
-  if timeout == nil and current_task() == nil then
+  if timeout == nil and not can_suspend() then
     error("cond:wait: nothing could signal it outside a request, console command, pool job"
       .. " or timer; it would wait forever", 2)
   end
@@ -163,7 +163,7 @@ function Condition:wait(timeout)
   local held = m.count
   m.owner, m.count = nil, 0
   host.notify(m.key)
-  if current_task() == nil then
+  if not can_suspend() then
     host.block_sleep(timeout)
   else
     local deadline = timeout and host.now() + timeout
