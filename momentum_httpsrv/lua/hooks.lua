@@ -1,7 +1,7 @@
 -- The one debug hook of a Lua state's coroutines (hooks.py has the design).
 --
 -- Lua 5.1 keeps one hook per coroutine (debug.sethook's function, mask and count), so
--- every feature that needs a hook shares this one: line coverage (mask "l", coverage.py)
+-- every feature that needs a hook shares this one: line coverage (mask "crl", coverage.py)
 -- and the CPU-time limit (a count hook) are dispatched from the same function, with the
 -- masks combined. `install(co)` is called for every coroutine the runtime makes (tasks
 -- and the script's own coroutine.create/wrap), `apply_to_running()` for the main state
@@ -37,7 +37,7 @@ local function arm(co, count)
     if co then sethook(co) else sethook() end
     return
   end
-  local mask = on_line and "l" or ""
+  local mask = on_line and "crl" or ""
   count = limit < huge and count or 0
   if co then sethook(co, dispatch, mask, count) else sethook(dispatch, mask, count) end
 end
@@ -72,18 +72,30 @@ local function check_limit()
   error(ending, 3)
 end
 
--- Line events pass the function that triggered them (level 2: 0 is getinfo, 1 the hook)
--- and the line; "f" is the cheapest getinfo (no source text is formatted).
+-- Line events pass the running function and the line. Which function runs changes only
+-- at a call, a return (pcall, resume and yield are calls that return, so errors caught and
+-- coroutine switches end in one too) or on entry from the host (a call or a resume), so
+-- the function is looked up (getinfo at level 2: 0 is getinfo, 1 the hook; "f", no text
+-- formatted) on the first line after such an event, not on every line.
+local current_fn = nil
 dispatch = function(event, line)
   if event == "line" then
-    on_line(getinfo(2, "f").func, line)
-  else
+    local fn = current_fn
+    if fn == nil then
+      fn = getinfo(2, "f").func
+      current_fn = fn
+    end
+    on_line(fn, line)
+  elseif event == "count" then
     check_limit()
+  else  -- "call", "return", "tail return" (only while the line hook is on)
+    current_fn = nil
   end
 end
 
 local function update()
   hooks.active = on_line ~= nil or limit < huge
+  current_fn = nil  -- the hook may have been off while other functions ran
   main_armed = false
   hooks.apply_to_running()
 end
