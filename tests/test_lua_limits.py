@@ -64,6 +64,27 @@ R("GET", "/sleep-in-pcall", function(s)
   local ok, message = pcall(msys.sleep, 0.01)
   s:response_append(tostring(ok) .. "|" .. message)
 end)
+R("GET", "/finalizer-spins", function(s)
+  local p = newproxy(true)
+  getmetatable(p).__gc = function() while true do end end
+  p = nil
+  collectgarbage("collect")
+  s:response_append("collected")
+end)
+R("GET", "/finalizer-spins-via-debug", function(s)
+  local p = newproxy()
+  debug.setmetatable(p, { __gc = function() while true do end end })
+  rawset(getmetatable(p), "__gc", function() while true do end end)
+  p = nil
+  collectgarbage("collect")
+  s:response_append("collected")
+end)
+R("GET", "/finalizer-counts", function(s)
+  local p = newproxy(true)
+  getmetatable(p).__gc = function(object) FINALIZED = (FINALIZED or 0) + 1 end
+  p = nil
+  collectgarbage("collect")
+end)
 msys.registerModule("limits", {
   init = function() return true end,
   rsrc_setup = function()
@@ -111,6 +132,23 @@ def test_an_xpcall_handler_does_not_run_past_the_cpu_time_limit(limited):
     assert "CPU time limit exceeded" in limited.paniclog
     assert limited.node.generation.lua.lua.globals().HANDLER_RAN is None
     assert limited.get("/ok").body == b"alive"
+
+
+@pytest.mark.parametrize("target", ["/finalizer-spins", "/finalizer-spins-via-debug"])
+def test_a_finalizer_that_spins_is_ended_and_the_state_keeps_serving(limited, target):
+    assert limited.get(target).body == b"collected"
+    assert limited.get("/ok").body == b"alive"  # the finalizer ran first, and was ended
+    assert "__gc finalizer failed" in limited.paniclog
+    assert "site.lua:" in limited.paniclog
+    assert "CPU time limit exceeded (0.3 s)" in limited.paniclog
+    assert limited.get("/ok").body == b"alive"
+
+
+def test_an_ordinary_finalizer_still_runs(limited):
+    limited.get("/finalizer-counts")
+    limited.get("/ok")
+    assert limited.node.generation.lua.lua.globals().FINALIZED == 1
+    assert "__gc" not in limited.paniclog
 
 
 def test_a_console_command_that_spins_answers_the_error(limited):
@@ -200,6 +238,23 @@ def test_msys_sleep_inside_pcall_is_a_clear_error(limited):
 def test_msys_sleep_outside_any_task_is_an_error_not_a_blocking_sleep(tmp_path):
     error = init_error(tmp_path, "", "msys.sleep(30) return true")
     assert "site.lua:1: msys.sleep: cannot suspend here" in error
+
+
+def test_a_signal_stops_the_server_while_a_finalizer_spins(tmp_path):
+    config = write_site(tmp_path, "CPU_Time_Limit = 600")
+    with serve_process(config) as (process, port):
+        http_get(port, "/finalizer-spins", timeout=10)
+        with pytest.raises(OSError):  # the next entry runs the finalizer, which spins
+            while True:
+                http_get(port, "/ok", timeout=0.5)
+                time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        try:
+            returncode = process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("the server ignored SIGTERM while a finalizer spun")
+    assert returncode == 0
 
 
 def http_get(port: int, target: str, timeout: float) -> bytes:

@@ -12,7 +12,8 @@ local host = ...
 local sethook, gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
 local clock, running = os.clock, coroutine.running
 local error, setmetatable, huge, sub = error, setmetatable, math.huge, string.sub
-local poll, trusted_prefix = host.poll, host.trusted_prefix
+local poll, trusted_prefix, warn = host.poll, host.trusted_prefix, host.warn
+local xpcall, traceback, type = xpcall, debug.traceback, type
 
 local COUNT = host.count            -- VM instructions between two limit checks
 local POLL_EVERY = host.poll_every  -- checks between two host polls
@@ -112,12 +113,42 @@ end
 -- Python enters the state (a task starts or resumes, a call on the main thread): the
 -- work gets the whole limit again; the clock is read at the entry's first check, not
 -- here, so entering costs no system call.
-function hooks.enter()
+local function fresh_entry()
   deadline = false
   if escalated[MAIN] or not main_armed then
     escalated[MAIN] = nil
     hooks.apply_to_running()
   end
+end
+
+-- Scripts' `__gc` finalizers. Lua 5.1 runs them inside the collector with hooks off, where
+-- no limit could end a spinning one, so the collector only queues them (sandbox.lua gives
+-- scripts' userdata a `__gc` that calls `finalize_later`) and they run at the next entry
+-- from the host, each with a fresh CPU-time limit, before that entry's own work.
+local pending_fns, pending_objects, pending = {}, {}, 0
+
+function hooks.finalize_later(fn, object)  -- runs inside the collector: only queue
+  pending = pending + 1
+  pending_fns[pending], pending_objects[pending] = fn, object
+end
+
+local function run_finalizers()
+  local fns, objects, count = pending_fns, pending_objects, pending
+  pending_fns, pending_objects, pending = {}, {}, 0  -- ones queued meanwhile wait
+  for i = 1, count do
+    local fn, object = fns[i], objects[i]
+    local ok, failure = xpcall(function() fn(object) end, traceback)
+    fresh_entry()  -- first: past the limit, every non-trusted instruction fails
+    if not ok then
+      if type(failure) ~= "string" then failure = "(error object is not a string)" end
+      warn("__gc finalizer failed: " .. failure)
+    end
+  end
+end
+
+function hooks.enter()
+  fresh_entry()
+  if pending > 0 then run_finalizers() end
 end
 
 -- Whether the running coroutine's work is being ended (past the limit, or stopping). An

@@ -25,6 +25,8 @@ Scripts cannot replace the hook: the sandbox's ``debug.sethook`` refuses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lupa import lua51
 
 from .chunknames import INTERNAL_MARK
@@ -61,11 +63,13 @@ def trusted_chunk_prefix() -> str:
     return f"={INTERNAL_MARK}/"
 
 
-def hooks_host(lua: lua51.LuaRuntime) -> object:
-    """What hooks.lua is called with: the poll and the check intervals."""
+def hooks_host(lua: lua51.LuaRuntime, warn: Callable[[str], None]) -> object:
+    """What hooks.lua is called with: the poll, the check intervals and where a failed
+    `__gc` finalizer is reported."""
     return lua.table_from(
         {
             "poll": _poll,
+            "warn": warn,
             "trusted_prefix": trusted_chunk_prefix(),
             "count": HOOK_COUNT,
             "poll_every": HOOK_POLL_EVERY,

@@ -211,7 +211,9 @@ class LuaState:
         self._piped_children = PipedChildren()
         # The files of every "@file" chunk loaded (scripts, required modules), in order.
         self.loaded_files: list[Path] = []
-        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
+        self.hooks = self.run_package_lua(
+            PACKAGE_DIR / "hooks.lua", hooks_host(self.lua, self.warn)
+        )
         self.hooks.set_limit(float(cpu_limit))
         host = self.lua.table_from(
             {

@@ -2,7 +2,8 @@
 -- cannot change our own functions (the chunks named under the package directory). The
 -- debug library keeps working on the scripts' own values; what our functions hold reads
 -- as nil. Module tables get Lua functions in place of Python ones (`seal`, at require);
--- `pcall`, `xpcall` and `coroutine.resume` hand on a Python error as its text.
+-- `pcall`, `xpcall` and `coroutine.resume` hand on a Python error as its text. Scripts'
+-- `__gc` finalizers never run inside the collector (see the shadow metatables below).
 -- Run once, after every file of ours that reads the raw debug library has loaded. Called with a sample Python object, the
 -- prelude's api, the prefix of our own chunk names and hooks.lua's table; returns `seal`.
 local sample, prelude_api, trusted_prefix, hooks = ...
@@ -95,9 +96,142 @@ end
 
 function debug.gethook() return nil end
 
+-- Scripts' userdata (newproxy, debug.setmetatable): the metatable a script sees and edits
+-- is a plain table (its "shadow"); the userdata's real metatable holds forwarders that
+-- look the metamethod up in the shadow, so no script function is ever the real `__gc`.
+-- The real `__gc` only queues the shadow's finalizer for hooks.lua to run at the next
+-- entry, under the CPU-time limit (the collector runs `__gc` with hooks off).
+local SHADOW = {}                                  -- real metatable[SHADOW] = shadow
+local real_of = setmetatable({}, { __mode = "kv" })  -- shadow -> its real metatable
+local rawget, rawequal, finalize_later = rawget, rawequal, hooks.finalize_later
+local raw_setmetatable, base_getmetatable = raw.setmetatable, getmetatable
+
+local function metamethod(value, event)
+  local mt = raw_getmetatable(value)
+  if type(mt) ~= "table" then return nil end
+  local shadow = rawget(mt, SHADOW)
+  return rawget(shadow or mt, event)
+end
+
+local function binary(event, what)
+  return function(a, b)
+    local handler = metamethod(a, event)
+    if handler == nil then handler = metamethod(b, event) end
+    if handler == nil then error("attempt to " .. what .. " a userdata value", 2) end
+    return handler(a, b)
+  end
+end
+
+local function same_handler(a, b, event)  -- Lua compares only with one shared handler
+  local handler = metamethod(a, event)
+  if handler ~= nil and rawequal(handler, metamethod(b, event)) then return handler end
+end
+
+local forwarders = {
+  __index = function(object, key)
+    local handler = metamethod(object, "__index")
+    if handler == nil then error("attempt to index a userdata value", 2) end
+    if type(handler) == "function" then return handler(object, key) end
+    return handler[key]
+  end,
+  __newindex = function(object, key, value)
+    local handler = metamethod(object, "__newindex")
+    if handler == nil then error("attempt to index a userdata value", 2) end
+    if type(handler) == "function" then return handler(object, key, value) end
+    handler[key] = value
+  end,
+  __call = function(object, ...)
+    local handler = metamethod(object, "__call")
+    if handler == nil then error("attempt to call a userdata value", 2) end
+    return handler(object, ...)
+  end,
+  __tostring = function(object)
+    local handler = metamethod(object, "__tostring")
+    if handler ~= nil then return handler(object) end
+    local mt = raw_getmetatable(object)  -- the stock text, "userdata: 0x…"
+    raw_setmetatable(object, nil)
+    local text = tostring(object)
+    raw_setmetatable(object, mt)
+    return text
+  end,
+  __len = function(object)
+    local handler = metamethod(object, "__len")
+    if handler == nil then error("attempt to get length of a userdata value", 2) end
+    return handler(object)
+  end,
+  __eq = function(a, b)
+    local handler = same_handler(a, b, "__eq")
+    if handler == nil then return false end
+    return handler(a, b)
+  end,
+  __lt = function(a, b)
+    local handler = same_handler(a, b, "__lt")
+    if handler == nil then error("attempt to compare two userdata values", 2) end
+    return handler(a, b)
+  end,
+  __le = function(a, b)
+    local handler = same_handler(a, b, "__le")
+    if handler ~= nil then return handler(a, b) end
+    handler = same_handler(a, b, "__lt")
+    if handler == nil then error("attempt to compare two userdata values", 2) end
+    return not handler(b, a)
+  end,
+  __unm = binary("__unm", "perform arithmetic on"),
+  __add = binary("__add", "perform arithmetic on"),
+  __sub = binary("__sub", "perform arithmetic on"),
+  __mul = binary("__mul", "perform arithmetic on"),
+  __div = binary("__div", "perform arithmetic on"),
+  __mod = binary("__mod", "perform arithmetic on"),
+  __pow = binary("__pow", "perform arithmetic on"),
+  __concat = binary("__concat", "concatenate"),
+  __gc = function(object)  -- inside the collector: queue only
+    local handler = metamethod(object, "__gc")
+    if handler ~= nil then finalize_later(handler, object) end
+  end,
+}
+
+local function forwarding(real, shadow)
+  for event, forwarder in pairs(forwarders) do real[event] = forwarder end
+  real[SHADOW], real_of[shadow] = shadow, real
+  return real
+end
+
+-- What getmetatable (`locked`: honouring `__metatable`) shows a script of `mt`.
+local function script_view(mt, locked)
+  if type(mt) ~= "table" then return mt end
+  local shadow = rawget(mt, SHADOW)
+  if shadow == nil then return mt end
+  if locked and rawget(shadow, "__metatable") ~= nil then return rawget(shadow, "__metatable") end
+  return shadow
+end
+
+do  -- the upvalues keep the stock names, which argument errors quote
+  local getmetatable, newproxy = base_getmetatable, newproxy
+  _G.getmetatable = function(value)
+    local mt = getmetatable(value)
+    return script_view(mt, true)
+  end
+  -- Our own files make their prototypes with the raw newproxy (no forwarding needed).
+  _G.newproxy = function(prototype)
+    local object = newproxy(prototype)
+    if prototype == true and not is_trusted(getinfo(2, "f").func) then
+      forwarding(raw_getmetatable(object), {})
+    end
+    return object
+  end
+end
+
 function debug.getmetatable(value)
   if is_python(value) then return nil end
-  return raw_getmetatable(value)
+  return script_view(raw_getmetatable(value), false)
+end
+
+function debug.setmetatable(value, mt)
+  if is_python(value) then refuse("setmetatable", "not for the emulator's objects") end
+  if type(value) == "userdata" and type(mt) == "table" and rawget(mt, SHADOW) == nil then
+    mt = real_of[mt] or forwarding({}, mt)
+  end
+  return raw_setmetatable(value, mt)
 end
 
 package.loaded.python = nil
