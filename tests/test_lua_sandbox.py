@@ -179,6 +179,33 @@ def test_wrapped_pcall_and_resume_report_argument_errors_at_the_callers_line(
     assert failure.value.message == message
 
 
+def test_a_scripts_userdata_metatable_works_as_in_stock_lua(site):
+    # Scripts edit a shadow of their userdata's metatable (the real one forwards to it).
+    script = """
+      local p = newproxy(true)
+      local mt = getmetatable(p)
+      mt.__index = function(u, k) return k .. "!" end
+      mt.__tostring = function() return "P" end
+      mt.__add = function(a, b) return 42 end
+      mt.__eq = function() return true end
+      mt.__len = function() return 7 end
+      mt.__call = function(u, x) return x * 2 end
+      local q = newproxy(p)
+      local plain = newproxy(true)
+      local d = newproxy()
+      debug.setmetatable(d, { __index = { a = 1 } })
+      local ok, message = pcall(newproxy, {})
+      mt.__metatable = "locked"
+      return p.foo, tostring(p), p + 1, 1 + p, #p, p(21), p == q,
+        debug.getmetatable(q) == mt, getmetatable(p), tostring(plain):sub(1, 10),
+        (pcall(function() return plain.x end)), d.a, message
+    """
+    assert site.node.generation.lua.execute(script, "=t") == (
+        "foo!", "P", 42, 42, 7, 42, True, True, "locked", "userdata: ", False, 1,
+        "bad argument #1 to 'newproxy' (boolean or proxy expected)",
+    )
+
+
 def test_precompiled_chunks_are_refused(site):
     state = site.node.generation.lua
     result = state.execute(

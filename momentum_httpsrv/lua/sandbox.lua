@@ -212,8 +212,10 @@ do  -- the upvalues keep the stock names, which argument errors quote
     return script_view(mt, true)
   end
   -- Our own files make their prototypes with the raw newproxy (no forwarding needed).
+  local protected = pcall
   _G.newproxy = function(prototype)
-    local object = newproxy(prototype)
+    local ok, object = protected(newproxy, prototype)
+    if not ok then error("bad argument #1 to 'newproxy' (boolean or proxy expected)", 2) end
     if prototype == true and not is_trusted(getinfo(2, "f").func) then
       forwarding(raw_getmetatable(object), {})
     end
