@@ -45,6 +45,23 @@ def run(lua: lua51.LuaRuntime, body: str) -> object:
          ("9", "a\tb")),
         (r"return pcre.match('abab', '(?<x>ab)\\k<x>')[0], pcre.match('aa', '(a)\\g{1}')[0]",
          ("abab", "aa")),
+        # PCRE features re lacks: recursion, \K, \p{..}, atomic groups, possessive quantifiers,
+        # named groups defined and referenced every way, subroutine calls
+        (r"return pcre.match('x(a(b)c)y', [[\((?:[^()]|(?R))*\)]])[0]", "(a(b)c)"),
+        (r"return pcre.match('ab-ab', [[(?<p>a(?:b|(?&p)))-(?P>p)]])[0]", "ab-ab"),
+        (r"return pcre.replace('price: 10', [[price: \K\d+]], '99')", "price: 99"),
+        ("return pcre.match('a\\206\\177\\206\\178!', [[\\p{Greek}+]])[0], "
+         "pcre.match('\\217\\1631', [[\\d]])[0], pcre.match('x\\217\\163', [[\\p{Nd}]])[0]",
+         ("\xce\xb1\xce\xb2", "1", "\xd9\xa3")),
+        (r"return pcre.match('aaa', [[(?>a+)a]]), pcre.match('aaa', [[a++a]]), "
+         r"pcre.match('aaa', [[a+a]])[0]", (None, None, "aaa")),
+        (r"return pcre.match('xyxy', [[(?'w'xy)\k'w']])[0],"
+         r" pcre.match('xyxy', [[(?<w>xy)(?P=w)]])[0],"
+         r" pcre.match('xyxy', [[(?P<w>xy)\k{w}]])[0], pcre.match('xyxy', [[(?<w>xy)\g{w}]])[0]",
+         ("xyxy", "xyxy", "xyxy", "xyxy")),
+        (r"return pcre.match('ab1', '[[:^alpha:]]')[0], pcre.match('\195\169a', '[[:alpha:]]')[0],"
+         r" pcre.match('a\nb', 'a\\vb')[0], pcre.match('axb', 'a\\Nb')[0]",
+         ("1", "a", "a\nb", "axb")),
         # compile errors: nil, PCRE's message, byte offset
         ("return pcre.match('abc', 'asd(')", (None, "missing )", 4)),
         ("return pcre.match('abc', '[a')", (None, "missing terminating ] for character class", 2)),
