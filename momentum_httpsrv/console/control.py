@@ -1,11 +1,10 @@
 """The Lua side of the console: ``msys.registerControl``, running a registered command with
 its ``print`` output captured, ``scriptlet eval``, and ``msys.core``'s mail-queue calls.
 
-Command functions stay in Lua; the host's ``ControlRegistry`` holds their numbers, and a
-fresh registry is used for every configuration generation, like the endpoint registry.
-When a registry is collected its numbers are queued (the collector may run inside a host
-call, so it only queues) and control.lua forgets them when the next ``registerControl``
-returns or the next command starts (runtime.py: the lupa rule).
+Command functions stay in a Lua id table (lua/boundary.py); the host's ``ControlRegistry``
+holds their numbers, and a fresh registry is used for every configuration generation, like
+the endpoint registry. When a registry is collected its numbers are retired: Lua forgets
+them when the next ``registerControl`` returns or the next command starts.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..lua.runtime import LuaScriptError, LuaState, RetiredLuaFunctions
+from ..lua.runtime import LuaScriptError, LuaState
 from .mailqueue import MailQueue
 
 
@@ -60,16 +59,20 @@ class LuaControlBinding:
 
     def __init__(self, state: LuaState, mail_queue: MailQueue) -> None:
         self.state = state
-        self._retired = RetiredLuaFunctions(state.lua)
+        boundary = state.boundary
+        self._commands = boundary.id_table("console command")
         self._registry = self._tracked(ControlRegistry(warn=state.warn))
         self._run_ids = itertools.count(1)
-        host = state.lua.table_from(
-            {"register": self._register, "delay_domain": mail_queue.delay}
-        )
+        host = state.lua.table_from({
+            "register": boundary.host_function(self._register),
+            "delay_domain": boundary.host_function(mail_queue.delay),
+        })
         core = state.lua.globals().require("msys.core")
         self._api = state.run_package_lua(
-            Path(__file__).with_name("control.lua"), host, core, state.api
+            Path(__file__).with_name("control.lua"), host, core, state.api,
+            self._commands.lua_table,
         )
+        self._take_output = boundary.trampoline(self._api.take_output, "take_output")
 
     @property
     def registry(self) -> ControlRegistry:
@@ -81,32 +84,25 @@ class LuaControlBinding:
         self._registry = self._tracked(registry)
 
     def _tracked(self, registry: ControlRegistry) -> ControlRegistry:
-        self._retired.watch(registry, registry.command_ids)
+        self._commands.watch(registry, registry.command_ids)
         return registry
 
-    def _release_retired_commands(self) -> None:
-        """Calls into Lua: only from Python code that is not inside a host call."""
-        retired = self._retired.take_table()
-        if retired is not None:
-            self._api.forget_commands(retired)
-
     def registered_commands(self) -> int:
-        """How many command functions control.lua holds (leak checks)."""
-        self._release_retired_commands()
-        return int(self._api.command_count())
+        """How many command functions Lua holds (leak checks)."""
+        return self._commands.count()
 
     def _register(self, prefix: str, command_id: int) -> object:
         """A host call: returns the retired command numbers for control.lua to forget (a
         table), if any."""
         self._registry.register(prefix, command_id)
-        return self._retired.take_table()
+        return self._commands.retired()
 
     async def run_command(
         self, command_id: int, words: list[str], line: str, xml: bool
     ) -> CommandOutcome:
         """Run a registered command as a task (it may ``msys.sleep``) and collect its print
         output; a Lua error is returned with whatever was printed before it."""
-        self._release_retired_commands()
+        self._commands.release()
         xml_flag = 1 if xml else 0
         return await self._run_captured(
             lambda task_id, run_id: self.state.api.start_task(
@@ -148,4 +144,4 @@ class LuaControlBinding:
         finally:
             if task_ids:
                 await self.state.msys_async.wait_jobs(task_ids[0])
-        return CommandOutcome(self._api.take_output(run_id), error)
+        return CommandOutcome(self._take_output(run_id), error)

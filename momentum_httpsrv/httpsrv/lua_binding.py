@@ -20,7 +20,7 @@ from typing import Any
 
 from lupa import lua51
 
-from ..lua.runtime import LuaState, RetiredLuaFunctions
+from ..lua.runtime import LuaState
 from .routing import EndpointRegistry
 from .session import HttpSession
 
@@ -197,16 +197,15 @@ class LuaHandler:
 class LuaHttpsrvBinding:
     """Installs ``msys.httpsrv`` and the session class into one Lua state.
 
-    Handler functions live in session.lua under numbers; registries hold LuaHandler
-    objects naming them. A collected LuaHandler queues its number (the collector may run
-    inside a host call, so it only queues); session.lua forgets the queued numbers when
-    the next ``register`` returns or the next request starts."""
+    Handler functions live in a Lua id table (lua/boundary.py) under numbers; registries
+    hold LuaHandler objects naming them. A collected LuaHandler retires its number; Lua
+    forgets it when the next ``register`` returns or the next request starts."""
 
     def __init__(self, state: LuaState) -> None:
         self.state = state
         self.sessions: dict[int, HttpSession] = {}
         self._session_ids = itertools.count(1)
-        self._retired = RetiredLuaFunctions(state.lua)
+        self._handlers = state.boundary.id_table("httpsrv handler")
         # Where register() and register_auth() add now (a generation swaps them).
         self.registry = EndpointRegistry(warn=state.warn)
         self.auth_registry = EndpointRegistry(warn=state.warn)
@@ -220,7 +219,11 @@ class LuaHttpsrvBinding:
             ),
         }
         host = state.lua.table_from(
-            {"call": self._call, "register": self._register, "warn": state.warn}
+            {
+                "call": self._call,
+                "register": state.boundary.host_function(self._register),
+                "warn": state.warn,
+            }
         )
         self._api = state.run_package_lua(
             Path(__file__).with_name("session.lua"),
@@ -230,6 +233,7 @@ class LuaHttpsrvBinding:
             state.core_internals,
             state.api,
             state.msys_async.master_scheduler,
+            self._handlers.lua_table,
         )
         # Looked up once: reading a field of a Lua table from Python is a crossing too.
         self._start_handler, self._end_session = self._api.start_handler, self._api.end_session
@@ -238,19 +242,9 @@ class LuaHttpsrvBinding:
             state.preload(name, lambda: httpsrv)
         state.yield_services["drain_response"] = self._drain_response
 
-    # -- handler numbers nobody routes to any more ------------------------------------------
-
-    def _release_retired_handlers(self) -> None:
-        """Make session.lua forget the queued numbers. Calls into Lua: only from Python
-        code that is not inside a host call."""
-        retired = self._retired.take_table()
-        if retired is not None:
-            self._api.forget_handlers(retired)
-
     def registered_handlers(self) -> int:
-        """How many handler functions session.lua holds (leak checks)."""
-        self._release_retired_handlers()
-        return int(self._api.handler_count())
+        """How many handler functions Lua holds (leak checks)."""
+        return self._handlers.count()
 
     def _call(self, name: str, sid: int, *args: object) -> object:
         session = self.sessions.get(sid)
@@ -269,8 +263,8 @@ class LuaHttpsrvBinding:
         registry = self.auth_registry if kind == "auth" else self.registry
         rc = registry.register(method, endpoint, handler)
         if rc == 0:
-            self._retired.watch(handler, (handler_id,))
-        return rc, self._retired.take_table()
+            self._handlers.watch(handler, (handler_id,))
+        return rc, self._handlers.retired()
 
     async def _drain_response(self, sid: int) -> tuple:
         """A handler's ``response_flush`` got EAGAIN: resume it once the client has taken
@@ -284,7 +278,7 @@ class LuaHttpsrvBinding:
         """Run one handler call to its end (it may suspend) and return what it returned
         (an auth function's verdict and user); a Lua error raises LuaScriptError after
         the session object has been invalidated."""
-        self._release_retired_handlers()
+        self._handlers.release()
         sid = next(self._session_ids)
         self.sessions[sid] = session
         task_ids = []

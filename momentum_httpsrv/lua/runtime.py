@@ -18,7 +18,8 @@ a coroutine runs on it):
   functions and closures — stays in a Lua table keyed by an integer id; Python keeps the
   id and later calls a trampoline of the main state (``api.*`` tables made when the state
   was set up), from Python code that is not itself inside a host call (the task runner,
-  session completion, loop callbacks).
+  session completion, loop callbacks). ``boundary.py`` owns the id tables, their
+  retirement and the check that a trampoline is not called inside a host call.
 * Values a task yields or returns reach Python as results of a main-state call; they may
   be passed back into the state (``run_in_task``) but are not stored.
 """
@@ -30,14 +31,14 @@ import importlib.util
 import itertools
 import time
 import traceback
-import weakref
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lupa import lua51
 
 from . import dialect
+from .boundary import BOUNDARY_LUA, LuaBoundary
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
@@ -112,28 +113,6 @@ def lua_path_for(directories: Sequence[Path]) -> str:
     return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
 
 
-class RetiredLuaFunctions:
-    """Numbers of Lua-side functions (handlers, commands) no Python object refers to any
-    more. A finalizer may run inside a host call, where calling into Lua is not allowed,
-    so retiring only queues; ``take_table`` hands the queue to Lua later, either as a host
-    call's return value or from code outside host calls."""
-
-    def __init__(self, lua: lua51.LuaRuntime) -> None:
-        self._lua = lua
-        self._ids: list[int] = []
-
-    def watch(self, owner: object, ids: Iterable[int]) -> None:
-        """Retire ``ids`` when ``owner`` is collected."""
-        weakref.finalize(owner, self._ids.extend, ids)
-
-    def take_table(self) -> object | None:
-        """The queued numbers as a Lua array (None when there are none), queue emptied."""
-        if not self._ids:
-            return None
-        taken, self._ids[:] = list(self._ids), []
-        return self._lua.table_from(taken)
-
-
 class LuaState:
     """A Lua 5.1 interpreter set up as Momentum's scriptlet environment."""
 
@@ -177,6 +156,7 @@ class LuaState:
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
+        self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
