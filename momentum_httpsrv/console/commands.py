@@ -16,14 +16,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING
 
 from ..config import ConfigError, ConfigOption, ConfigScope
 from ..config.values import parse_value_text
+from .node_interface import ConsoleGeneration, ConsoleNode
 from .protocol import CommandSyntaxError, Word, split_command
-
-if TYPE_CHECKING:
-    from ..node import Generation, MomentumNode
 
 
 class CommandError(Exception):
@@ -43,7 +40,7 @@ class ReconfigureError(CommandError):
 class Invocation:
     """One command line being run: its words after the command name, and the raw line."""
 
-    node: MomentumNode
+    node: ConsoleNode
     line: str
     args: list[Word]
 
@@ -100,7 +97,7 @@ def _package_version() -> str:
 class ConsoleDispatcher:
     """Runs command lines against a node; every reply is text (Latin-1 convention)."""
 
-    def __init__(self, node: MomentumNode) -> None:
+    def __init__(self, node: ConsoleNode) -> None:
         self.node = node
 
     async def execute(self, line: str) -> str:
@@ -157,7 +154,7 @@ def _unknown(texts: list[str]) -> str:
     return f"Unknown command: '{texts[0]}'. Type 'help' for the list of commands.\n"
 
 
-def command_names(node: MomentumNode) -> list[str]:
+def command_names(node: ConsoleNode) -> list[str]:
     """Every command name: built-ins and those the running generation registered."""
     names = {builtin.name for builtin in BUILTINS.values()}
     if node.generation is not None:
@@ -369,7 +366,7 @@ def _effective(invocation: Invocation, words: list[str], name: str) -> str:
     return option.render() + "\n"
 
 
-def _registered(generation: Generation) -> list[str]:
+def _registered(generation: ConsoleGeneration) -> list[str]:
     """What a generation's scripts registered, as the lost-registration warning names it."""
     names = [f"endpoint {r.describe()}" for r in generation.httpsrv.registry]
     names += [f"auth endpoint {r.describe()}" for r in generation.httpsrv.auth_registry]

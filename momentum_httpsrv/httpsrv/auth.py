@@ -25,17 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import ConfigScope, ConfigValue
-from ..lua.msys_core import CORE_CONSTANTS
-from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver, access_scopes
 from .responses import ResponseSink
-from .routing import EndpointRegistry
+from .routing import AuthVerdict, EndpointRegistry, HandlerError
 from .session import HttpSession
 from .wire import MOMENTUM_REASONS, standard_reason
 
-AUTH_OK = CORE_CONSTANTS["EC_AUTH_OK"]
-AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
-AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
+AUTH_OK, AUTH_FAIL, AUTH_ERROR = AuthVerdict.OK, AuthVerdict.FAIL, AuthVerdict.ERROR
 
 ErrorLog = Callable[[str, str | None], None]
 NONCE_LIFETIME = 300  # seconds a Digest nonce is accepted; an older one gets a new 401
@@ -173,7 +169,7 @@ class AccessControl:
         except CredentialStoreError as error:
             self._log_error(f"httpsrv: authentication: {error}", None)
             verdict, user = AUTH_ERROR, None
-        except LuaScriptError as error:
+        except HandlerError as error:
             self._log_error(error.message, error.traceback)
             verdict, user = AUTH_ERROR, None
         except Exception as error:  # a bug in an auth handler must not stop the server

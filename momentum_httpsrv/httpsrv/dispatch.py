@@ -7,12 +7,11 @@ import inspect
 import traceback
 from collections.abc import Awaitable, Callable
 
-from ..lua.runtime import LuaScriptError
 from .auth import AccessControl
 from .protocol import SERVER_ERROR_HEADERS, ListenerSettings, Reject, check_request, reason_for
 from .requests import Request
 from .responses import CollectingSink, Response, ResponseSink
-from .routing import EndpointRegistry, Registration
+from .routing import EndpointRegistry, HandlerError, Registration
 from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
 from .url import UrlParseError
 from .wire import MOMENTUM_REASONS
@@ -81,7 +80,7 @@ class Dispatcher:
             finished = await self._run_handler(registration.handler, session)
             if finished:
                 await session.complete()
-        except LuaScriptError as error:
+        except HandlerError as error:
             self._log_error(error.message, error.traceback)
             session.fail()
             return

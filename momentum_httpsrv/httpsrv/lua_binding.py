@@ -20,8 +20,8 @@ from typing import Any
 
 from lupa import lua51
 
-from ..lua.runtime import LuaState
-from .routing import EndpointRegistry
+from ..lua.runtime import LuaScriptError, LuaState
+from .routing import EndpointRegistry, HandlerError
 from .session import HttpSession
 
 
@@ -190,7 +190,10 @@ class LuaHandler:
     async def __call__(self, session: HttpSession) -> tuple | None:
         """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
         auth function's values are its verdict and user name."""
-        values = await self.binding.run(self.handler_id, session)
+        try:
+            values = await self.binding.run(self.handler_id, session)
+        except LuaScriptError as error:
+            raise HandlerError(error.message, error.traceback) from error
         return values if self.kind == "auth" else None
 
 

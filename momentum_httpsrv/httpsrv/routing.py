@@ -9,7 +9,27 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
+
+
+class HandlerError(Exception):
+    """A handler failed in its own code (a script error): the request is answered 500 and
+    ``message`` with ``traceback`` goes to the paniclog. Bindings raise it for their
+    language's errors, so the HTTP core needs no knowledge of any script runtime."""
+
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback
+
+
+class AuthVerdict(IntEnum):
+    """What an authentication handler answers (ec_httpsrv's ``EC_AUTH_*`` codes)."""
+
+    OK = 0
+    FAIL = 1
+    ERROR = 2
 
 
 @dataclass(frozen=True)

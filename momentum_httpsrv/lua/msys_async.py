@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from lupa import lua51
+
+from .errors import LuaScriptError
 from .msys_core import read_file
-
-if TYPE_CHECKING:
-    from .runtime import LuaState
 
 # Momentum's stock thread pools, and names scripts use for pools they configure.
 KNOWN_POOLS = frozenset(
@@ -32,10 +33,35 @@ KNOWN_POOLS = frozenset(
 )
 
 
-class MsysAsync:
-    """Installs the helpers into one LuaState and runs what they queue."""
+class AsyncHost(Protocol):
+    """What the helpers need from the Lua state that installs them (runtime.LuaState)."""
 
-    def __init__(self, state: LuaState, core: object) -> None:
+    lua: lua51.LuaRuntime
+    api: Any
+    core_internals: Any
+    yield_services: dict[str, Callable[..., Awaitable[tuple]]]
+    warn: Callable[[str], None]
+
+    def run_package_lua(self, path: Path, *args: object) -> Any: ...
+
+    def preload(self, name: str, opener: Callable[[], object], system: bool = True) -> None: ...
+
+    async def run_task(
+        self,
+        start: Callable[[int], object],
+        on_suspend: Callable[[], object] | None = None,
+        on_resume: Callable[[], object] | None = None,
+    ) -> tuple: ...
+
+    async def run_in_task(
+        self, function: object, *args: object, parent: int | None = None
+    ) -> tuple: ...
+
+
+class MsysAsync:
+    """Installs the helpers into one Lua state and runs what they queue."""
+
+    def __init__(self, state: AsyncHost, core: object) -> None:
         self._state = state
         self.pools: set[str] = set(KNOWN_POOLS)  # threadpool stanzas add their names
         self._warned_pools: set[str] = set()
@@ -84,8 +110,6 @@ class MsysAsync:
 
     async def _run_in_pool_service(self, function: object, parent: int | None = None) -> tuple:
         """The synchronous form: the caller resumes with pcall-style results."""
-        from .runtime import LuaScriptError
-
         try:
             return (True, *await self._state.run_in_task(function, parent=parent))
         except LuaScriptError as error:
@@ -117,8 +141,6 @@ class MsysAsync:
                 del self._jobs[owner]
 
     async def _job(self, owner: int, job_id: int) -> None:
-        from .runtime import LuaScriptError
-
         try:
             await self._state.run_task(
                 lambda task_id: self._api.start_job(task_id, owner, job_id)
@@ -169,8 +191,6 @@ class MsysAsync:
         task.add_done_callback(self._timer_tasks.discard)
 
     async def _fire(self, timer_id: int) -> None:
-        from .runtime import LuaScriptError
-
         try:
             await self._state.run_in_task(self._api.fire, timer_id)
         except LuaScriptError as error:

@@ -39,6 +39,7 @@ from lupa import lua51
 
 from . import dialect
 from .boundary import BOUNDARY_LUA, LuaBoundary
+from .errors import LuaScriptError, trim_traceback
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
@@ -62,35 +63,6 @@ PrintSink = Callable[[str], None]
 # A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
 # is what the task resumes with.
 YieldService = Callable[..., Awaitable[tuple]]
-
-
-class LuaScriptError(Exception):
-    """A Lua error, shaped as Lua reports it (``script:line: message``)."""
-
-    def __init__(self, message: str, traceback: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.traceback = trim_traceback(traceback) if traceback else None
-
-
-def trim_traceback(traceback: str) -> str:
-    """Keep the message and the script's frames of a Lua traceback; drop our harness's
-    frames (the package's own Lua files, xpcall, the C ``error`` frame behind an argument
-    check). The message itself is never touched, even if it names a package file."""
-    message, marker, frames = traceback.partition("\nstack traceback:")
-    if not marker:
-        return traceback
-    kept = [message + marker]
-    for line in frames.splitlines()[1:]:
-        if "in function 'xpcall'" in line:
-            break
-        internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
-            "[C]: in function 'error'",
-            "(tail call): ?",
-        )
-        if not internal:
-            kept.append(line)
-    return "\n".join(kept)
 
 
 @dataclass(frozen=True)
