@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .config import (
     ConfigError,
@@ -40,6 +41,7 @@ from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
 
+_Changed = TypeVar("_Changed")
 
 class GenerationError(Exception):
     """A configuration could not be applied; the message says why."""
@@ -258,11 +260,11 @@ class MomentumNode:
 
     async def change_config(
         self,
-        change: Callable[[], object],
+        change: Callable[[], _Changed],
         scope: ConfigScope,
         name: str,
         previous: ConfigOption | None,
-    ) -> object:
+    ) -> _Changed:
         """``config set``/``unset``: apply ``change`` to option ``name`` of ``scope`` in the
         running tree and re-run ``rsrc_setup`` into fresh registries; on failure the option
         is restored (``previous``) and ReconfigureError raised."""
@@ -409,19 +411,18 @@ def http_listens(config: Configuration) -> list[tuple[str, ListenerSettings]]:
 
 
 def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSettings:
-    def value(name: str, convert: str, default: object) -> object:
-        option = config.lookup(listen.path, name)
-        return default if option is None else getattr(option, convert)()
-
-    max_request_size = value("max_request_size", "as_int", None)
-    if max_request_size is not None and max_request_size < 0:
-        option = config.lookup(listen.path, "max_request_size")
-        raise ConfigValueError(option.location, "Max_Request_Size must be 0 or more bytes")
+    size, idle, chunked, backlog, mode = (
+        config.lookup(listen.path, name)
+        for name in ("max_request_size", "idle_time", "disable_chunked", "listen_backlog",
+                     "file_mode")
+    )
+    if size is not None and size.as_int() < 0:
+        raise ConfigValueError(size.location, "Max_Request_Size must be 0 or more bytes")
     return ListenerSettings(
-        max_request_size=max_request_size,
-        idle_time=value("idle_time", "as_float", 0.0),
-        disable_chunked=value("disable_chunked", "as_bool", False),
-        listen_backlog=value("listen_backlog", "as_int", 500),
-        file_mode=value("file_mode", "as_int", 0o660),
+        max_request_size=None if size is None else size.as_int(),
+        idle_time=0.0 if idle is None else idle.as_float(),
+        disable_chunked=False if chunked is None else chunked.as_bool(),
+        listen_backlog=500 if backlog is None else backlog.as_int(),
+        file_mode=0o660 if mode is None else mode.as_int(),
         ssl_context=tls_context_for(config, listen),
     )

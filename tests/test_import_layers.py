@@ -32,12 +32,20 @@ def _imports(path: Path, name: str, modules: set[str]) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
+            # ``from package import module`` depends on the module, not the package
+            candidates = [
+                f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target
+                for alias in node.names
+            ]
         elif isinstance(node, ast.Import):
             candidates = [alias.name for alias in node.names]
         else:
             continue
-        found.update(c for c in candidates if c in modules and c != name)
+        # a module's own packages are initialised before it runs: not a dependency
+        found.update(
+            c for c in candidates
+            if c in modules and c != name and not name.startswith(c + ".")
+        )
     return found
 
 

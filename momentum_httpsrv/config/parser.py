@@ -34,7 +34,7 @@ _VALUE_STARTS = (TokenKind.WORD, TokenKind.STRING, TokenKind.LPAREN, TokenKind.L
 
 def scope_description(scope: ConfigScope) -> str:
     """How messages name a scope: ``the global scope`` or ``HTTP_Listener Listen ":2081"``."""
-    headers = []
+    headers: list[str] = []
     current: ConfigScope | None = scope
     while current is not None and current.parent is not None:
         headers.insert(0, current.header)

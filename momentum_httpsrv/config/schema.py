@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .lexer import TokenKind, tokenize
@@ -174,7 +174,7 @@ _NAMED_MODULES = {"scriptlet"}  # lua-runtime.md §1.2: one instance name, alway
 def _options(
     rows: list[_Row],
     wanted: Callable[[frozenset[str]], bool],
-    defaults: dict[str, object] | None = None,
+    defaults: Mapping[str, object] | None = None,
 ) -> dict[str, OptionSpec]:
     options = {}
     for row in rows:
@@ -186,6 +186,11 @@ def _options(
                 )
             options[spec.name.lower()] = spec
     return options
+
+
+def _naming(*scope_ids: str) -> Callable[[frozenset[str]], bool]:
+    """Rows whose scope list names any of ``scope_ids``."""
+    return lambda scopes: any(scope_id in scopes for scope_id in scope_ids)
 
 
 def _listener(rows: list[_Row], listener_id: str, kind: str) -> ScopeSpec:
@@ -216,7 +221,7 @@ def _modules(rows: list[_Row]) -> list[ScopeSpec]:
             name,
             named,
             checked=name in _CHECKED_MODULES,
-            options=_options(rows, lambda s, n=name: "module" in s or n in s),
+            options=_options(rows, _naming("module", name)),
         )
         if name == "scriptlet":
             spec.add_child(
@@ -234,14 +239,14 @@ def default_schema() -> ScopeSpec:
     by_id = {"global": root}
     for scope_id, kind, named, parents in _SCOPES:
         by_id[scope_id] = ScopeSpec(
-            kind, named, options=_options(rows, lambda s, i=scope_id: i in s)
+            kind, named, options=_options(rows, _naming(scope_id))
         )
         for parent in parents:
             by_id[parent].add_child(by_id[scope_id])
     for listener_id, kind in _LISTENERS.items():
         root.add_child(_listener(rows, listener_id, kind))
     for scope_id, kind in _UNCHECKED_SCOPES.items():
-        options = _options(rows, lambda s, i=scope_id: i in s)
+        options = _options(rows, _naming(scope_id))
         root.add_child(ScopeSpec(kind, None, checked=False, options=options))
     for module in _modules(rows):
         root.add_child(module)

@@ -16,11 +16,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TypeVar
 
 from ..config import ConfigError, ConfigOption, ConfigScope
 from ..config.values import parse_value_text
 from .node_interface import ConsoleGeneration, ConsoleNode
 from .protocol import CommandSyntaxError, Word, split_command
+
+_Changed = TypeVar("_Changed")
 
 
 class CommandError(Exception):
@@ -375,11 +378,11 @@ def _registered(generation: ConsoleGeneration) -> list[str]:
 
 async def _reconfigure(
     invocation: Invocation,
-    change: Callable[[], object],
+    change: Callable[[], _Changed],
     scope: ConfigScope,
     name: str,
     previous: ConfigOption | None,
-) -> tuple[object, str]:
+) -> tuple[_Changed, str]:
     """``change_config`` and its warning (lua-runtime.md §1.6): registrations the new
     ``rsrc_setup`` run did not make again (made at script load or in ``init``) are gone.
     Returns the change's result and the warning line ("" when nothing was lost)."""

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..lua.runtime import LuaScriptError, LuaState
 from .mailqueue import MailQueue
@@ -68,7 +69,7 @@ class LuaControlBinding:
             "delay_domain": boundary.host_function(mail_queue.delay),
         })
         core = state.lua.globals().require("msys.core")
-        self._api = state.run_package_lua(
+        self._api: Any = state.run_package_lua(
             Path(__file__).with_name("control.lua"), host, core, state.api,
             self._commands.lua_table,
         )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..config import ConfigOption, ConfigScope, Configuration
 from ..httpsrv.routing import EndpointRegistry
 from ..paniclog import Paniclog
 from .control import LuaControlBinding
 from .mailqueue import MailQueue
+
+_Changed = TypeVar("_Changed")
 
 
 class HttpRegistrations(Protocol):
@@ -68,8 +70,8 @@ class ConsoleNode(Protocol):
 
     async def change_config(
         self,
-        change: Callable[[], object],
+        change: Callable[[], _Changed],
         scope: ConfigScope,
         name: str,
         previous: ConfigOption | None,
-    ) -> object: ...
+    ) -> _Changed: ...

@@ -7,7 +7,7 @@ every module's ``rsrc_setup`` again and swaps it in whole.
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -108,7 +108,7 @@ class EndpointRegistry:
                 return registration
         return None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Registration]:
         return iter(self._registrations)
 
     def __len__(self) -> int:

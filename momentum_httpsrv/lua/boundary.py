@@ -92,7 +92,8 @@ class LuaIdTable:
         if not self._retired_ids:
             return None
         taken, self._retired_ids[:] = list(self._retired_ids), []
-        return self._lua.table_from(taken)
+        table: object = self._lua.table_from(taken)
+        return table
 
     def release(self) -> None:
         """Make Lua forget the queued ids now (a trampoline: outside host calls only)."""

@@ -27,6 +27,7 @@ a coroutine runs on it):
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import itertools
 import time
@@ -34,6 +35,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lupa import lua51
 
@@ -127,9 +129,10 @@ class LuaState:
         )
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
-        self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
+        self.api: Any = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
         self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
+        core: Any
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
             self.lua.table_from(CORE_HOST_FUNCTIONS),
@@ -139,9 +142,9 @@ class LuaState:
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
         for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
-            self.preload(name, lambda opener=opener: opener(self.lua))
+            self.preload(name, functools.partial(opener, self.lua))
 
-    def run_package_lua(self, path: Path, *args: object) -> object:
+    def run_package_lua(self, path: Path, *args: object) -> Any:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
         loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), f"@{path}")
         if isinstance(loaded, tuple):  # (nil, message)
@@ -203,7 +206,7 @@ class LuaState:
         try:
             while result[0] == "yield":
                 kind = result[1] if len(result) > 1 else None
-                service = self.yield_services.get(kind)
+                service = self.yield_services.get(str(kind))
                 if service is None:
                     self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
                     values: tuple = ()

@@ -30,7 +30,7 @@ def configured_scripts(config: Configuration) -> list[ScriptSpec]:
     for scriptlet in config.root.scopes("scriptlet"):
         for script in scriptlet.scopes("script"):
             location = script.location
-            where = f"{location[0]}:{location[1]}:{location[2]}"
+            where = script.header if location is None else ":".join(map(str, location))
             source = script.get_str("source", None)
             if source is None:
                 raise LuaScriptError(f"{where}: script '{script.name}' has no source option")

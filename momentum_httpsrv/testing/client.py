@@ -33,11 +33,13 @@ class MomentumTestClient:
             header_list.append(("Content-Length", str(len(body))))
         return asyncio.run(self.node.handle(Request(method, target, "1.1", header_list, body)))
 
-    def get(self, target: str, **kwargs) -> Response:
-        return self.request("GET", target, **kwargs)
+    def get(self, target: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+        return self.request("GET", target, headers=headers)
 
-    def post(self, target: str, body: bytes | str = b"", **kwargs) -> Response:
-        return self.request("POST", target, body, **kwargs)
+    def post(
+        self, target: str, body: bytes | str = b"", headers: Iterable[tuple[str, str]] = ()
+    ) -> Response:
+        return self.request("POST", target, body, headers)
 
     @property
     def paniclog(self) -> str:
@@ -50,5 +52,5 @@ class MomentumTestClient:
     def __enter__(self) -> MomentumTestClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

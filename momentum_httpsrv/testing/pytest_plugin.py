@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported on use: pytest loads this plugin for every run
+    from _pytest._code.code import TerminalRepr, TracebackStyle
+
     from .client import MomentumTestClient
 
 
@@ -90,7 +92,9 @@ class LuaTapItem(pytest.Item):
         if report.skip_all is not None:
             pytest.skip(report.skip_all or "skip_all")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, LuaTapFailure):
             return str(excinfo.value)
         return super().repr_failure(excinfo)

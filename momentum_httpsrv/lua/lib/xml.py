@@ -123,7 +123,7 @@ class NodeRegistry:
     """One document's (or fragment's) nodes as numbered handles for Lua."""
 
     def __init__(self, tree: Any | None) -> None:
-        self.tree = tree  # None for a fragment: node:doc() is nil
+        self.tree: Any = tree  # None for a fragment: node:doc() is nil
         self._nodes: list[Any] = []
         self._handles: dict[Any, int] = {}
 
