@@ -1,10 +1,10 @@
-"""Issue 4, item 5 (suspend/resume from Lua) and item 6 (msys.core helpers), through the
+"""Suspend/resume from Lua and the msys.core helpers, through the
 in-process pipeline."""
 
 import time
 
 import pytest
-from test_issue4_support import LuaSite
+from lua_site import LuaSite
 
 SITE = r'''
 require("msys.extended.httpsrv")

@@ -1,8 +1,8 @@
-"""Issue 4, item 1: every session method of httpsrv.md §4.7 from Lua, checked byte for
+"""Every session method of httpsrv.md §4.7 from Lua, checked byte for
 byte through the in-process pipeline."""
 
 import pytest
-from test_issue4_support import LuaSite
+from lua_site import LuaSite
 
 from momentum_httpsrv.httpsrv.requests import ConnectionInfo
 from momentum_httpsrv.lua.lib import LIBRARY_OPENERS

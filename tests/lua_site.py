@@ -1,4 +1,4 @@
-"""Shared by the issue-4 tests: a Lua site served through the in-process pipeline
+"""Shared by the Lua handler tests: a Lua site served through the in-process pipeline
 (LuaState → binding → Dispatcher → CollectingSink), with the Lua libraries others ship."""
 
 from __future__ import annotations
