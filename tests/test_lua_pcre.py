@@ -62,6 +62,9 @@ def run(lua: lua51.LuaRuntime, body: str) -> object:
         (r"return pcre.match('ab1', '[[:^alpha:]]')[0], pcre.match('\195\169a', '[[:alpha:]]')[0],"
          r" pcre.match('a\nb', 'a\\vb')[0], pcre.match('axb', 'a\\Nb')[0]",
          ("1", "a", "a\nb", "axb")),
+        # caseless matching is Unicode under PCRE_UTF8 (É matches é); \w stays ASCII
+        ("return pcre.match('\\195\\137', '(?i)\\195\\169')[0], pcre.match('\\195\\169', '\\\\w')",
+         ("\xc3\x89", None)),
         # compile errors: nil, PCRE's message, byte offset
         ("return pcre.match('abc', 'asd(')", (None, "missing )", 4)),
         ("return pcre.match('abc', '[a')", (None, "missing terminating ] for character class", 2)),
