@@ -12,6 +12,14 @@ from momentum_httpsrv.httpsrv.requests import OFFLINE_CONNECTION, ConnectionInfo
 from momentum_httpsrv.httpsrv.responses import CollectingSink, Response
 from momentum_httpsrv.lua.runtime import LuaState
 
+# Lua helper the test sites share: join(...) → the values as text, separated by "|".
+JOIN_LUA = '''local function join(...)
+  local out = {}
+  for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
+  return table.concat(out, "|")
+end
+'''
+
 
 class LuaSite:
     """One Lua script loaded into a fresh state; ``request`` runs one request to its end."""

@@ -4,18 +4,13 @@ in-process pipeline."""
 import time
 
 import pytest
-from lua_site import LuaSite
+from lua_site import JOIN_LUA, LuaSite
 
 SITE = r'''
 require("msys.extended.httpsrv")
 require("msys.timer")
 local R = msys.httpsrv.register
-local function join(...)
-  local out = {}
-  for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-  return table.concat(out, "|")
-end
-
+''' + JOIN_LUA + r'''
 R("GET", "/pool-sync", function(s)
   local ok, a, b = msys.runInPool("IO", function()
     msys.sleep(0.01)
