@@ -64,10 +64,7 @@ class LuaControlBinding:
         self._commands = boundary.id_table("console command")
         self._registry = self._tracked(ControlRegistry(warn=state.warn))
         self._run_ids = itertools.count(1)
-        host = state.lua.table_from({
-            "register": boundary.host_function(self._register),
-            "delay_domain": boundary.host_function(mail_queue.delay),
-        })
+        host = boundary.host_table({"register": self._register, "delay_domain": mail_queue.delay})
         core = state.lua.globals().require("msys.core")
         self._api: Any = state.run_package_lua(
             Path(__file__).with_name("control.lua"), host, core, state.api,

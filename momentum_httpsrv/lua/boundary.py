@@ -15,7 +15,7 @@ checked trampolines (the lupa rule is written out in runtime.py's docstring).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -50,6 +50,12 @@ class LuaBoundary:
                 self._host_calls -= 1
 
         return host_call
+
+    def host_table(self, functions: Mapping[str, Callable[..., Any]]) -> Any:
+        """A Lua table of host functions, each one counted while it runs."""
+        return self._lua.table_from(
+            {name: self.host_function(function) for name, function in functions.items()}
+        )
 
     def trampoline(self, function: Any, name: str) -> Callable[..., Any]:
         """A main-state Lua ``function`` for Python to call outside host calls."""

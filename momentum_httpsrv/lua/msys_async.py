@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from lupa import lua51
 
+from .boundary import LuaBoundary
 from .errors import LuaScriptError
 from .msys_core import read_file
 
@@ -37,6 +38,7 @@ class AsyncHost(Protocol):
     """What the helpers need from the Lua state that installs them (runtime.LuaState)."""
 
     lua: lua51.LuaRuntime
+    boundary: LuaBoundary
     api: Any
     core_internals: Any
     yield_services: dict[str, Callable[..., Awaitable[tuple]]]
@@ -73,7 +75,7 @@ class MsysAsync:
         self._waiting_timers: dict[int, float] = {}
         self._waiting_jobs: list[tuple[int, int]] = []
         self._closed = False
-        host = state.lua.table_from(
+        host = state.boundary.host_table(
             {
                 "check_pool": self._check_pool,
                 "spawn": self._spawn,

@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import time
+from collections.abc import Callable
 
 # Momentum does not document the numeric values; scripts compare against the names.
 # O_* follow the host, as lua-runtime.md §4.2 asks.
@@ -138,7 +139,7 @@ def read_file(name: str) -> tuple:
         return None, f"{name}: {os.strerror(error.errno or errno.EIO)}"
 
 
-CORE_HOST_FUNCTIONS = {
+CORE_HOST_FUNCTIONS: dict[str, Callable[..., object]] = {
     "now": now_ts,
     "io_open": io_open,
     "io_read": io_read,

@@ -119,7 +119,8 @@ class LuaState:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
-        host = self.lua.table_from(
+        self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
+        host = self.boundary.host_table(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
@@ -130,12 +131,11 @@ class LuaState:
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api: Any = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
-        self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
         core: Any
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
-            self.lua.table_from(CORE_HOST_FUNCTIONS),
+            self.boundary.host_table(CORE_HOST_FUNCTIONS),
             self.lua.table_from(CORE_CONSTANTS),
         )
         self.preload("msys.core", lambda: core)
