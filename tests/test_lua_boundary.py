@@ -14,7 +14,7 @@ from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink
 from momentum_httpsrv.httpsrv.session import HttpSession
-from momentum_httpsrv.lua.boundary import LuaBoundaryError
+from momentum_httpsrv.lua.boundary import LuaBoundaryError, LuaIdTable
 from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState
 
 
@@ -82,3 +82,12 @@ def test_a_handler_id_never_registered_is_an_error() -> None:
 
     with pytest.raises(LuaScriptError, match="httpsrv handler 999 is not held here"):
         asyncio.run(run_unknown_handler())
+
+
+def test_the_runtimes_own_host_functions_are_counted() -> None:
+    """A print sink (behind Lua's print) that calls into Lua is caught, as a Lua error."""
+    tables: list[LuaIdTable] = []
+    state = LuaState(print_sink=lambda text: tables[0].count() and None)
+    tables.append(state.boundary.id_table("probe value"))
+    with pytest.raises(LuaScriptError, match="called from inside a host call"):
+        state.execute("print('x')", "=probe")
