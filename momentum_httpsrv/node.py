@@ -25,8 +25,9 @@ from .config import (
     load_config,
 )
 from .console.commands import ConsoleDispatcher, ReconfigureError
-from .console.control import ControlRegistry, LuaControlBinding
+from .console.control import LuaControlBinding
 from .console.mailqueue import MailQueue
+from .console.registry import ControlRegistry
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
 from .httpsrv.auth import AccessControl
 from .httpsrv.dispatch import Dispatcher, respond_offline
@@ -65,7 +66,10 @@ def access_control(
     config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
     """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
-    return AccessControl(config.root, httpsrv.auth_registry, paniclog.error, config.directory)
+    return AccessControl(
+        config.root, httpsrv.auth_registry, paniclog.error, config.directory,
+        schemes=httpsrv.auth_schemes,
+    )
 
 
 @dataclass
@@ -142,8 +146,9 @@ def build_generation(
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
     )
-    control = LuaControlBinding(state, mail_queue or MailQueue())
+    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
+        state.msys_async.pools.configure(config.root)  # threadpool stanzas
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -186,6 +191,10 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     httpsrv.auth_registry = EndpointRegistry(warn=state.warn)
     control.registry = ControlRegistry(warn=state.warn)
     try:
+        try:
+            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+        except ConfigError as error:
+            raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
     except GenerationError:
         httpsrv.registry, httpsrv.auth_registry, control.registry = old
@@ -226,7 +235,13 @@ class MomentumNode:
         self.generation = build_generation(
             config, self._generations, self.paniclog, self.mail_queue
         )
+        self._connect_console(self.generation)
         return self.generation
+
+    def _connect_console(self, generation: Generation) -> None:
+        """The generation runs: its scripts' msys.config goes through this console."""
+        if generation.control.msys_config is not None:
+            generation.control.msys_config.console = self.run_console
 
     # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
 
@@ -288,6 +303,7 @@ class MomentumNode:
 
     def _swap(self, generation: Generation, deinit_old: bool = True) -> None:
         old = self.generation
+        self._connect_console(generation)
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:

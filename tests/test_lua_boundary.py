@@ -8,8 +8,9 @@ import gc
 
 import pytest
 
-from momentum_httpsrv.console.control import ControlRegistry, LuaControlBinding
+from momentum_httpsrv.console.control import LuaControlBinding
 from momentum_httpsrv.console.mailqueue import MailQueue
+from momentum_httpsrv.console.registry import ControlRegistry
 from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink

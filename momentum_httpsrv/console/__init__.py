@@ -7,9 +7,10 @@ Internal modules: ``protocol`` (framing and word splitting), ``mailqueue``.
 """
 
 from .commands import CommandError, ConsoleDispatcher, ReconfigureError
-from .control import CommandOutcome, ControlRegistry, LuaControlBinding
+from .control import LuaControlBinding
 from .mailqueue import MailQueue
 from .node_interface import ConsoleGeneration, ConsoleNode
+from .registry import CommandOutcome, ControlRegistry
 from .server import (
     DEFAULT_CONTROL_SOCKET,
     ControlListener,

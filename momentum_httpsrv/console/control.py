@@ -11,55 +11,26 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Configuration
 from ..lua.runtime import LuaScriptError, LuaState
 from .mailqueue import MailQueue
-
-
-@dataclass
-class ControlRegistry:
-    """Console command prefixes (as word tuples) registered in one generation."""
-
-    warn: Callable[[str], None] = lambda message: None
-    commands: dict[tuple[str, ...], int] = field(default_factory=dict)
-    command_ids: list[int] = field(default_factory=list)  # every number given, replaced too
-
-    def register(self, prefix: str, command_id: int) -> None:
-        words = tuple(prefix.split())
-        if words in self.commands:
-            self.warn(f"registerControl: '{' '.join(words)}' registered again; the last one wins")
-        self.commands[words] = command_id
-        self.command_ids.append(command_id)
-
-    def match(self, words: list[str]) -> tuple[tuple[str, ...], int] | None:
-        """The longest registered prefix of ``words`` and its command number."""
-        for length in range(len(words), 0, -1):
-            prefix = tuple(words[:length])
-            command_id = self.commands.get(prefix)
-            if command_id is not None:
-                return prefix, command_id
-        return None
-
-    def names(self) -> list[str]:
-        return sorted(" ".join(words) for words in self.commands)
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """What a Lua command printed, and its error if it raised one."""
-
-    output: str
-    error: LuaScriptError | None = None
+from .msys_config import MsysConfig
+from .registry import CommandOutcome, ControlRegistry
 
 
 class LuaControlBinding:
     """Installs the console's Lua API into one Lua state."""
 
-    def __init__(self, state: LuaState, mail_queue: MailQueue) -> None:
+    def __init__(
+        self, state: LuaState, mail_queue: MailQueue, config: Configuration | None = None
+    ) -> None:
         self.state = state
+        # msys.config over the generation's tree; the node connects its console once the
+        # generation runs (``msys_config.console``).
+        self.msys_config = MsysConfig(state, config) if config is not None else None
         boundary = state.boundary
         self._commands = boundary.id_table("console command")
         self._registry = self._tracked(ControlRegistry(warn=state.warn))

@@ -9,9 +9,10 @@ from typing import Protocol, TypeVar
 
 from ..config import ConfigOption, ConfigScope, Configuration
 from ..httpsrv.routing import EndpointRegistry
+from ..lua.runtime import LuaState
 from ..paniclog import Paniclog
-from .control import LuaControlBinding
 from .mailqueue import MailQueue
+from .registry import CommandOutcome, ControlRegistry
 
 _Changed = TypeVar("_Changed")
 
@@ -26,10 +27,17 @@ class HttpRegistrations(Protocol):
     def auth_registry(self) -> EndpointRegistry: ...
 
 
-class LuaModules(Protocol):
-    """The generation's Lua state, as far as ``module list`` reads it."""
+class LuaCommands(Protocol):
+    """The commands a generation's scripts registered, and running them (control.py)."""
 
-    def module_names(self) -> list[str]: ...
+    @property
+    def registry(self) -> ControlRegistry: ...
+
+    async def run_command(
+        self, command_id: int, words: list[str], line: str, xml: bool
+    ) -> CommandOutcome: ...
+
+    async def evaluate(self, source: str) -> CommandOutcome: ...
 
 
 class ConsoleGeneration(Protocol):
@@ -42,13 +50,13 @@ class ConsoleGeneration(Protocol):
     def config(self) -> Configuration: ...
 
     @property
-    def lua(self) -> LuaModules: ...
+    def lua(self) -> LuaState: ...
 
     @property
     def httpsrv(self) -> HttpRegistrations: ...
 
     @property
-    def control(self) -> LuaControlBinding: ...
+    def control(self) -> LuaCommands: ...
 
 
 class ConsoleNode(Protocol):

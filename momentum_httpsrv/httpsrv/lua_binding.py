@@ -20,6 +20,8 @@ from typing import Any
 
 from lupa import lua51
 
+from ..config import ConfigValue
+from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.runtime import LuaScriptError, LuaState
 from .routing import EndpointRegistry, HandlerError
 from .session import HttpSession
@@ -177,6 +179,32 @@ _INTERNAL_CALLS: dict[str, Callable[..., Any]] = {
 }
 
 
+class HttpAuthSchemes:
+    """The schemes scripts registered with msys.registerAuth, as the HTTP core's access
+    check asks them (auth.AuthSchemes): their failures become HandlerError."""
+
+    def __init__(self, schemes: LuaAuthSchemes) -> None:
+        self._schemes = schemes
+
+    def __contains__(self, scheme: str) -> bool:
+        return scheme in self._schemes
+
+    def authenticate(
+        self,
+        scheme: str,
+        filename: str,
+        params: dict[str, ConfigValue],
+        user: str,
+        password: str | None,
+    ) -> tuple[int, str | None]:
+        try:
+            return self._schemes.authenticate(scheme, filename, params, user, password)
+        except LuaScriptError as error:
+            raise HandlerError(error.message, error.traceback) from error
+        except AuthSchemeError as error:
+            raise HandlerError(f"httpsrv: authentication: {error}") from error
+
+
 @dataclass(frozen=True)
 class LuaHandler:
     """A registered Lua function, run through the binding of the state it lives in. When
@@ -212,6 +240,8 @@ class LuaHttpsrvBinding:
         # Where register() and register_auth() add now (a generation swaps them).
         self.registry = EndpointRegistry(warn=state.warn)
         self.auth_registry = EndpointRegistry(warn=state.warn)
+        # msys.registerAuth: credential stores a listener's Auth*Parameters uri may name.
+        self.auth_schemes = HttpAuthSchemes(LuaAuthSchemes(state))
         self._error_marker = state.lua.table()
         self._calls = {
             **LUA_SESSION_METHODS,

@@ -4,8 +4,8 @@ helpers that suspend a handler or run Lua later (lua-runtime.md §4.6, §4.9).
 Lua runs only on the event-loop thread (a lupa runtime is not thread-safe), so a "pool"
 job is Lua run as its own task on the loop: it may suspend (``msys.sleep``,
 ``msys.readfile``) without blocking other connections, and what really blocks — file
-reads — goes to the loop's thread-pool executor. Pool names are checked but all pools
-share that one model.
+reads — goes to the loop's thread-pool executor. Each job holds a slot of its pool
+(``threadpools.py``) while it runs, so a pool's ``Concurrency`` limits its jobs.
 
 Jobs and timers belong to the generation whose state made them. Made before any event
 loop runs (script top level, ``init``, ``rsrc_setup`` during start-up) they wait, and
@@ -16,6 +16,7 @@ they never run. ``close()`` cancels them all when the generation is retired.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import time
 from collections.abc import Awaitable, Callable
@@ -27,11 +28,7 @@ from lupa import lua51
 from .boundary import LuaBoundary
 from .errors import LuaScriptError
 from .msys_core import read_file
-
-# Momentum's stock thread pools, and names scripts use for pools they configure.
-KNOWN_POOLS = frozenset(
-    {"SwapOut", "SwapIn", "Unlink", "Batch_Unlink", "Close", "CPU", "IO", "SpoolIn", "DNS", "gc"}
-)
+from .threadpools import ThreadPool, ThreadPools, describe_pool
 
 
 class AsyncHost(Protocol):
@@ -65,7 +62,7 @@ class MsysAsync:
 
     def __init__(self, state: AsyncHost, core: object) -> None:
         self._state = state
-        self.pools: set[str] = set(KNOWN_POOLS)  # threadpool stanzas add their names
+        self.pools = ThreadPools()  # threadpool stanzas change and add pools (configure)
         self._warned_pools: set[str] = set()
         self._jobs: dict[int, set[asyncio.Task]] = {}  # owner root task id → running jobs
         self._timer_handles: dict[int, asyncio.TimerHandle] = {}
@@ -73,11 +70,15 @@ class MsysAsync:
         self._timer_ids = itertools.count(1)
         # Made while no loop ran: timer id → monotonic deadline; (owner, job id).
         self._waiting_timers: dict[int, float] = {}
-        self._waiting_jobs: list[tuple[int, int]] = []
+        self._waiting_jobs: list[tuple[int, int, ThreadPool]] = []
         self._closed = False
         host = state.boundary.host_table(
             {
                 "check_pool": self._check_pool,
+                "pool_count": lambda: len(self.pools),
+                "pool_find": self._pool_find,
+                "pool_stat": self._pool_stat,
+                "pool_describe": self._pool_describe,
                 "spawn": self._spawn,
                 "read_file": read_file,
                 "timer_schedule": self._timer_schedule,
@@ -95,6 +96,8 @@ class MsysAsync:
         self._api.install_core(core)
         timer = self._api.timer
         state.preload("msys.timer", lambda: timer)
+        threadpool = self._api.threadpool
+        state.preload("msys.threadpool", lambda: threadpool)
         state.yield_services["run_in_pool"] = self._run_in_pool_service
         state.yield_services["readfile"] = _readfile_service
 
@@ -103,35 +106,71 @@ class MsysAsync:
         """The Lua ``ec_scheduler_inst`` of the one event loop (for session bindings)."""
         return self._api.master
 
-    def _check_pool(self, pool: object) -> None:
-        name = str(pool)
-        if not isinstance(pool, str) or name in self.pools or name in self._warned_pools:
-            return
-        self._warned_pools.add(name)
-        self._state.warn(f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO")
+    def _pool(self, key: object) -> ThreadPool:
+        """The pool a script named (by name or job class id); an unknown one is warned
+        about once and its jobs run in IO."""
+        pool = self.pools.find(key)
+        if pool is not None:
+            return pool
+        name = str(key)
+        if name not in self._warned_pools:
+            self._warned_pools.add(name)
+            self._state.warn(
+                f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO"
+            )
+        found = self.pools.find("IO")
+        assert found is not None
+        return found
 
-    async def _run_in_pool_service(self, function: object, parent: int | None = None) -> tuple:
+    def _check_pool(self, key: object) -> None:
+        self._pool(key)
+
+    def _pool_find(self, key: object) -> object:
+        """``msys.threadpool.find``: a name gives its job class id, an id its name."""
+        pool = self.pools.find(key)
+        if pool is None:
+            return None
+        return pool.job_class if isinstance(key, str) else pool.name
+
+    def _pool_describe(self, key: object) -> str:
+        pool = self.pools.find(key)
+        return "" if pool is None else describe_pool(pool.stat())
+
+    def _pool_stat(self, key: object) -> object:
+        pool = self.pools.find(key)
+        return None if pool is None else self._state.lua.table_from(pool.stat())
+
+    async def _run_in_pool_service(
+        self, pool: object, function: object, parent: int | None = None
+    ) -> tuple:
         """The synchronous form: the caller resumes with pcall-style results."""
         try:
-            return (True, *await self._state.run_in_task(function, parent=parent))
+            if pool is None:  # runInInst: the one event loop, no pool
+                return (True, *await self._state.run_in_task(function, parent=parent))
+            async with self._pool(pool).slot():
+                return (True, *await self._state.run_in_task(function, parent=parent))
         except LuaScriptError as error:
             return False, error.message
 
     # -- jobs (runInPool's asynchronous forms) -------------------------------------------
 
-    def _spawn(self, owner: int, job_id: int) -> None:
-        """Start job ``job_id`` once the caller returns to the loop; the owner task's
-        runner may wait for it (``wait_jobs``)."""
+    def _spawn(self, owner: int, job_id: int, pool: object) -> None:
+        """Start job ``job_id`` in ``pool`` once the caller returns to the loop; the
+        owner task's runner may wait for it (``wait_jobs``)."""
         if self._closed:
             return
         loop = _running_loop()
+        job = (int(owner), int(job_id), self._pool(pool))
         if loop is None:
-            self._waiting_jobs.append((int(owner), int(job_id)))
+            self._waiting_jobs.append(job)
         else:
-            self._start_job(loop, int(owner), int(job_id))
+            self._start_job(loop, *job)
 
-    def _start_job(self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int) -> None:
-        task = loop.create_task(self._job(owner, job_id))
+    def _start_job(
+        self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int, pool: ThreadPool
+    ) -> None:
+        # A fresh context: a job queued by another pool's job is not nested in it.
+        task = loop.create_task(self._job(owner, job_id, pool), context=contextvars.Context())
         self._jobs.setdefault(owner, set()).add(task)
         task.add_done_callback(lambda done: self._job_done(owner, done))
 
@@ -142,11 +181,12 @@ class MsysAsync:
             if not jobs:
                 del self._jobs[owner]
 
-    async def _job(self, owner: int, job_id: int) -> None:
+    async def _job(self, owner: int, job_id: int, pool: ThreadPool) -> None:
         try:
-            await self._state.run_task(
-                lambda task_id: self._api.start_job(task_id, owner, job_id)
-            )
+            async with pool.slot():
+                await self._state.run_task(
+                    lambda task_id: self._api.start_job(task_id, owner, job_id)
+                )
         except LuaScriptError as error:
             self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
 
@@ -208,8 +248,8 @@ class MsysAsync:
         for timer_id, deadline in self._waiting_timers.items():
             self._arm(loop, timer_id, max(0.0, deadline - now))
         self._waiting_timers.clear()
-        for owner, job_id in self._waiting_jobs:
-            self._start_job(loop, owner, job_id)
+        for owner, job_id, pool in self._waiting_jobs:
+            self._start_job(loop, owner, job_id, pool)
         self._waiting_jobs.clear()
 
     def close(self) -> None:
