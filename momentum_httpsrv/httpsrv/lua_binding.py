@@ -20,7 +20,6 @@ from typing import Any
 
 from lupa import lua51
 
-from ..config import ConfigValue
 from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.runtime import LuaScriptError, LuaState
 from .routing import EndpointRegistry, HandlerError
@@ -189,16 +188,10 @@ class HttpAuthSchemes:
     def __contains__(self, scheme: str) -> bool:
         return scheme in self._schemes
 
-    def authenticate(
-        self,
-        scheme: str,
-        filename: str,
-        params: dict[str, ConfigValue],
-        user: str,
-        password: str | None,
-    ) -> tuple[int, str | None]:
+    def authenticate(self, *arguments: Any) -> tuple[int, str | None]:
+        """``LuaAuthSchemes.authenticate`` (scheme, filename, params, user, password)."""
         try:
-            return self._schemes.authenticate(scheme, filename, params, user, password)
+            return self._schemes.authenticate(*arguments)
         except LuaScriptError as error:
             raise HandlerError(error.message, error.traceback) from error
         except AuthSchemeError as error:
