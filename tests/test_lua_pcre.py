@@ -72,6 +72,16 @@ def run(lua: lua51.LuaRuntime, body: str) -> object:
         ("return pcre.match('abc', 'a)')", (None, "unmatched parentheses", 1)),
         ("return pcre.match('abc', '\\255')", (None, "invalid UTF-8 string", 0)),
         ("return pcre.match('abc', '')", (None, "an empty pattern was provided", 0)),
+        # messages and offsets as thrLua's rclua reports them
+        ("return pcre.match('abc', 'a{3,1}')", (None, "numbers out of order in {} quantifier", 5)),
+        ("return pcre.match('abc', '[z-a]')", (None, "range out of order in character class", 3)),
+        ("return pcre.match('abc', '(?<1a>x)')",
+         (None, "group name must start with a non-digit", 3)),
+        ("return pcre.match('abc', [[\\p{Foo}]])",
+         (None, "unknown property name after \\P or \\p", 6)),
+        ("return pcre.match('abc', '(?<x>a)(?<x>b)')",
+         (None, "two named subpatterns have the same name", 11)),
+        ("return pcre.match('ab', '(?J)(?<x>a)(?<x>b)')[0]", "ab"),
         ("return pcre.split('abc', '')", (None, "an empty pattern was provided", 0)),
         ("return pcre.replace('abc', 'b(', 'x')", (None, "missing )", 2)),
         # replacement strings: $N ${N} \N ${name}; a char after \ is literal; a bare $ vanishes

@@ -27,25 +27,31 @@ from momentum_httpsrv.lua.lib._source import run_library_chunk
 
 NO_LIMIT = -1
 
-# regex's compile errors → PCRE's texts; True where PCRE reports the error at the pattern's end.
-_ERROR_TEXTS: list[tuple[str, str, bool]] = [
-    ("missing )", "missing )", True),
-    ("unbalanced parenthesis", "unmatched parentheses", False),
-    ("unterminated character set", "missing terminating ] for character class", True),
-    ("nothing to repeat", "nothing to repeat", False),
-    ("multiple repeat", "nothing to repeat", False),
-    ("bad escape (end of pattern)", "\\ at end of pattern", True),
-    ("unknown extension", "unrecognized character after (? or (?-", False),
-    ("unknown group", "reference to non-existent subpattern", False),
-    ("invalid group reference", "reference to non-existent subpattern", False),
-    ("bad character range", "range out of order in character class", False),
-    ("missing group name", "group name must start with a non-digit", False),
+# regex's compile errors → PCRE's texts, and where PCRE puts the offset: "here" (where
+# regex stopped), "before" (one character earlier), "end" (the pattern's end) or "brace"
+# (the quantifier's closing brace).
+_ERROR_TEXTS: list[tuple[str, str, str]] = [
+    ("missing )", "missing )", "end"),
+    ("unbalanced parenthesis", "unmatched parentheses", "here"),
+    ("unterminated character set", "missing terminating ] for character class", "end"),
+    ("nothing to repeat", "nothing to repeat", "here"),
+    ("multiple repeat", "nothing to repeat", "here"),
+    ("bad escape (end of pattern)", "\\ at end of pattern", "end"),
+    ("unknown extension", "unrecognized character after (? or (?-", "here"),
+    ("unknown group", "reference to non-existent subpattern", "here"),
+    ("invalid group reference", "reference to non-existent subpattern", "here"),
+    ("bad character range", "range out of order in character class", "before"),
+    ("missing group name", "group name must start with a non-digit", "here"),
     ("bad character in group name", "syntax error in subpattern name (missing terminator)",
-     False),
-    ("missing >", "syntax error in subpattern name (missing terminator)", False),
-    ("unknown property", "unknown property name after \\P or \\p", False),
-    ("min repeat greater than max repeat", "numbers out of order in {} quantifier", False),
+     "here"),
+    ("missing >", "syntax error in subpattern name (missing terminator)", "here"),
+    ("unknown property", "unknown property name after \\P or \\p", "before"),
+    ("min repeat greater than max repeat", "numbers out of order in {} quantifier", "brace"),
 ]
+# A named group's opener: (?<name>, (?P<name> or (?'name' (not the lookbehinds (?<= (?<!).
+_NAMED_GROUP = regex.compile(r"\(\?(?:P?<(?![=!])|')")
+# An option setting that names J (PCRE's DUPNAMES, which regex allows without asking).
+_DUPNAMES_OPTION = regex.compile(r"\(\?([a-zA-Z-]*J[a-zA-Z-]*)([):])")
 
 # PCRE without PCRE_UCP: these classes are ASCII, as class contents (usable inside [...]).
 _ASCII_CLASSES = {
@@ -112,6 +118,8 @@ def _to_regex(pattern: str) -> _Translation:
         where.extend([at] * len(text))
 
     i, n, in_class = 0, len(pattern), False
+    names: set[str] = set()
+    duplicate_names_allowed = _DUPNAMES_OPTION.search(pattern) is not None
     while i < n:
         c = pattern[i]
         if c == "\\" and i + 1 < n:
@@ -136,11 +144,24 @@ def _to_regex(pattern: str) -> _Translation:
             if pattern.startswith("]", i + 1):  # a leading ] is a literal
                 emit("\\]", i + 1)
                 i += 1
-        elif pattern.startswith("(?'", i):
-            end = pattern.find("'", i + 3)
+        elif (option := _DUPNAMES_OPTION.match(pattern, i)) is not None:
+            letters, closer = option.group(1).replace("J", ""), option.group(2)
+            if letters.strip("-") or closer == ":":
+                emit(f"(?{letters.rstrip('-')}{closer}", i)
+            i = option.end()
+            continue
+        elif (opener := _NAMED_GROUP.match(pattern, i)) is not None:
+            start = opener.end()
+            end = pattern.find("'" if opener.group().endswith("'") else ">", start)
             if end < 0:
                 raise PcreCompileError("syntax error in subpattern name (missing terminator)", i)
-            emit("(?P<" + pattern[i + 3:end] + ">", i)
+            name = pattern[start:end]
+            if name[:1].isdigit():
+                raise PcreCompileError("group name must start with a non-digit", start)
+            if name in names and not duplicate_names_allowed:
+                raise PcreCompileError("two named subpatterns have the same name", end)
+            names.add(name)
+            emit("(?P<" + name + ">", i)
             i = end + 1
             continue
         else:
@@ -235,14 +256,20 @@ def compile_pattern(pattern: str) -> regex.Pattern[str]:
 
 
 def _pcre_error(error: regex.error, text: str, translation: _Translation) -> PcreCompileError:
-    message, at_end = error.msg, False
-    for prefix, pcre_message, pcre_at_end in _ERROR_TEXTS:
+    message, where = error.msg, "here"
+    for prefix, pcre_message, pcre_where in _ERROR_TEXTS:
         if error.msg.startswith(prefix):
-            message, at_end = pcre_message, pcre_at_end
+            message, where = pcre_message, pcre_where
             break
-    if at_end or error.pos is None or error.pos >= len(translation.source_index):
+    index = translation.source_index
+    if where == "end" or error.pos is None:
         return PcreCompileError(message, _utf8_byte_offset(text, len(text)))
-    return PcreCompileError(message, _utf8_byte_offset(text, translation.source_index[error.pos]))
+    at = index[error.pos] if error.pos < len(index) else len(text)
+    if where == "before":
+        at = max(at - 1, 0)
+    elif where == "brace" and (brace := text.find("}", at)) >= 0:
+        at = brace
+    return PcreCompileError(message, _utf8_byte_offset(text, at))
 
 
 def _captures(match: regex.Match[str]) -> list[str]:
