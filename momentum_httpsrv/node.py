@@ -148,7 +148,11 @@ def build_generation(
     )
     control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
-        state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        state.msys_async.pools.configure(config)  # threadpool stanzas
+        for warning in state.datasources.configure(
+            config.root.scopes("Datasource"), config.directory
+        ):
+            paniclog.warn(warning)
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -159,6 +163,7 @@ def build_generation(
         access = access_control(config, binding, paniclog)
     except BaseException:
         state.msys_async.close()  # timers and jobs its scripts made end with the failure
+        state.datasources.close()
         raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
@@ -192,7 +197,7 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     control.registry = ControlRegistry(warn=state.warn)
     try:
         try:
-            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+            state.msys_async.pools.configure(generation.config)  # Concurrency changes
         except ConfigError as error:
             raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
@@ -297,6 +302,8 @@ class MomentumNode:
                 scope.unset_option(name)
             else:
                 scope.put(previous)
+            # the pools took the change before rsrc_setup failed: back to the old tree
+            self.generation.lua.msys_async.pools.configure(self.generation.config)
             raise ReconfigureError(str(error)) from error
         self._swap(generation, deinit_old=False)
         return result
@@ -315,6 +322,7 @@ class MomentumNode:
             if not result.ok and self.paniclog is not None:
                 self.paniclog.error(str(result.value), result.traceback)
         generation.lua.msys_async.close()  # its timers and jobs end with it
+        generation.lua.datasources.close()
 
     def request_shutdown(self) -> None:
         """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""

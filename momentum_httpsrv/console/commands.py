@@ -646,3 +646,48 @@ async def _config_show(invocation: Invocation) -> str:
 async def _config_showrecurse(invocation: Invocation) -> str:
     scope = scope_in(_running_config(invocation), invocation.arg_texts())
     return scope.render(recursive=True)
+
+
+# --- datasources (ds_core) ---------------------------------------------------------------------
+
+
+def _datasources(invocation: Invocation) -> dict:
+    generation = invocation.node.generation
+    return generation.lua.datasources.by_name if generation else {}
+
+
+@builtin("ds_core flush", "<cache_name>", "drop every cached result of one datasource")
+async def _ds_core_flush(invocation: Invocation) -> str:
+    args = invocation.arg_texts()
+    if len(args) != 1:
+        raise CommandError("Usage: ds_core flush <cache_name>")
+    datasource = _datasources(invocation).get(args[0])
+    if datasource is None:
+        raise CommandError(f"no datasource named '{args[0]}'")
+    return f"flushed {datasource.flush()} entries from cache '{datasource.name}'\n"
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+@builtin("ds_core stats", "", "each datasource cache's lookups, inserts and deletions")
+async def _ds_core_stats(invocation: Invocation) -> str:
+    lines = [
+        "cache name                      lookups %                  deletions %",
+        "                       elts  hit miss pend  total  inserts man ttl lru  total",
+        "---------------------- ----- -------------------- -------- ------------------",
+    ]
+    for datasource in _datasources(invocation).values():
+        stats = datasource.stats
+        lookups = stats.hits + stats.misses
+        deleted = stats.deleted_manual + stats.deleted_ttl + stats.deleted_lru
+        lines.append(datasource.name[:22])
+        lines.append(
+            f"{'':22} {datasource.entries:5d} {_percent(stats.hits, lookups):3d} "
+            f"{_percent(stats.misses, lookups):3d} {0:3d} {lookups:8d} {stats.inserts:8d} "
+            f"{_percent(stats.deleted_manual, deleted):3d} "
+            f"{_percent(stats.deleted_ttl, deleted):3d} "
+            f"{_percent(stats.deleted_lru, deleted):3d} {deleted:6d}"
+        )
+    return "\n".join(lines) + "\n"

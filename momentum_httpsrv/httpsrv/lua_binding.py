@@ -18,29 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lupa import lua51
-
 from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
-from ..lua.runtime import LuaScriptError, LuaState
+from ..lua.runtime import LuaScriptError, LuaState, lua_type_name
 from .routing import EndpointRegistry, HandlerError
 from .session import HttpSession
 
 
 class LuaArgumentError(Exception):
     """A session method got an argument of the wrong type (a Lua error for the script)."""
-
-
-def lua_type_name(value: object) -> str:
-    """The name Lua's ``type()`` gives a value that crossed into Python."""
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return lua51.lua_type(value) or "userdata"
 
 
 def _integer(value: object, position: int, method: str) -> int:

@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +28,7 @@ from lupa import lua51
 from .boundary import LuaBoundary
 from .errors import LuaScriptError
 from .msys_core import read_file
+from .outside import WORLD, Cancellable
 from .threadpools import ThreadPool, ThreadPools, describe_pool
 
 
@@ -38,7 +39,7 @@ class AsyncHost(Protocol):
     boundary: LuaBoundary
     api: Any
     core_internals: Any
-    yield_services: dict[str, Callable[..., Awaitable[tuple]]]
+    yield_services: dict[str, Callable[..., Coroutine[Any, Any, tuple]]]
     warn: Callable[[str], None]
 
     def run_package_lua(self, path: Path, *args: object) -> Any: ...
@@ -65,7 +66,7 @@ class MsysAsync:
         self.pools = ThreadPools()  # threadpool stanzas change and add pools (configure)
         self._warned_pools: set[str] = set()
         self._jobs: dict[int, set[asyncio.Task]] = {}  # owner root task id → running jobs
-        self._timer_handles: dict[int, asyncio.TimerHandle] = {}
+        self._timer_handles: dict[int, Cancellable] = {}
         self._timer_tasks: set[asyncio.Task] = set()
         self._timer_ids = itertools.count(1)
         # Made while no loop ran: timer id → monotonic deadline; (owner, job id).
@@ -84,7 +85,7 @@ class MsysAsync:
                 "timer_schedule": self._timer_schedule,
                 "timer_cancel": self._timer_cancel,
                 "timer_id": lambda: next(self._timer_ids),
-                "now": time.time,
+                "now": lambda: WORLD.clock.time(),
             }
         )
         self._api = state.run_package_lua(
@@ -208,17 +209,18 @@ class MsysAsync:
         if self._closed:
             return
         delay = max(0.0, float(delay))
-        loop = _running_loop()
-        if loop is None:
+        if WORLD.clock.needs_loop and _running_loop() is None:
             self._waiting_timers[int(timer_id)] = time.monotonic() + delay
         else:
-            self._arm(loop, int(timer_id), delay)
+            self._arm(int(timer_id), delay)
 
-    def _arm(self, loop: asyncio.AbstractEventLoop, timer_id: int, delay: float) -> None:
+    def _arm(self, timer_id: int, delay: float) -> None:
         previous = self._timer_handles.pop(timer_id, None)
         if previous is not None:
             previous.cancel()
-        self._timer_handles[timer_id] = loop.call_later(delay, self._timer_due, timer_id)
+        self._timer_handles[timer_id] = WORLD.clock.call_later(
+            delay, lambda: self._timer_due(timer_id)
+        )
 
     def _timer_cancel(self, timer_id: int) -> None:
         self._waiting_timers.pop(int(timer_id), None)
@@ -246,7 +248,7 @@ class MsysAsync:
         loop = asyncio.get_running_loop()
         now = time.monotonic()
         for timer_id, deadline in self._waiting_timers.items():
-            self._arm(loop, timer_id, max(0.0, deadline - now))
+            self._arm(timer_id, max(0.0, deadline - now))
         self._waiting_timers.clear()
         for owner, job_id, pool in self._waiting_jobs:
             self._start_job(loop, owner, job_id, pool)
