@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .config import ConfigError
+from .config.stanza_use import unused_stanza_notes
 from .console import client as console_client
 from .console.server import DEFAULT_CONTROL_SOCKET, ControlListenerError
 from .httpsrv.listener import PARSERS
@@ -105,9 +106,20 @@ def call(config_path: Path, data: str | None, headers: tuple[str, ...], method: 
 
 @main.command()
 @config_option
-def check(config_path: Path) -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="also list each module's policy hooks and other recorded registrations")
+def check(config_path: Path, verbose: bool) -> None:
     """Validate the configuration and its scripts (exit 0, or 2 with file:line messages)."""
     node = _started_node(config_path, echo_log=True)
+    generation = node.generation
+    assert generation is not None
+    for note in unused_stanza_notes(generation.config.root):
+        click.echo(note, err=True)
+    if verbose:
+        for line in generation.lua.module_hooks():
+            click.echo(f"module {line}", err=True)
+        for line in generation.lua.recorded_registrations():
+            click.echo(line, err=True)
     node.stop()
     click.echo(f"{config_path}: configuration OK", err=True)
 
@@ -125,11 +137,11 @@ def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
     def print_line(text: str) -> None:
         out.write(text.encode("latin-1") + b"\n")
 
-    state, _ = create_lua_environment(
+    state = create_lua_environment(
         [*include, *env_dirs, Path(".")],
         print_sink=print_line,
         warn=lambda text: click.echo(text, err=True),
-    )
+    ).state
     state.lua.globals().arg = state.lua.table_from({0: file, **dict(enumerate(args, 1))})
     try:
         chunk = state.compile(Path(file).read_bytes().decode("latin-1"), "@" + file)

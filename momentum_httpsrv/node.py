@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .config import (
     ConfigError,
@@ -37,6 +37,8 @@ from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
+from .lua.lib.policy_data import PolicyData
+from .lua.msys_core import BindingTable
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
@@ -48,18 +50,39 @@ class GenerationError(Exception):
     """A configuration could not be applied; the message says why."""
 
 
+class LuaEnvironment(NamedTuple):
+    """A Lua state as every script sees it, and the bindings that installed its APIs."""
+
+    state: LuaState
+    httpsrv: LuaHttpsrvBinding
+    control: LuaControlBinding
+
+
 def create_lua_environment(
     search_path: list[Path],
     print_sink: Callable[[str], None],
     warn: Callable[[str], None],
     gc_pause: int = 100,
     gc_stepmul: int = 400,
-) -> tuple[LuaState, LuaHttpsrvBinding]:
-    """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
+    mail_queue: MailQueue | None = None,
+    policy_data: PolicyData | None = None,
+    config: Configuration | None = None,
+) -> LuaEnvironment:
+    """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv,
+    registerControl…): the one environment of loaded scripts, `lua` and Lua tests.
+    ``mail_queue`` and ``policy_data`` are the node's, which outlive its generations;
+    without a ``config``, what needs one (msys.config, binding look-ups) says so."""
     state = LuaState(
-        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
+        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause,
+        gc_stepmul=gc_stepmul, policy_data=policy_data,
     )
-    return state, LuaHttpsrvBinding(state)
+    httpsrv = LuaHttpsrvBinding(state)
+    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
+    if config is None:
+        state.api.needs_configuration("config")
+    else:
+        state.bindings = BindingTable.from_config(config.root)
+    return LuaEnvironment(state, httpsrv, control)
 
 
 def access_control(
@@ -133,20 +156,26 @@ def paniclog_path_for(config: Configuration) -> Path:
 
 
 def build_generation(
-    config: Configuration, number: int, paniclog: Paniclog, mail_queue: MailQueue | None = None
+    config: Configuration,
+    number: int,
+    paniclog: Paniclog,
+    mail_queue: MailQueue | None = None,
+    policy_data: PolicyData | None = None,
 ) -> Generation:
     """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure
     (ConfigError for listener options or addresses that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
-    state, binding = create_lua_environment(
+    state, binding, control = create_lua_environment(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
+        mail_queue=mail_queue,
+        policy_data=policy_data,
+        config=config,
     )
-    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
         state.msys_async.pools.configure(config)  # threadpool stanzas
         for warning in state.datasources.configure(
@@ -226,6 +255,7 @@ class MomentumNode:
         self.listeners: list = []
         self._generations = 0
         self.mail_queue = MailQueue()  # node-wide: survives reloads
+        self.policy_data = PolicyData()  # msys.cidr, audit_series, gauges, counters: too
         self.control_listeners: list[ControlListener] = []
         self._console = ConsoleDispatcher(self)
         self._stop: asyncio.Event | None = None
@@ -234,11 +264,12 @@ class MomentumNode:
         """Parse the configuration and apply it (ConfigError / GenerationError on failure)."""
         config = load_config(self.config_path)
         self.paniclog = Paniclog(paniclog_path_for(config), echo=self._echo_log)
+        self.policy_data.cidr.warn = self.paniclog.warn
         for warning in config.warnings:
             self.paniclog.warn(str(warning))
         self._generations += 1
         self.generation = build_generation(
-            config, self._generations, self.paniclog, self.mail_queue
+            config, self._generations, self.paniclog, self.mail_queue, self.policy_data
         )
         self._connect_console(self.generation)
         return self.generation
@@ -268,7 +299,7 @@ class MomentumNode:
         try:
             config = load_config(Path(path) if path else self.config_path)
             generation = build_generation(
-                config, self._generations + 1, self.paniclog, self.mail_queue
+                config, self._generations + 1, self.paniclog, self.mail_queue, self.policy_data
             )
         except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
             self.paniclog.error(f"config reload failed: {error}")

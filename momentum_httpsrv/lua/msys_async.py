@@ -16,52 +16,23 @@ they never run. ``close()`` cancels them all when the generation is retired.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import itertools
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Protocol
 
-from lupa import lua51
-
-from .boundary import LuaBoundary
 from .errors import LuaScriptError
+from .host import LuaHost
 from .msys_core import read_file
 from .outside import WORLD, Cancellable
 from .threadpools import ThreadPool, ThreadPools, describe_pool
 
 
-class AsyncHost(Protocol):
-    """What the helpers need from the Lua state that installs them (runtime.LuaState)."""
-
-    lua: lua51.LuaRuntime
-    boundary: LuaBoundary
-    api: Any
-    core_internals: Any
-    yield_services: dict[str, Callable[..., Coroutine[Any, Any, tuple]]]
-    warn: Callable[[str], None]
-
-    def run_package_lua(self, path: Path, *args: object) -> Any: ...
-
-    def preload(self, name: str, opener: Callable[[], object], system: bool = True) -> None: ...
-
-    async def run_task(
-        self,
-        start: Callable[[int], object],
-        on_suspend: Callable[[], object] | None = None,
-        on_resume: Callable[[], object] | None = None,
-    ) -> tuple: ...
-
-    async def run_in_task(
-        self, function: object, *args: object, parent: int | None = None
-    ) -> tuple: ...
-
-
 class MsysAsync:
     """Installs the helpers into one Lua state and runs what they queue."""
 
-    def __init__(self, state: AsyncHost, core: object) -> None:
+    def __init__(self, state: LuaHost, core: object) -> None:
         self._state = state
         self.pools = ThreadPools()  # threadpool stanzas change and add pools (configure)
         self._warned_pools: set[str] = set()
@@ -71,7 +42,7 @@ class MsysAsync:
         self._timer_ids = itertools.count(1)
         # Made while no loop ran: timer id → monotonic deadline; (owner, job id).
         self._waiting_timers: dict[int, float] = {}
-        self._waiting_jobs: list[tuple[int, int, ThreadPool]] = []
+        self._waiting_jobs: list[tuple[int, int, ThreadPool | None]] = []
         self._closed = False
         host = state.boundary.host_table(
             {
@@ -106,6 +77,11 @@ class MsysAsync:
     def master_scheduler(self) -> object:
         """The Lua ``ec_scheduler_inst`` of the one event loop (for session bindings)."""
         return self._api.master
+
+    @property
+    def spawn(self) -> object:
+        """The Lua function that runs a Lua function later as its own task."""
+        return self._api.spawn
 
     def _pool(self, key: object) -> ThreadPool:
         """The pool a script named (by name or job class id); an unknown one is warned
@@ -155,20 +131,21 @@ class MsysAsync:
 
     # -- jobs (runInPool's asynchronous forms) -------------------------------------------
 
-    def _spawn(self, owner: int, job_id: int, pool: object) -> None:
-        """Start job ``job_id`` in ``pool`` once the caller returns to the loop; the
-        owner task's runner may wait for it (``wait_jobs``)."""
+    def _spawn(self, owner: int, job_id: int, pool: object | None) -> None:
+        """Start job ``job_id`` in ``pool`` (None: in no pool, a thread.create thread)
+        once the caller returns to the loop; the owner task's runner may wait for it
+        (``wait_jobs``)."""
         if self._closed:
             return
         loop = _running_loop()
-        job = (int(owner), int(job_id), self._pool(pool))
+        job = (int(owner), int(job_id), None if pool is None else self._pool(pool))
         if loop is None:
             self._waiting_jobs.append(job)
         else:
             self._start_job(loop, *job)
 
     def _start_job(
-        self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int, pool: ThreadPool
+        self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int, pool: ThreadPool | None
     ) -> None:
         # A fresh context: a job queued by another pool's job is not nested in it.
         task = loop.create_task(self._job(owner, job_id, pool), context=contextvars.Context())
@@ -182,14 +159,16 @@ class MsysAsync:
             if not jobs:
                 del self._jobs[owner]
 
-    async def _job(self, owner: int, job_id: int, pool: ThreadPool) -> None:
+    async def _job(self, owner: int, job_id: int, pool: ThreadPool | None) -> None:
         try:
-            async with pool.slot():
+            async with pool.slot() if pool is not None else contextlib.nullcontext():
                 await self._state.run_task(
                     lambda task_id: self._api.start_job(task_id, owner, job_id)
                 )
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
+            self._state.warn(
+                f"scriptlet: a msys.runInPool job or thread failed: {error.message}"
+            )
 
     async def wait_jobs(self, owner: int) -> None:
         """Wait for the asynchronous jobs a task started, and the jobs they started

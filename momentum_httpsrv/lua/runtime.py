@@ -42,11 +42,18 @@ from .boundary import BOUNDARY_LUA, LuaBoundary
 from .datasource import Datasources
 from .errors import LuaScriptError, trim_traceback
 from .lib import LIBRARY_OPENERS
+from .lib.policy_data import PolicyData
 from .msys_async import MsysAsync
-from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
+from .msys_core import (
+    CORE_CONSTANTS,
+    CORE_HOST_FUNCTIONS,
+    CORE_STRING_CONSTANTS,
+    BindingTable,
+)
 from .msys_dns import dns_lookup_service
 from .msys_http import http_request_service
 from .outside import WORLD, run_blocking
+from .thread_library import install_thread_library
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -113,6 +120,7 @@ class LuaState:
         warn: Callable[[str], None] | None = None,
         gc_pause: int = 100,
         gc_stepmul: int = 400,
+        policy_data: PolicyData | None = None,
     ) -> None:
         self.lua = lua51.LuaRuntime(
             encoding="latin-1",
@@ -147,17 +155,35 @@ class LuaState:
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api: Any = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
+        # The configuration's bindings; None where there is no configuration (`lua`).
+        self.bindings: BindingTable | None = None
         core: Any
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
-            self.boundary.host_table(CORE_HOST_FUNCTIONS),
+            self.boundary.host_table(
+                {**CORE_HOST_FUNCTIONS, "binding_lookup": self._binding_lookup}
+            ),
             self.lua.table_from(CORE_CONSTANTS),
+            self.lua.table_from(CORE_STRING_CONSTANTS),
         )
         self.preload("msys.core", lambda: core)
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
         self._install_outside()
-        for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
+        # thrLua opens `thread` with the standard libraries: a global, and require-able.
+        thread, self.thread_waits = install_thread_library(self, self.msys_async.spawn)
+        globals_.thread = thread
+        self.preload("thread", lambda: thread)
+        self._recorded = self.run_package_lua(
+            PACKAGE_DIR / "recorded_registrations.lua", self.api
+        )  # msys.adaptive, msys.http_lua
+        # msys.cidr, msys.audit_series, msys.gauge_cache, msys.counter: engine-side data.
+        if policy_data is None:
+            policy_data = PolicyData()
+            policy_data.cidr.warn = self.warn
+        self.policy_data = policy_data
+        openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
+        for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, functools.partial(opener, self.lua))
 
     def run_package_lua(self, path: Path, *args: object) -> Any:
@@ -283,6 +309,23 @@ class LuaState:
 
     def module_names(self) -> list[str]:
         return list(self.api.module_names().values())
+
+    def module_hooks(self) -> list[str]:
+        """``name: hook, hook`` per registered module (the policy hooks it has)."""
+        return list(self.api.module_hooks().values())
+
+    def recorded_registrations(self) -> list[str]:
+        """Lines for what scripts registered for the mail paths (adaptive rules, HTTP
+        delivery modules), which is recorded, not run."""
+        return list(self._recorded.summary().values())
+
+    def _binding_lookup(self, what: str, key: object) -> tuple:
+        if self.bindings is None:
+            return False, (
+                "needs a configuration (its Binding stanzas); there is none when"
+                " `momentum-httpsrv lua` runs a file"
+            )
+        return True, self.bindings.lookup(what, key)
 
     # -- print routing (console replies are captured Lua-side, console/control.lua) ----
 

@@ -104,8 +104,8 @@ class LuaTapItem(pytest.Item):
 
         output: list[str] = []
         search_path = [self.path.parent, *self.config.getini("momentum_lua_path")]
-        state, _ = create_lua_environment(search_path, print_sink=output.append,
-                                          warn=output.append)
+        state = create_lua_environment(search_path, print_sink=output.append,
+                                       warn=output.append).state
         source = self.path.read_bytes().decode("latin-1")
         error = None
         try:
