@@ -29,6 +29,7 @@ from .console.control import LuaControlBinding
 from .console.mailqueue import MailQueue
 from .console.registry import ControlRegistry
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
+from .httpsrv.access_log import AccessLog
 from .httpsrv.auth import AccessControl
 from .httpsrv.dispatch import Dispatcher, respond_offline
 from .httpsrv.listener import HttpListener, ListenerSettings
@@ -37,12 +38,14 @@ from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
+from .lua import coverage
 from .lua.lib.policy_data import PolicyData
 from .lua.msys_core import BindingTable
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
+from .reload_watch import reload_on_change
 
 _Changed = TypeVar("_Changed")
 
@@ -193,6 +196,7 @@ def build_generation(
     except BaseException:
         state.msys_async.close()  # timers and jobs its scripts made end with the failure
         state.datasources.close()
+        coverage.harvest(state)
         raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
@@ -208,7 +212,7 @@ def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
             paniclog.error(str(result.value), result.traceback)
             raise GenerationError(str(result.value))
         if result.value is not True:
-            message = f"scriptlet: module '{result.module}' {hook} did not return true"
+            message = f"module '{result.module}' {hook} did not return true"
             if hook == "init":
                 paniclog.error(message)
                 raise GenerationError(message)
@@ -246,10 +250,14 @@ class MomentumNode:
     """The running configuration and what serves it."""
 
     def __init__(
-        self, config_path: Path | str, echo_log: Callable[[str, str], None] | None = None
+        self,
+        config_path: Path | str,
+        echo_log: Callable[[str, str], None] | None = None,
+        paniclog_path: Path | None = None,
     ) -> None:
         self.config_path = Path(config_path)
         self._echo_log = echo_log
+        self._paniclog_path = paniclog_path  # None: where the configuration says
         self.generation: Generation | None = None
         self.paniclog: Paniclog | None = None
         self.listeners: list = []
@@ -263,7 +271,9 @@ class MomentumNode:
     def start(self) -> Generation:
         """Parse the configuration and apply it (ConfigError / GenerationError on failure)."""
         config = load_config(self.config_path)
-        self.paniclog = Paniclog(paniclog_path_for(config), echo=self._echo_log)
+        self.paniclog = Paniclog(
+            self._paniclog_path or paniclog_path_for(config), echo=self._echo_log
+        )
         self.policy_data.cidr.warn = self.paniclog.warn
         for warning in config.warnings:
             self.paniclog.warn(str(warning))
@@ -354,6 +364,7 @@ class MomentumNode:
                 self.paniclog.error(str(result.value), result.traceback)
         generation.lua.msys_async.close()  # its timers and jobs end with it
         generation.lua.datasources.close()
+        coverage.harvest(generation.lua)
 
     def request_shutdown(self) -> None:
         """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""
@@ -385,7 +396,9 @@ class MomentumNode:
         """``handle`` for synchronous callers (the CLI's ``call``)."""
         return asyncio.run(self.handle(request))
 
-    async def start_listeners(self, http_parser: str = "h11") -> list[HttpListener]:
+    async def start_listeners(
+        self, http_parser: str = "h11", access_log: AccessLog | None = None
+    ) -> list[HttpListener]:
         """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration."""
         assert self.generation is not None, "start() the node first"
         httpsrv_module = self.generation.config.root.scope("httpsrv")
@@ -397,35 +410,61 @@ class MomentumNode:
                 self.dispatch,
                 dataclasses.replace(settings, parser=http_parser),
                 log=self.paniclog.warn if self.paniclog else None,
+                access_log=access_log,
             )
             await listener.start()
             self.listeners.append(listener)
         return self.listeners
 
     async def serve(
-        self, announce: Callable[[str], None] = print, http_parser: str = "h11"
+        self,
+        announce: Callable[[str], None] = print,
+        http_parser: str = "h11",
+        access_log: AccessLog | None = None,
+        reload: bool = False,
     ) -> None:
-        """Serve until SIGINT/SIGTERM, then close the listeners."""
+        """Serve until SIGINT/SIGTERM (or ``shutdown``), then close the listeners.
+        ``reload``: rebuild the generation when a file it was made from changes."""
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        stopped_by: list[str] = []
+        def stop_on(name: str) -> Callable[[], None]:
+            def stop_serving() -> None:
+                stopped_by.append(name)
+                stop.set()
+
+            return stop_serving
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, stop_on(signum.name))
         if self.generation is not None:  # timers and jobs made during start-up
             self.generation.lua.msys_async.start()
+        watcher = None
         try:
-            for listener in await self.start_listeners(http_parser):
+            for listener in await self.start_listeners(http_parser, access_log):
                 scheme = "http" if listener.settings.ssl_context is None else "https"
                 for address in listener.bound_addresses:
                     shown = address if isinstance(address, str) else _url_for(scheme, address)
                     announce(f"HTTP_Listener {listener.address!r}: listening on {shown}")
-            if not self.listeners:
-                announce("no enabled HTTP_Listener Listen scope; nothing to serve")
             for control in await self.start_control_listeners():
                 for address in control.bound_addresses:
                     shown = address if isinstance(address, str) else f"{address[0]}:{address[1]}"
                     announce(f"Control_Listener {control.address!r}: listening on {shown}")
+            if not self.listeners:
+                announce(
+                    "no enabled HTTP_Listener Listen scope: serving the console only"
+                    if self.control_listeners else
+                    "no enabled HTTP_Listener or Control_Listener Listen scope: "
+                    "only the scripts' timers run"
+                )
+            if reload:
+                watcher = asyncio.create_task(reload_on_change(self, announce, stop))
             await stop.wait()
+            announce(f"shutting down ({stopped_by[0] if stopped_by else 'console shutdown'}): "
+                     "closing listeners, then deinit")
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await self.close_listeners()
 
     async def close_listeners(self) -> None:

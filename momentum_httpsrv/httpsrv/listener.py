@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 
 from ..netlistener import ListenSocket, NetListenerError
+from .access_log import AccessLog
 from .fast_protocol import FastProtocol
 from .h11_protocol import H11Protocol
 from .protocol import (
@@ -77,8 +78,10 @@ class HttpListener:
         dispatch: Dispatch,
         settings: ListenerSettings | None = None,
         log: Callable[[str], None] | None = None,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.address = address
+        self.access_log = access_log
         self.settings = settings or ListenerSettings()
         try:
             self._protocol_class = PARSERS[self.settings.parser]
@@ -290,6 +293,8 @@ class _Connection(asyncio.Protocol):
             proto.close_after_response()
         sink = _ConnectionSink(self)
         self._dispatching = True
+        access_log = self._listener.access_log
+        started = self._loop.time() if access_log is not None else 0.0
         try:
             await self._listener._dispatch(request, sink)
         except Exception:
@@ -307,6 +312,9 @@ class _Connection(asyncio.Protocol):
         finally:
             self._dispatching = False
             sink.ended = True  # a sink kept past its request must not reach the next one
+            if access_log is not None:  # no status: the listener answered 500 itself
+                access_log.request(request, sink.status or 500, sink.body_bytes,
+                                   self._loop.time() - started)
 
     def _report(self, request: Request, what: str) -> None:
         info = request.connection
@@ -437,13 +445,15 @@ class _ConnectionSink:
     connection as they are written (``response_flush`` promises they leave now); the head
     of a known-length response waits for its body or the end, so it is one write."""
 
-    __slots__ = ("_connection", "_proto", "_head", "ended")
+    __slots__ = ("_connection", "_proto", "_head", "ended", "status", "body_bytes")
 
     def __init__(self, connection: _Connection) -> None:
         self._connection = connection
         self._proto = connection._proto
         self._head = b""
         self.ended = False
+        self.status = 0  # and body bytes written: for the access log
+        self.body_bytes = 0
 
     def start(
         self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
@@ -453,6 +463,7 @@ class _ConnectionSink:
         self._head = self._proto.start_response(  # type: ignore[union-attr]
             status, reason, headers, body_length, http_date()
         )
+        self.status = status
         if body_length is None:  # streamed: committed by a flush, which the client sees now
             self.flush()
 
@@ -460,7 +471,8 @@ class _ConnectionSink:
         if self.ended:
             raise ResponseError("write after end")
         framed = self._proto.body(data)  # type: ignore[union-attr]
-        if framed:
+        if framed:  # nothing goes out for HEAD, 204, 304
+            self.body_bytes += len(data)
             self._send(framed)
 
     async def drain(self) -> None:

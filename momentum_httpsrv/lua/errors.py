@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+from .chunknames import INTERNAL_MARK
 
 
 class LuaScriptError(Exception):
@@ -27,7 +25,7 @@ def trim_traceback(traceback: str) -> str:
     for line in frames.splitlines()[1:]:
         if "in function 'xpcall'" in line:
             break
-        internal = _PACKAGE_ROOT in line or line.strip() in (
+        internal = line.strip().startswith(INTERNAL_MARK) or line.strip() in (
             "[C]: in function 'error'",
             "(tail call): ?",
         )

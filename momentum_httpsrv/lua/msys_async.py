@@ -93,7 +93,7 @@ class MsysAsync:
         if name not in self._warned_pools:
             self._warned_pools.add(name)
             self._state.warn(
-                f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO"
+                f"msys.runInPool: no thread pool named {name!r}; using IO"
             )
         found = self.pools.find("IO")
         assert found is not None
@@ -167,7 +167,7 @@ class MsysAsync:
                 )
         except LuaScriptError as error:
             self._state.warn(
-                f"scriptlet: a msys.runInPool job or thread failed: {error.message}"
+                f"a msys.runInPool job or thread failed: {error.message}"
             )
 
     async def wait_jobs(self, owner: int) -> None:
@@ -217,7 +217,7 @@ class MsysAsync:
         try:
             await self._state.run_in_task(self._api.fire, timer_id)
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.timer callback failed: {error.message}")
+            self._state.warn(f"msys.timer callback failed: {error.message}")
 
     # -- the generation's life -------------------------------------------------------------
 

@@ -2,15 +2,29 @@
 -- (Python callbacks); returns the functions Python drives the state with.
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
+local hooks = host.hooks  -- hooks.lua: the one debug hook every coroutine runs under
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
+
+local api = {}
+
+-- Called with every chunk loaded from a file ("@path"): the host records the path (what
+-- `serve --reload` watches); line coverage wraps it to track the file.
+local function file_loaded(chunkname) host.file_loaded(chunkname) end
+function api.get_file_loaded() return file_loaded end
+function api.set_file_loaded(fn) file_loaded = fn end
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
-  return raw_loadstring(text, chunkname)
+  local chunk, load_err = raw_loadstring(text, chunkname)
+  if not chunk then return nil, host.syntax_error(source, load_err) end
+  if type(chunkname) == "string" and chunkname:sub(1, 1) == "@" then
+    file_loaded(chunkname, chunk)
+  end
+  return chunk
 end
 
 function loadstring(source, chunkname)
@@ -136,8 +150,6 @@ msys = setmetatable({}, {
 
 package.loaded.msys = msys  -- require("msys") is the namespace itself
 
-local api = {}
-
 -- Modules and their callouts (lua-runtime.md §2).
 local modules = {}
 local module_callouts = { init = true, deinit = true, rsrc_setup = true, config_rsrc_setup = true }
@@ -167,7 +179,7 @@ function msys.registerModule(name, tbl)
   -- them is not emulated, listing them is).
   local hooks, usable = api.module_hooks_of(name, tbl)
   if not usable then
-    host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
+    host_warn("no usable methods found for module " .. name .. " in registerModule call")
     return
   end
   modules[#modules + 1] = { name = name, tbl = tbl, hooks = hooks }
@@ -273,6 +285,7 @@ end
 -- parent: the id of the task this one works for, or 0.
 function api.start_task(id, parent, fn, ...)
   local co = raw_create(fn)
+  if hooks.active then hooks.install(co) end
   tasks[id], task_of[co] = co, id
   root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
   return task_step(id, co, resume(co, ...))
@@ -321,6 +334,7 @@ local current_thread = api.current_thread
 function coroutine.create(fn)
   check_coroutine_body(fn, "create")
   local co = raw_create(fn)
+  if hooks.active then hooks.install(co) end
   owner_of[co], thread_of[co] = task_root(), current_thread()
   return co
 end
@@ -328,9 +342,10 @@ end
 function coroutine.wrap(fn)
   check_coroutine_body(fn, "wrap")
   local owner, thread = task_root(), current_thread()
-  if owner == nil and thread == 0 then return raw_wrap(fn) end
+  if owner == nil and thread == 0 and not hooks.active then return raw_wrap(fn) end
   return raw_wrap(function(...)
     owner_of[running()], thread_of[running()] = owner, thread
+    if hooks.active then hooks.install(running()) end
     return fn(...)
   end)
 end
