@@ -1,5 +1,5 @@
-"""Every session method of httpsrv.md §4.7 from Lua, checked byte for
-byte through the in-process pipeline."""
+"""Every session method from Lua (docs/request-lifecycle.md#the-session-object), checked
+byte for byte through the in-process pipeline."""
 
 import pytest
 from lua_site import JOIN_LUA, LuaSite

@@ -129,7 +129,8 @@ _LISTENERS = {
     "msgcserver_listener": "MSGCServer_Listener",
 }
 
-# Defaults that differ for one listener (options summary; httpsrv.md §5.4 settles Idle_Time).
+# Defaults that differ for one listener (options summary; Idle_Time as the listener page has it:
+# docs/emulation.md#configuration).
 _LISTENER_DEFAULTS = {
     "http_listener": {"tcp_recv_buffer_size": 32768, "tcp_send_buffer_size": 32768, "idle_time": 0},
 }
@@ -168,7 +169,7 @@ _UNCHECKED_SCOPES = {
     "binding_auto_replumb_interval": "Binding_Auto_Replumb_Interval",
 }
 _CHECKED_MODULES = {"alerting", "ec_logger", "http_logger", "httpsrv", "scriptlet"}
-_NAMED_MODULES = {"scriptlet"}  # lua-runtime.md §1.2: one instance name, always given
+_NAMED_MODULES = {"scriptlet"}  # docs/generations.md#building-one: one instance name, always given
 
 
 def _options(

@@ -1,7 +1,7 @@
 """Console commands: the built-ins, dispatch to Lua-registered commands, and the one pipeline
 both the control listener and ``MomentumNode.console`` run a command line through.
 
-Dispatch (lua-runtime.md §3.2): a leading ``xml`` word is removed and sets ``cc.xml``; the
+Dispatch (docs/emulation.md#console): a leading ``xml`` word is removed and sets ``cc.xml``; the
 longest prefix of the words that names a built-in or a command the running generation
 registered wins (a built-in wins a tie); anything else gets one ``Unknown command`` line.
 """
@@ -530,8 +530,9 @@ async def _reconfigure(
     name: str,
     previous: ConfigOption | None,
 ) -> tuple[_Changed, str]:
-    """``change_config`` and its warning (lua-runtime.md §1.6): registrations the new
-    ``rsrc_setup`` run did not make again (made at script load or in ``init``) are gone.
+    """``change_config`` and its warning (docs/generations.md#config-set-and-unset):
+    registrations the new ``rsrc_setup`` run did not make again (made at script load or in
+    ``init``) are gone.
     Returns the change's result and the warning line ("" when nothing was lost)."""
     node = invocation.node
     assert node.generation is not None

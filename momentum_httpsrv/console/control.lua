@@ -1,5 +1,5 @@
 -- msys.registerControl, the command_construct userdata, console print capture, and the
--- mail-queue corner of msys.core (lua-runtime.md §3.1, §4.2). Called with the host table,
+-- mail-queue corner of msys.core (docs/emulation.md#console). Called with the host table,
 -- the msys.core table, the prelude's task api and the id table of command functions
 -- (boundary.lua); returns the functions Python runs commands with.
 local host, core, tasks, commands = ...

@@ -1,5 +1,5 @@
 """``msys.config(action, word…)``: the console's ``config`` command for scripts
-(lua-runtime.md §4.7, lua/ref-msys-config.md). It returns two values: the option's value
+(docs/emulation.md#console, lua/ref-msys-config.md). It returns two values: the option's value
 and the text the console would have printed. Usage and validation errors are that text,
 with a nil value; they never raise.
 

@@ -1,4 +1,4 @@
-"""The endpoint registry behind ``ec_httpsrv_register`` (httpsrv.md §3.A.1).
+"""The endpoint registry behind ``ec_httpsrv_register`` (docs/request-lifecycle.md#dispatch).
 
 One registry belongs to one configuration generation; a reload builds a new one by running
 every module's ``rsrc_setup`` again and swaps it in whole.
@@ -78,7 +78,7 @@ class EndpointRegistry:
         instance: str | None = None,
     ) -> int:
         """``ec_httpsrv_register``: 0 on success, else an errno value (EINVAL), which is
-        logged: a script never raises for it (httpsrv.md §4.2)."""
+        logged: a script never raises for it (docs/request-lifecycle.md#dispatch)."""
         if instance is not None:
             return self._refuse(f"instance {instance!r} given; virtual hosts are not supported")
         if not path:

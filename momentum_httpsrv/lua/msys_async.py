@@ -1,5 +1,5 @@
 """``msys.runInPool``, ``msys.runInInst``, ``msys.readfile`` and ``msys.timer``: the
-helpers that suspend a handler or run Lua later (lua-runtime.md §4.6, §4.9).
+helpers that suspend a handler or run Lua later (docs/generations.md#jobs-and-timers).
 
 Lua runs only on the event-loop thread (a lupa runtime is not thread-safe), so a "pool"
 job is Lua run as its own task on the loop: it may suspend (``msys.sleep``,

@@ -12,7 +12,7 @@ from ..config import ConfigScope
 from .outside import WORLD
 
 # Momentum does not document the numeric values; scripts compare against the names.
-# O_* follow the host, as lua-runtime.md §4.2 asks.
+# O_* follow the host (docs/emulation.md#the-runtime-and-msys).
 CORE_CONSTANTS: dict[str, int] = {
     "VALIDATE_CONT": 0,
     "VALIDATE_DONE": 1,

@@ -1,4 +1,4 @@
-"""``msys.http.client`` (lua-runtime.md §4.11): the real transport (aiohttp) and the
+"""``msys.http.client`` (docs/emulation.md#the-outside-world): the real transport (aiohttp) and the
 service a suspended Lua task is answered by.
 
 Momentum's client is libcurl's easy interface, so failures come back as libcurl reports
