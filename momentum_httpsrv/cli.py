@@ -88,7 +88,15 @@ def _echo_log(level: str, text: str) -> None:
 
 
 def _coverage_starts(coverage_xml: Path | None) -> None:
+    """Start counting; FILE is created now, so a path that cannot be written is a usage
+    error before anything runs, not a traceback at the end."""
     if coverage_xml is not None:
+        try:
+            coverage_xml.parent.mkdir(parents=True, exist_ok=True)
+            coverage_xml.touch()
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {coverage_xml}: {error.strerror}",
+                                     param_hint="--coverage") from None
         coverage.start_line_coverage()
 
 
@@ -122,9 +130,13 @@ def main() -> None:
 def serve(config_path: Path | None, http_parser: str, access_log_path: str | None,
           watch: bool, coverage_xml: Path | None) -> None:
     """Serve the configuration's HTTP listeners until SIGINT or SIGTERM."""
+    try:
+        access_log = AccessLog.open(access_log_path) if access_log_path else None
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {access_log_path}: {error.strerror}",
+                                 param_hint="--access-log") from None
     _coverage_starts(coverage_xml)
     node = _started_node(config_path, echo_log=True)
-    access_log = AccessLog.open(access_log_path) if access_log_path else None
     try:
         asyncio.run(node.serve(announce=lambda text: click.echo(text, err=True),
                                http_parser=http_parser, access_log=access_log, reload=watch))

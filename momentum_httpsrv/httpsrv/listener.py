@@ -293,10 +293,18 @@ class _Connection(asyncio.Protocol):
             proto.close_after_response()
         sink = _ConnectionSink(self)
         self._dispatching = True
+        timeout = self._listener.settings.response_timeout or None
         access_log = self._listener.access_log
         started = self._loop.time() if access_log is not None else 0.0
         try:
-            await self._listener._dispatch(request, sink)
+            async with asyncio.timeout(timeout):
+                await self._listener._dispatch(request, sink)
+        except TimeoutError:
+            self._report(request, f"no response within Response_Timeout ({timeout:g} s)")
+            if not proto.response_started and proto.awaiting_response:
+                self._send_error(500)
+            elif not sink.ended:
+                sink.abort()
         except Exception:
             self._report(request, "dispatcher raised:\n" + traceback.format_exc())
             if not proto.response_started and proto.awaiting_response:

@@ -51,11 +51,14 @@ class LuaBoundary:
 
         return host_call
 
-    def host_table(self, functions: Mapping[str, Callable[..., Any]]) -> Any:
-        """A Lua table of host functions, each one counted while it runs."""
-        return self._lua.table_from(
-            {name: self.host_function(function) for name, function in functions.items()}
-        )
+    def host_table(self, entries: Mapping[str, object]) -> Any:
+        """A Lua table of host functions, each one counted while it runs; other values
+        (Lua tables, strings) go in as they are."""
+        return self._lua.table_from({
+            name: self.host_function(value)
+            if callable(value) and lua51.lua_type(value) is None else value
+            for name, value in entries.items()
+        })
 
     def trampoline(self, function: Any, name: str) -> Callable[..., Any]:
         """A main-state Lua ``function`` for Python to call outside host calls."""

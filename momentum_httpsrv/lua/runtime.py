@@ -44,6 +44,7 @@ from .boundary import BOUNDARY_LUA, LuaBoundary
 from .chunknames import package_chunkname
 from .datasource import Datasources
 from .errors import LuaScriptError, trim_traceback
+from .hooks import DEFAULT_CPU_LIMIT, hooks_host, trusted_chunk_prefix
 from .lib import LIBRARY_OPENERS
 from .lib.policy_data import PolicyData
 from .msys_async import MsysAsync
@@ -62,6 +63,8 @@ from .thread_library import install_thread_library
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024  # bytes per Lua state; scriptlet { Memory_Limit }
+MEMORY_ERROR = "not enough memory"  # Lua's message when an allocation fails
 
 PrintSink = Callable[[str], None]
 # A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
@@ -97,6 +100,11 @@ def as_tuple(result: object) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
+def script_search_path(directories: Sequence[Path]) -> list[Path]:
+    """Where a state finds scripts and modules: ``directories``, then what we ship."""
+    return [Path(p) for p in directories] + [SHIPPED_LUA_DIR]
+
+
 def lua_path_for(directories: Sequence[Path]) -> str:
     """``package.path`` for a directory list: ``dir/?.lua;dir/?/init.lua`` each."""
     return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
@@ -114,12 +122,19 @@ class LuaState:
         gc_pause: int = 100,
         gc_stepmul: int = 400,
         policy_data: PolicyData | None = None,
+        cpu_limit: float = DEFAULT_CPU_LIMIT,
+        max_memory: int = DEFAULT_MAX_MEMORY,
     ) -> None:
+        """``cpu_limit``: CPU seconds one entry into the state may run without yielding
+        (hooks.py); ``max_memory``: bytes the state may allocate (0: no limit), past which
+        the allocating work fails with Lua's "not enough memory"."""
         self.lua = lua51.LuaRuntime(
             encoding="latin-1",
             unpack_returned_tuples=True,
             register_eval=False,
             register_builtins=False,
+            max_memory=max_memory or None,
+            attribute_filter=_no_python_attributes,
         )
         self._print_sink: PrintSink = print_sink or (lambda text: None)
         self.warn = warn or (lambda message: None)
@@ -129,7 +144,7 @@ class LuaState:
         install = getattr(dialect, "install_dialect_runtime", None)
         if install is not None:
             install(self.lua)
-        self.search_path = [Path(p) for p in search_path] + [SHIPPED_LUA_DIR]
+        self.search_path = script_search_path(search_path)
         globals_.package.path = lua_path_for(self.search_path)
         # Handlers make garbage fast, and Lua cannot see the memory Python holds for it:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
@@ -138,18 +153,19 @@ class LuaState:
         self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
         # The files of every "@file" chunk loaded (scripts, required modules), in order.
         self.loaded_files: list[Path] = []
-        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua")
+        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
+        self.hooks.set_limit(float(cpu_limit))
         host = self.boundary.host_table(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
-                "block_sleep": lambda seconds: WORLD.clock.block(seconds),
                 "file_loaded": self._file_loaded,
                 "syntax_error": dialect.readable_syntax_error,
+                "hooks": self.hooks,
+                "trusted_prefix": trusted_chunk_prefix(),
             }
         )
-        host.hooks = self.hooks  # a Lua table, not a host function
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api: Any = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
@@ -181,10 +197,14 @@ class LuaState:
             policy_data = PolicyData()
             policy_data.cidr.warn = self.warn
         self.policy_data = policy_data
-        openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
+        openers = {**LIBRARY_OPENERS, **self.policy_data.openers(self._db_row_columns)}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, functools.partial(opener, self.lua))
         self.line_coverage = coverage.attach_if_active(self)
+        # Last: scripts see Lua values only from here on (sandbox.lua).
+        self.run_package_lua(
+            PACKAGE_DIR / "sandbox.lua", _no_python_attributes, self.api, trusted_chunk_prefix()
+        )
 
     def run_package_lua(self, path: Path, *args: object) -> Any:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
@@ -218,6 +238,7 @@ class LuaState:
         self.preload("msys.http", lambda: http)
         db = outside.db
         self.preload("msys.db", lambda: db)
+        self._db_row_columns = outside.row_columns  # a msys.db row's column names, in order
         datasource = self.lua.table_from({})
         self.preload("msys.datasource", lambda: datasource)
 
@@ -239,7 +260,7 @@ class LuaState:
         """Call a Lua function under a traceback handler; raise LuaScriptError on error."""
         result = as_tuple(self.api.call_traced(function, *args))
         if result[0] is False:
-            raise LuaScriptError(str(result[1]), result[2])
+            raise self._error(str(result[1]), result[2])
         return result[1:]
 
     def execute(self, source: str, chunkname: str, *args: object) -> tuple:
@@ -297,8 +318,15 @@ class LuaState:
             self.api.drop_task(task_id)
             raise
         if result[0] == "error":
-            raise LuaScriptError(str(result[1]), result[2])
+            raise self._error(str(result[1]), result[2])
         return result[1:]
+
+    def _error(self, message: str, traceback: str | None) -> LuaScriptError:
+        """The LuaScriptError of failed work; work that ran out of memory leaves garbage
+        as large as the limit, collected now so the process gives it back."""
+        if message == MEMORY_ERROR:
+            self.lua.gccollect()
+        return LuaScriptError(message, traceback)
 
     async def run_in_task(
         self, function: object, *args: object, parent: int | None = None
@@ -338,6 +366,12 @@ class LuaState:
         path = Path(chunkname[1:])
         if path not in self.loaded_files:
             self.loaded_files.append(path)
+
+
+def _no_python_attributes(obj: object, name: str, is_setting: bool) -> str:
+    """lupa's attribute filter: Lua reaches no attribute of a Python object, so one that
+    ever slipped through (a host error caught by ``pcall``) leads nowhere."""
+    raise AttributeError(f"{name}: Python attributes are not reachable from Lua")
 
 
 class ResumeBatches:
