@@ -37,15 +37,14 @@ from .httpsrv.lua_binding import LuaHttpsrvBinding
 from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
-from .httpsrv.tls import tls_context_for
+from .listener_config import http_listens
 from .lua import coverage
 from .lua.hooks import DEFAULT_CPU_LIMIT, clear_interrupt, interrupt_lua_work
 from .lua.lib.policy_data import PolicyData
 from .lua.msys_core import BindingTable
 from .lua.runtime import DEFAULT_MAX_MEMORY, LuaScriptError, LuaState, script_search_path
 from .lua.scriptlet import ScriptSource, load_scripts, read_scripts
-from .netlistener import configured_listen_address
-from .paniclog import Paniclog
+from .paniclog import Paniclog, paniclog_path_for
 from .reload_watch import reload_on_change
 
 _Changed = TypeVar("_Changed")
@@ -166,25 +165,6 @@ class LuaStateUse:
         if self.in_flight == 0 and self._deinit_when_idle is not None:
             deinit, self._deinit_when_idle = self._deinit_when_idle, None
             deinit()
-
-
-def paniclog_path_for(config: Configuration) -> Path:
-    """``ec_logger { paniclog = "…" }`` if it names a writable place, else beside the
-    configuration (a production path such as /var/log/ecelerity may not exist here)."""
-    for logger in config.root.scopes("ec_logger"):
-        target = logger.get_str("paniclog", None)
-        if not target:
-            continue
-        target = target.split("=>", 1)[0]
-        for scheme in ("cluster://", "file://"):
-            if target.startswith(scheme):
-                target = target[len(scheme) :]
-        path = Path(target)
-        if not path.is_absolute():
-            path = config.directory / path
-        if path.parent.is_dir():
-            return path
-    return config.directory / "paniclog.ec"
 
 
 def read_configuration(path: Path) -> tuple[Configuration, list[ScriptSource]]:
@@ -534,39 +514,3 @@ class MomentumNode:
 def _url_for(scheme: str, address: tuple[str, int]) -> str:
     host, port = address[0], address[1]
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
-
-
-def http_listens(config: Configuration) -> list[tuple[str, ListenerSettings]]:
-    """Every enabled ``HTTP_Listener`` ``Listen`` with its options resolved by Momentum's
-    fallback (Listen, HTTP_Listener, defaults; httpsrv.md §5.5) and checked, so that a bad
-    value or address stops ``check`` at its ``file:line:col`` rather than ``serve``."""
-    listens = []
-    for http_listener in config.root.scopes("HTTP_Listener"):
-        if not http_listener.get_bool("enable", True):
-            continue
-        for listen in http_listener.scopes("Listen"):
-            if listen.get_bool("enable", True):
-                configured_listen_address(listen)
-                listens.append((listen.name or "", listener_settings(config, listen)))
-    return listens
-
-
-def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSettings:
-    size, idle, response, chunked, backlog, mode = (
-        config.lookup(listen.path, name)
-        for name in ("max_request_size", "idle_time", "response_timeout", "disable_chunked",
-                     "listen_backlog", "file_mode")
-    )
-    if size is not None and size.as_int() < 0:
-        raise ConfigValueError(size.location, "Max_Request_Size must be 0 or more bytes")
-    if response is not None and response.as_float() < 0:
-        raise ConfigValueError(response.location, f"{response.name} must be 0 or more seconds")
-    return ListenerSettings(
-        max_request_size=None if size is None else size.as_int(),
-        idle_time=0.0 if idle is None else idle.as_float(),
-        response_timeout=0.0 if response is None else response.as_float(),
-        disable_chunked=False if chunked is None else chunked.as_bool(),
-        listen_backlog=500 if backlog is None else backlog.as_int(),
-        file_mode=0o660 if mode is None else mode.as_int(),
-        ssl_context=tls_context_for(config, listen),
-    )

@@ -105,7 +105,8 @@ RULES = [
     (("netlistener", "listen_address"), ("httpsrv", "console", "lua", "node", *TOP),
      "the listen socket serves HTTP and console alike"),
     (("console",), ("node", *TOP), "the console reaches the node through node_interface"),
-    (("node", "paniclog"), TOP, "node is below the CLI and the test tools"),
+    (("node", "listener_config", "paniclog", "reload_watch"), TOP,
+     "node is below the CLI and the test tools"),
 ]
 
 

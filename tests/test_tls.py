@@ -20,7 +20,8 @@ from momentum_httpsrv.config import parse_config_text
 from momentum_httpsrv.httpsrv.listener import HttpListener
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.tls import tls_context_for
-from momentum_httpsrv.node import MomentumNode, listener_settings
+from momentum_httpsrv.listener_config import listener_settings
+from momentum_httpsrv.node import MomentumNode
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 
