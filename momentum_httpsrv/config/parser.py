@@ -134,7 +134,7 @@ class Loader:
                     option.readonly = True
 
     def check_scriptlet(self, name: str | None, location: ConfigLocation) -> None:
-        """Only one scriptlet instance name may be used (lua-runtime.md §1.2)."""
+        """Only one scriptlet instance name may be used (docs/generations.md#building-one)."""
         if self._scriptlet is None:
             self._scriptlet = (name, location)
             return

@@ -1,5 +1,5 @@
 """The scriptlet module: which scripts a configuration names, where their files are,
-and loading them in stanza order into one Lua state (lua-runtime.md §1.2–1.5)."""
+and loading them in stanza order into one Lua state (docs/generations.md#building-one)."""
 
 from __future__ import annotations
 
