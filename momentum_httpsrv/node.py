@@ -3,7 +3,7 @@ paniclog, and the listeners that serve the generation's endpoints.
 
 A generation is everything one applied configuration owns: the config tree, a fresh Lua
 state with every script loaded, and the endpoint registry that the modules' ``init`` and
-``rsrc_setup`` callouts filled (httpsrv.md §4.3, lua-runtime.md §1.6).
+``rsrc_setup`` callouts filled (docs/generations.md#what-a-generation-owns).
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ class LuaLimits:
 def access_control(
     config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
-    """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
+    """The generation's IP ACL and authentication over its config tree
+    (docs/request-lifecycle.md#access-control-and-authentication)."""
     return AccessControl(
         config.root, httpsrv.auth_registry, paniclog.error, config.directory,
         schemes=httpsrv.auth_schemes,
@@ -240,7 +241,7 @@ def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
 
 def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) -> Generation:
     """A generation on the same scripts and Lua state with fresh registries that every
-    ``rsrc_setup`` filled again (``config set``/``unset``, lua-runtime.md §1.6). On failure
+    ``rsrc_setup`` filled again (``config set``/``unset``; docs/generations.md). On failure
     the old generation's registries are put back and GenerationError raised."""
     httpsrv, control, state = generation.httpsrv, generation.control, generation.lua
     old = httpsrv.registry, httpsrv.auth_registry, control.registry
@@ -308,7 +309,7 @@ class MomentumNode:
         if generation.control.msys_config is not None:
             generation.control.msys_config.console = self.run_console
 
-    # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
+    # -- console and reconfiguration (docs/generations.md#reload) ------------------------------
 
     async def run_console(self, line: str) -> str:
         """Run one console command line; the same pipeline as the control listener's."""

@@ -1,6 +1,7 @@
-"""IP access control and authentication before dispatch (httpsrv.md §1.2 steps 5 and 7).
+"""IP access control and authentication before dispatch
+(docs/request-lifecycle.md#access-control-and-authentication).
 
-The decision procedure is §5.8's: ``Always_Deny`` → ``403 DENIED`` and close;
+The decision procedure: ``Always_Deny`` → ``403 DENIED`` and close;
 ``Always_Allow`` → authorised without a user; ``Enable_Authentication`` off → authorised;
 a verified client certificate with ``TLS_Verified_Peer_Is_Authorized`` → user = its CN;
 a matching ``register_auth`` handler → its verdict; else the ``Authorization`` header is
@@ -432,8 +433,9 @@ def _reply(
     reason: str,
     headers: list[tuple[str, str]],
 ) -> None:
-    """A response the server generates itself (httpsrv.md §1.3): empty body. Written to the
-    sink directly, since a session cannot send two headers of one name or Connection."""
+    """A response the server generates itself, empty body (docs/request-lifecycle.md).
+    Written to the sink directly: a session cannot send two headers of one name or
+    Connection."""
     if session.committed:  # an auth handler already sent output: the status cannot change
         session.fail()
         return

@@ -3,8 +3,8 @@
 Every session method call from Lua crosses into Python once, through ``call(name, sid,
 …)``; the session is found by number, so no Python object is handed to Lua per request
 (lupa pins such objects until Lua's GC runs). C return conventions become Lua ones here
-([PROP] httpsrv.md §3): setters return the C integer, getters the value or nil, getters
-with a status code the value or ``nil, errno``.
+(docs/lua-boundary.md#return-conventions): setters return the C integer, getters the
+value or nil, getters with a status code the value or ``nil, errno``.
 """
 
 from __future__ import annotations

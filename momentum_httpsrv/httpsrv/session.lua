@@ -1,4 +1,4 @@
--- msys.httpsrv and the ec_httpsrv_session class (httpsrv.md §4). Called with the host
+-- msys.httpsrv and the ec_httpsrv_session class (docs/lua-boundary.md#return-conventions). Called with the host
 -- table, the error marker, the names of the plain session methods, msys.core's
 -- internals, the task api, the scheduler instance and the id table of handlers
 -- (lua/boundary.lua); returns the functions Python runs handlers with. Lua values that
@@ -106,7 +106,7 @@ end
 function Session:request_data_get_json()
   local text = checked(call("request_data_get_string", session_id(self, 2)))
   local json = require("json")
-  if text == "" then -- no payload is "unexpected end of data" (httpsrv.md §3.D.3)
+  if text == "" then -- no payload is "unexpected end of data" (docs/request-lifecycle.md#the-session-object)
     return nil, json.ERROR_PARSE_EOF, json.strerror(json.ERROR_PARSE_EOF)
   end
   return json.decode(text)
@@ -137,7 +137,7 @@ function Session:response_xml(doc)
 end
 
 -- response_io: immediate copies now; otherwise the session takes the object: the host
--- streams it after what is pending (httpsrv.md §3.G.7) through stream_read, and
+-- streams it after what is pending (docs/request-lifecycle.md#the-session-object) through stream_read, and
 -- stream_close closes it when it is sent or dropped.
 local IO_CHUNK = 65536
 local streams, last_stream = {}, 0 -- stream id -> { reader, object }
@@ -174,7 +174,7 @@ function Session:response_flush(final)
   return rc
 end
 
--- Connection objects (httpsrv.md §2.4, §3.C.7–9): built once per request.
+-- Connection objects (docs/request-lifecycle.md#the-session-object): built once per request.
 local new_sockaddr, _, sockaddr_mt = new_class("ec_sockaddr", {}, true)
 sockaddr_mt.__tostring = function(addr)
   local host = addr.address
@@ -215,7 +215,7 @@ function Session:request_event_get()
   return new_event({ conn_id = ac.conn_id, scheduler = scheduler })
 end
 
--- msys.httpsrv (httpsrv.md §4.2): each registration (function, closure, kind, endpoint)
+-- msys.httpsrv (docs/request-lifecycle.md#dispatch): each registration (function, closure, kind, endpoint)
 -- stays in the handlers id table; the host's registry holds its number and retires it
 -- with the registry.
 function Session:service_ctx_get()
@@ -223,7 +223,7 @@ function Session:service_ctx_get()
 end
 local httpsrv = { DONE = 0 }
 
--- register and register_auth (httpsrv.md §3.A.1, §3.A.2): the function stays here under a
+-- register and register_auth (docs/request-lifecycle.md#dispatch): the function stays here under a
 -- number, and the host files the number in the registry of its kind ("endpoint" or
 -- "auth"). Errors are reported at the script's line (level 3: here, the API function,
 -- the caller).

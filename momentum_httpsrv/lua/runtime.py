@@ -2,7 +2,7 @@
 ``msys`` namespace, Momentum's ``print`` routing and module hooks.
 
 All scripts of a configuration generation share one state, as they share one global
-state in Momentum (lua-runtime.md §1.5).
+state in Momentum (docs/generations.md#building-one).
 
 The lupa rule every binding follows (lupa 2.8 binds each Lua object to the ``lua_State``
 it was created in, a coroutine's included, and reads the main state's stack wrongly while
