@@ -56,6 +56,7 @@ from .msys_core import (
 )
 from .msys_dns import dns_lookup_service
 from .msys_http import http_request_service
+from .oslib import PipedChildren, set_environment_variable
 from .outside import WORLD, run_blocking
 from .shipped import SHIPPED_LUA_DIR
 from .thread_library import install_thread_library
@@ -151,6 +152,7 @@ class LuaState:
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
         self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
+        self._piped_children = PipedChildren()
         # The files of every "@file" chunk loaded (scripts, required modules), in order.
         self.loaded_files: list[Path] = []
         self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
@@ -160,6 +162,10 @@ class LuaState:
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
+                "setenv": set_environment_variable,
+                "popen_start": self._piped_children.start,
+                "popen_opened": self._piped_children.opened,
+                "popen_wait": self._piped_children.wait,
                 "file_loaded": self._file_loaded,
                 "syntax_error": dialect.readable_syntax_error,
                 "hooks": self.hooks,
