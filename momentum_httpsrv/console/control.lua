@@ -2,6 +2,7 @@
 -- mail-queue corner of msys.core (docs/emulation.md#console). Called with the host table,
 -- the msys.core table, the prelude's task api and the id table of command functions
 -- (boundary.lua); returns the functions Python runs commands with.
+local newproxy = newproxy  -- before any script can replace them
 local host, core, tasks, commands = ...
 local host_register, host_delay = host.register, host.delay_domain
 local print_text, print_out = tasks.print_text, tasks.print_out  -- paniclog, or stdout

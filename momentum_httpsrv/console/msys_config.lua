@@ -2,6 +2,7 @@
 -- (docs/emulation.md#console). Called with the host table and the prelude's task api. In a task (a handler, a
 -- console command, a timer) the command runs as the console runs it; elsewhere (top
 -- level, init, rsrc_setup) on the tree being loaded.
+local unpack = unpack  -- before any script can replace them
 local host, tasks = ...
 local can_suspend, host_yield = tasks.can_suspend, tasks.host_yield
 local type, select, tostring, error, format = type, select, tostring, error, string.format

@@ -1,5 +1,6 @@
 -- msys.registerAuth(scheme, tbl): authentication schemes written in Lua
 -- (lua/ref-msys-register-auth.md). The tables stay here; the host keeps the names.
+local ipairs = ipairs  -- before any script can replace them
 local host = ...
 local type, error, format, rawset = type, error, string.format, rawset
 local schemes = {}

@@ -1,5 +1,9 @@
 -- msys.core: the dictionary helpers and constants scripts use (docs/emulation.md#the-runtime-and-msys).
 -- Called with the host table; returns the module table and constructors other bindings use.
+-- Before any script can replace them.
+local error, rawget, setmetatable, tostring, type = error, rawget, setmetatable, tostring, type
+local getmetatable, newproxy, pcall, io_type = getmetatable, newproxy, pcall, io.type
+local huge, min, max = math.huge, math.min, math.max
 local host, constants, string_constants = ...
 local core = {}
 for name, value in pairs(constants) do core[name] = value end
@@ -53,7 +57,7 @@ end
 
 function core.dict_iter2_free(dict, iter)
   check_dict(dict, "dict_iter2_free")
-  if type(iter) == "table" then iter.position = math.huge end
+  if type(iter) == "table" then iter.position = huge end
 end
 
 core.get_now_ts = host.now
@@ -130,7 +134,7 @@ local function read_memory(fields, fmt)
     fields.pos = stop
     return data:sub(pos + 1, stop - 1)
   end
-  fields.pos = math.min(#data, pos + fmt)
+  fields.pos = min(#data, pos + fmt)
   return data:sub(pos + 1, fields.pos)
 end
 
@@ -159,7 +163,7 @@ function IoObject:seek(whence, offset)
   if fields.data then
     local base = ({ set = 0, cur = fields.pos, ["end"] = #fields.data })[whence]
     if base == nil then error("bad argument #1 to 'seek' (invalid option)", 2) end
-    fields.pos = math.max(0, math.min(#fields.data, base + offset))
+    fields.pos = max(0, min(#fields.data, base + offset))
     return fields.pos
   end
   return host.io_seek(fields.file, whence, offset)
@@ -191,7 +195,7 @@ local function memory_io(data) return new_io({ data = data, pos = 0 }) end
 
 -- A function(n) reading up to n bytes from anything response_io accepts, or nil.
 local function io_reader(obj)
-  if io.type(obj) == "file" then
+  if io_type(obj) == "file" then
     return function(n) return obj:read(n) end
   end
   local fields = type(obj) == "userdata" and pcall(check_io, obj, "response_io", 1)

@@ -1,5 +1,7 @@
 -- The Momentum environment every Lua state starts with. Called once with the host table
 -- (Python callbacks); returns the functions Python drives the state with.
+local ipairs, pairs, rawget, tonumber, unpack = ipairs, pairs, rawget, tonumber, unpack  -- before any script can replace them
+local io_open, io_read, stdout, sort = io.open, io.read, io.stdout, table.sort
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
 local hooks = host.hooks  -- hooks.lua: the one debug hook every coroutine runs under
@@ -8,7 +10,8 @@ local raw_loadstring, tostring, select, type, error = loadstring, tostring, sele
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
 local getinfo, debug_traceback = debug.getinfo, debug.traceback
 
-local api = {}
+-- pcall and xpcall as scripts get them (sandbox.lua replaces these with its own).
+local api = { pcall = pcall, xpcall = xpcall }
 
 -- Called with every chunk loaded from a file ("@path"): the host records the path (what
 -- `serve --reload` watches); line coverage wraps it to track the file.
@@ -77,7 +80,7 @@ function load(reader, chunkname)
 end
 
 local function read_file(path)
-  local fh, err = io.open(path, "rb")
+  local fh, err = io_open(path, "rb")
   if not fh then return nil, err end
   local source = fh:read("*a")
   fh:close()
@@ -92,7 +95,7 @@ local function without_shebang(source)
 end
 
 function loadfile(path)
-  if path == nil then return load_source(without_shebang(io.read("*a")), "=stdin") end
+  if path == nil then return load_source(without_shebang(io_read("*a")), "=stdin") end
   local source, err = read_file(path)
   if not source then return nil, "cannot open " .. err end
   return load_source(without_shebang(source), "@" .. path)
@@ -277,7 +280,7 @@ function api.module_hooks_of(name, tbl)
       if not module_callouts[key] then hooks[#hooks + 1] = tostring(key) end
     end
   end
-  table.sort(hooks)
+  sort(hooks)
   return hooks, usable
 end
 
@@ -308,7 +311,7 @@ end
 local function call_traced(fn, ...)
   local args, n = { ... }, select("#", ...)
   enter()
-  local result = { xpcall(function() return fn(unpack(args, 1, n)) end, traceback) }
+  local result = { api.xpcall(function() return fn(unpack(args, 1, n)) end, traceback) }
   if result[1] then return unpack(result) end
   return false, result[2].message, result[2].traceback
 end
@@ -443,7 +446,7 @@ local task_root = api.task_root
 
 local function check_coroutine_body(fn, fname)
   if type(fn) ~= "function" or native[fn] then
-    fname = debug.getinfo(2, "n").name or "?"  -- as the caller named it, like luaL_argerror
+    fname = getinfo(2, "n").name or "?"  -- as the caller named it, like luaL_argerror
     error("bad argument #1 to '" .. fname .. "' (Lua function expected)", 3)
   end
 end
@@ -591,10 +594,10 @@ end
 function coroutine.yield(...)
   local co = running()
   if co ~= nil and main_chunks[co] then
-    local level, info = 2, debug.getinfo(2, "S")
+    local level, info = 2, getinfo(2, "S")
     while info.what == "tail" do  -- `return yield(…)`: the caller's caller decides
       level = level + 1
-      info = debug.getinfo(level, "S")
+      info = getinfo(level, "S")
     end
     local source = info.source
     if source:sub(1, #INTERNAL) ~= INTERNAL and source ~= "=[C]" then
@@ -608,12 +611,11 @@ native[coroutine.running], native[coroutine.yield] = true, true
 -- A standalone interpreter prints to C's stdout, the stream io.write uses, so that the
 -- two keep their order (and os.exit flushes both).
 function api.print_to_stdout()
-  local stdout = io.stdout
   host_print = function(text) stdout:write(text, "\n") end
 end
 
 function api.flush_stdout()
-  io.stdout:flush()
+  stdout:flush()
 end
 
 -- The running task is a thread.create thread: it gets an _OSTLS of its own.

@@ -4,6 +4,7 @@
 -- Called with the prelude's api (preload); returns the functions Python reads them with.
 local api = ...
 local type, error, pairs, ipairs, tostring = type, error, pairs, ipairs, tostring
+local sort, concat = table.sort, table.concat
 
 local recorded = { adaptive = {}, adaptive_mode = nil, delivery = {} }
 
@@ -29,7 +30,7 @@ local function check_rules(rules)
         local where = ("%s: responses[%d]"):format(domain, i)
         if type(response) ~= "table" then return where .. " must be a table" end
         if type(response.code) ~= "string" then return where .. ".code must be a PCRE string" end
-        local ok, _, message = pcall(msys.pcre.match, "", response.code)
+        local ok, _, message = api.pcall(msys.pcre.match, "", response.code)
         if not ok or message then
           return where .. ".code is not a valid PCRE: " .. tostring(message or _)
         end
@@ -81,14 +82,14 @@ function recorded_api.summary()
   local lines = {}
   local domains = {}
   for domain in pairs(recorded.adaptive) do domains[#domains + 1] = domain end
-  table.sort(domains)
+  sort(domains)
   if #domains > 0 then
     lines[#lines + 1] = ("adaptive rules (%s): %s"):format(
-      recorded.adaptive_mode, table.concat(domains, ", "))
+      recorded.adaptive_mode, concat(domains, ", "))
   end
   for _, module in ipairs(recorded.delivery) do
     lines[#lines + 1] = ("http_lua delivery module %s: %s"):format(
-      module.name, table.concat(module.hooks, ", "))
+      module.name, concat(module.hooks, ", "))
   end
   return lines
 end

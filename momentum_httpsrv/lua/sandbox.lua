@@ -288,4 +288,5 @@ local function seal(module, seen)
   return module
 end
 prelude_api.seal = seal
+prelude_api.pcall, prelude_api.xpcall = _G.pcall, _G.xpcall
 return seal

@@ -5,6 +5,7 @@
 -- wait: where Momentum would block, it gets an error naming the lock.
 -- Called with the host table, the prelude's task api, msys.core's class maker, the
 -- errno table and a function that runs a Lua function later as its own task.
+local ipairs, select, remove = ipairs, select, table.remove  -- before any script can replace them
 local host, tasks, new_class, errno, spawn = ...
 local current_thread, can_suspend = tasks.current_thread, tasks.can_suspend
 local type, error, floor, huge = type, error, math.floor, math.huge
@@ -174,7 +175,7 @@ function Condition:wait(timeout)
     end
   end
   for i, w in ipairs(c.waiters) do
-    if w == waiter then table.remove(c.waiters, i) break end
+    if w == waiter then remove(c.waiters, i) break end
   end
   mutex_lock(m, me, "cond:wait")
   m.count = held
@@ -188,7 +189,7 @@ end
 
 function Condition:signal()
   local c = check_condition(self, "signal", 2)
-  local waiter = table.remove(c.waiters, 1)
+  local waiter = remove(c.waiters, 1)
   if waiter then wake(waiter) end
 end
 

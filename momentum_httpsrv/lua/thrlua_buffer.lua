@@ -14,6 +14,7 @@ if rawget(_G, "buffer") then return end  -- installed already
 local native = ops.native
 local type, tostring, error, concat, sub, newproxy, getmetatable, select, unpack =
   type, tostring, error, table.concat, string.sub, newproxy, getmetatable, select, unpack
+local floor, ceil = math.floor, math.ceil
 
 local state = setmetatable({}, { __mode = "k" })  -- buffer -> its fields
 local prototype = newproxy(true)
@@ -45,7 +46,7 @@ local function optional_integer(value, default, position, name)
     error(("bad argument #%d to '%s' (number expected, got %s)"):format(position, name,
       type(value)), 3)
   end
-  return number >= 0 and math.floor(number) or math.ceil(number)
+  return number >= 0 and floor(number) or ceil(number)
 end
 
 local function bytes(fields, first, count)  -- count bytes from offset first, as a string

@@ -10,6 +10,7 @@
 -- Values stored inside containers: string, boolean, a number (always a 32-bit integer), a
 -- nested container proxy, or a box { lua_value, json_text } for doubles, integers outside the
 -- 32-bit range (json-c hands those to Lua clamped) and JSON null (lua_value nil).
+local pcall, remove = pcall, table.remove  -- before any script can replace them
 
 local byte, char, find, sub, format, lower, gsub, match =
   string.byte, string.char, string.find, string.sub, string.format, string.lower, string.gsub,
@@ -77,7 +78,7 @@ local function object_delete(node, key)
   local keys = node.keys
   for i = 1, #keys do
     if keys[i] == key then
-      table.remove(keys, i)
+      remove(keys, i)
       return
     end
   end

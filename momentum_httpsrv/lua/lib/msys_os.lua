@@ -1,5 +1,6 @@
 -- msys.os: statvfs snapshot streams (msys_os.py). Called with the host's subscribe and
 -- read functions; returns the module table.
+local newproxy, pairs = newproxy, pairs  -- before any script can replace them
 local host_subscribe, host_read = ...
 local type, error = type, error
 

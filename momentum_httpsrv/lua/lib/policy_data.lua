@@ -1,6 +1,7 @@
 -- msys.cidr, msys.audit_series, msys.gauge_cache, msys.counter: argument checks and
 -- error shaping over the host's stores (policy_data.py). Called with the host table
 -- and the package name; returns that package's table.
+local pcall, setmetatable = pcall, setmetatable  -- before any script can replace them
 local host, package_name = ...
 local type, error, tostring, select = type, error, tostring, select
 

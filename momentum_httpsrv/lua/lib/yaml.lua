@@ -1,5 +1,6 @@
 -- yaml: thrLua's lyaml module. Tables become emitter events and parser events become
 -- tables here, as lyaml does it; the YAML text itself is PyYAML's work (yaml.py).
+local tonumber, unpack = tonumber, unpack  -- before any script can replace them
 local py_emit, py_parse = ...
 local type, tostring, error, pcall, select, next, rawget, getmetatable, setmetatable,
   rawset, pairs, ipairs =
