@@ -11,6 +11,7 @@ from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.httpsrv.requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink, Response
 from momentum_httpsrv.lua.runtime import LuaState
+from momentum_httpsrv.testing.client import MomentumTestClient
 
 # Lua helper the test sites share: join(...) → the values as text, separated by "|".
 JOIN_LUA = '''local function join(...)
@@ -19,6 +20,15 @@ JOIN_LUA = '''local function join(...)
   return table.concat(out, "|")
 end
 '''
+
+
+def scriptlet_client(directory: Path, script: str) -> MomentumTestClient:
+    """A node whose configuration is one scriptlet running ``script`` (site.lua)."""
+    (directory / "site.lua").write_text(script)
+    (directory / "ecelerity.conf").write_text(
+        'scriptlet "scriptlet" { script "site" { source = "site" } }\n'
+    )
+    return MomentumTestClient(directory / "ecelerity.conf")
 
 
 class LuaSite:

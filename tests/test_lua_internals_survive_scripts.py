@@ -8,6 +8,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from lua_site import scriptlet_client
 from lupa import lua51
 
 import momentum_httpsrv
@@ -136,11 +137,7 @@ msys.registerModule("m", {
 
 @pytest.fixture
 def site(tmp_path: Path):
-    (tmp_path / "site.lua").write_text(SITE)
-    (tmp_path / "ecelerity.conf").write_text(
-        'scriptlet "scriptlet" { script "site" { source = "site" } }\n'
-    )
-    client = MomentumTestClient(tmp_path / "ecelerity.conf")
+    client = scriptlet_client(tmp_path, SITE)
     yield client
     client.close()
 

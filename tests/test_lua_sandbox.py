@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lua_site import scriptlet_client
 from lupa import lua51
 
 from momentum_httpsrv.lua.runtime import LuaScriptError
-from momentum_httpsrv.testing.client import MomentumTestClient
 
 # Everything reachable the ways a script can reach things: globals, every package that can
 # be required, the string metatable, upvalues and environments of every function, the
@@ -86,11 +86,7 @@ end)
 
 @pytest.fixture
 def site(tmp_path: Path):
-    (tmp_path / "site.lua").write_text(SITE)
-    (tmp_path / "ecelerity.conf").write_text(
-        'scriptlet "scriptlet" { script "site" { source = "site" } }\n'
-    )
-    client = MomentumTestClient(tmp_path / "ecelerity.conf")
+    client = scriptlet_client(tmp_path, SITE)
     yield client
     client.close()
 
