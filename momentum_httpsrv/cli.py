@@ -12,7 +12,7 @@ import click
 from .config import ConfigError
 from .console import client as console_client
 from .console.server import DEFAULT_CONTROL_SOCKET, ControlListenerError
-from .httpsrv.listener import PARSERS
+from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
 from .lua.runtime import LuaScriptError
 from .node import GenerationError, MomentumNode, create_lua_environment
@@ -52,14 +52,14 @@ def main() -> None:
 
 @main.command()
 @config_option
-@click.option("--http-parser", type=click.Choice(sorted(PARSERS)), default="h11",
-              show_default=True, help="HTTP/1.1 parser: h11, or our faster hand-written one")
+@click.option("--http-parser", type=click.Choice(sorted(PARSERS)), default="httptools",
+              show_default=True, help="HTTP/1.1 parser: httptools (llhttp), or h11 (the reference)")
 def serve(config_path: Path, http_parser: str) -> None:
     """Serve the configuration's HTTP listeners until SIGINT or SIGTERM."""
     node = _started_node(config_path, echo_log=True)
     try:
-        asyncio.run(node.serve(announce=lambda text: click.echo(text, err=True),
-                               http_parser=http_parser))
+        run_event_loop(node.serve(announce=lambda text: click.echo(text, err=True),
+                                  http_parser=http_parser))
     except (OSError, ControlListenerError) as error:
         click.echo(f"cannot serve: {error}", err=True)
         sys.exit(2)

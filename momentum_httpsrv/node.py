@@ -328,7 +328,7 @@ class MomentumNode:
         """``handle`` for synchronous callers (the CLI's ``call``)."""
         return asyncio.run(self.handle(request))
 
-    async def start_listeners(self, http_parser: str = "h11") -> list[HttpListener]:
+    async def start_listeners(self, http_parser: str = "httptools") -> list[HttpListener]:
         """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration."""
         assert self.generation is not None, "start() the node first"
         httpsrv_module = self.generation.config.root.scope("httpsrv")
@@ -346,7 +346,7 @@ class MomentumNode:
         return self.listeners
 
     async def serve(
-        self, announce: Callable[[str], None] = print, http_parser: str = "h11"
+        self, announce: Callable[[str], None] = print, http_parser: str = "httptools"
     ) -> None:
         """Serve until SIGINT/SIGTERM, then close the listeners."""
         stop = self._stop = asyncio.Event()

@@ -20,7 +20,13 @@ from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
 from momentum_httpsrv.testing.process import serve_process
 
-PROBE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "http_probe.py"
+# shared/ beside the checkout (/work/main) or beside the worktrees' folder (/work/wt/x).
+PROBE = next(
+    (probe for up in (2, 3)
+     if (probe := Path(__file__).resolve().parents[up] / "shared" / "tools" / "http_probe.py")
+     .is_file()),
+    Path(__file__).resolve().parents[2] / "shared" / "tools" / "http_probe.py",
+)
 
 
 def shared_probe(path: Path = PROBE, environ: Mapping[str, str] = os.environ) -> Path:

@@ -26,6 +26,9 @@ from momentum_httpsrv.httpsrv.protocol import ResponseError
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
 
+# Every listener test runs on asyncio's loop and on uvloop.
+pytestmark = pytest.mark.usefixtures("each_event_loop")
+
 HELLO = b"Hello World!"
 STREAM_PIECE = 64 * 1024
 STREAM_PIECES = 256  # 16 MiB: more than loopback socket buffers hold
@@ -337,10 +340,17 @@ def test_client_reset_just_before_the_final_fin_is_survived() -> None:
                 await asyncio.sleep(0.01)
             (connection,) = listener._connections  # white box: make the race deterministic
 
-            def reset_by_peer() -> None:
-                raise OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+            class ResetBeforeFin:  # uvloop's transports take no patched attributes
+                def __init__(self, transport: Any) -> None:
+                    self._transport = transport
 
-            connection._transport.write_eof = reset_by_peer  # type: ignore[union-attr]
+                def write_eof(self) -> None:
+                    raise OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(self._transport, name)
+
+            connection._transport = ResetBeforeFin(connection._transport)  # type: ignore
             app.release.set()  # type: ignore[union-attr]
             assert (await read_reply(reader)).body == b"done"  # type: ignore[union-attr]
             assert await server_closed(reader, within=2)

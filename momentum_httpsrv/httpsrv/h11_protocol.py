@@ -51,6 +51,9 @@ class H11Protocol(HttpProtocol):
         self._h11: h11.Connection | None = None
 
     def _parse_head(self, head: bytes) -> Request | Interim | Reject | _Marker:
+        tunnel = head.startswith(b"CONNECT ")
+        if tunnel:  # never a tunnel here: an ordinary request (h11 would switch protocols)
+            head = b"GET" + head[7:]
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self._settings.max_head_size)
         conn.receive_data(head)
         try:
@@ -65,7 +68,7 @@ class H11Protocol(HttpProtocol):
             for name, value in event.headers.raw_items()
         ]
         outcome = self._accept_head(
-            event.method.decode("latin-1"),
+            "CONNECT" if tunnel else event.method.decode("latin-1"),
             event.target.decode("latin-1"),
             event.http_version.decode("latin-1"),
             headers,

@@ -1,6 +1,6 @@
 """The asyncio side of an HTTP listener: sockets, timers, back-pressure, dispatch.
 
-HTTP itself lives in an ``HttpProtocol`` (h11's or the hand-written one, as
+HTTP itself lives in an ``HttpProtocol`` (llhttp's or h11's, as
 ``ListenerSettings.parser`` says); this module moves bytes between it and the
 socket and calls the dispatcher once per request, strictly one request at a time per
 connection. One task per connection runs the request loop, and one timer handle per
@@ -15,12 +15,13 @@ import socket
 import struct
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from email.utils import formatdate
+from typing import Any
 
 from ..netlistener import ListenSocket, NetListenerError
-from .fast_protocol import FastProtocol
 from .h11_protocol import H11Protocol
+from .httptools_protocol import HttptoolsProtocol
 from .protocol import (
     CLOSE,
     NEED_DATA,
@@ -45,7 +46,18 @@ _log = logging.getLogger(__name__)
 _PAUSE_READING_AT = 512 * 1024  # unparsed input kept before the socket stops being read
 _LINGER_SECONDS = 2.0  # after our last byte, wait this long for the client's FIN
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
-PARSERS: dict[str, type[HttpProtocol]] = {"h11": H11Protocol, "fast": FastProtocol}
+PARSERS: dict[str, type[HttpProtocol]] = {"httptools": HttptoolsProtocol, "h11": H11Protocol}
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a server's main coroutine on uvloop where it is installed (Linux, macOS),
+    else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 class ListenerError(NetListenerError):
@@ -188,8 +200,8 @@ class _Connection(asyncio.Protocol):
     # ------------------------------------------------------- asyncio callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses; both have its methods
+        self._transport = transport  # type: ignore[assignment]
         tls = self._settings.ssl_context is not None  # called once the handshake succeeded
         info = ConnectionInfo(
             conn_id=next_connection_id(),

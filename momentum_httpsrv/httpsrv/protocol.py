@@ -6,7 +6,8 @@ No sockets, no event loop, no clock: the caller passes the time in and owns the 
 that calls ``expire``. ``HttpProtocol`` holds everything that does not depend on how
 bytes are parsed (states, timeouts, keep-alive, the server's own request and response
 rules); a parser subclass supplies the parsing and the serialising:
-``h11_protocol.H11Protocol`` (the default) or ``fast_protocol.FastProtocol``.
+``httptools_protocol.HttptoolsProtocol`` (llhttp, the default) or
+``h11_protocol.H11Protocol`` (the conformance reference).
 Strings are Latin-1 decoded bytes (package convention).
 """
 
@@ -45,7 +46,7 @@ class ListenerSettings:
     head_timeout: float = 10.0  # total deadline for a request head from its first byte
     body_timeout: float = 15.0  # no body progress for this long -> 408 and close
     send_timeout: float = 60.0  # a client that reads nothing for this long is dropped
-    parser: str = "h11"  # "h11", or "fast" for the hand-written parser (fast_protocol.py)
+    parser: str = "httptools"  # "httptools" (llhttp), or "h11" (the conformance reference)
     # Use_SSL + TLS_* (httpsrv.md §5.7, built by httpsrv/tls.py): None = plain HTTP
     ssl_context: ssl.SSLContext | None = field(default=None, compare=False)
 
@@ -100,6 +101,7 @@ def reason_for(status: int) -> str:
 # A head may contain HTAB and CR LF line ends; any other control byte, a CR not ending a
 # line, or a line starting with whitespace (obsolete line folding) is malformed.
 _BAD_HEAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|\n[ \t]")
+_CONTENT_LENGTH_FIELD = re.compile(rb"\ncontent-length:([^\n]*)", re.IGNORECASE)
 _MAX_CONTENT_LENGTH_DIGITS = 18
 _HTTP_VERSION = re.compile(r"[0-9]\.[0-9]")
 
@@ -135,6 +137,11 @@ def find_head_end(
         return Reject(431, "request head too large")
     if _BAD_HEAD_BYTES.search(buf, 0, end):
         return Reject(400, "control character or folded line in request head")
+    lengths = _CONTENT_LENGTH_FIELD.findall(buf, 0, end)
+    if len(lengths) > 1 or (lengths and b"," in lengths[0]):
+        # RFC 9110 §8.6 lets a server reject a repeated or listed length rather than
+        # merge it; rejecting leaves no room for two parsers to read two lengths.
+        return Reject(400, "Content-Length repeated or given as a list")
     return end
 
 
@@ -529,6 +536,12 @@ class HttpProtocol(ABC):
         if type(framing) is Reject:
             return self._fail(framing)
         assert isinstance(framing, RequestFraming)
+        return self._accept_framed(method, target, headers, framing)
+
+    def _accept_framed(
+        self, method: str, target: str, headers: list[tuple[str, str]], framing: RequestFraming
+    ) -> Request | Interim | Reject | _Marker:
+        """Start reading the body of a head the server's rules accepted."""
         self._framing = framing
         self._keep_alive = framing.keep_alive
         self._request = Request(
