@@ -56,6 +56,7 @@ class Dispatcher:
         # (endpoint, header) pairs whose overridden framing header was already reported.
         self._framing_warned: set[tuple[str, str]] = set()
         self.access = access  # IP ACL and authentication (§1.2 steps 5, 7); None: open
+        self._admit = access.admit if access is not None and access.enforced else None
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
         session = HttpSession(request, sink)
@@ -68,7 +69,7 @@ class Dispatcher:
             sink.start(400, reason_for(400), [*SERVER_ERROR_HEADERS, ("Connection", "close")], 0)
             sink.end()
             return
-        if self.access is not None and not await self.access.admit(session, sink, path):
+        if self._admit is not None and not await self._admit(session, sink, path):
             return
         registration = self.registry.match(request.method, path)
         if registration is None:

@@ -165,7 +165,7 @@ class _Connection(asyncio.Protocol):
         "_transport",
         "_proto",
         "task",
-        "_waiter",
+        "_advancing",
         "_timer",
         "_reading_paused",
         "_writing_paused",
@@ -184,8 +184,8 @@ class _Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._proto: HttpProtocol | None = None
-        self.task: asyncio.Task[None] | None = None
-        self._waiter: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[None] | None = None  # a dispatch that suspended
+        self._advancing = False  # _advance is on the stack (a callback inside it)
         self._timer: asyncio.TimerHandle | None = None
         self._reading_paused = False
         self._writing_paused = False
@@ -213,7 +213,7 @@ class _Connection(asyncio.Protocol):
         )
         self._proto = self._listener._protocol_class(self._settings, self._loop.time(), info)
         self._listener._connections.add(self)
-        self.task = self._loop.create_task(self._serve())
+        self._advance()
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
@@ -258,15 +258,18 @@ class _Connection(asyncio.Protocol):
     # ----------------------------------------------------------- request loop
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        """Something changed (bytes, end of input, a timeout): act on it now, unless a
+        dispatch is running (it continues the loop when it ends)."""
+        if self.task is None and not self._advancing:
+            self._advance()
 
-    async def _serve(self) -> None:
+    def _advance(self) -> None:
+        """The request loop, run in the protocol callbacks: a request whose handler does
+        not suspend is answered here and now, without a task; one that suspends
+        continues in a task (``_finish_dispatch``), which resumes the loop at its end."""
         proto = self._proto
         assert proto is not None
+        self._advancing = True
         try:
             while not (self._lost or self._lingering):
                 event = proto.next_event()
@@ -275,49 +278,108 @@ class _Connection(asyncio.Protocol):
                     if self._reading_paused:
                         self._reading_paused = False
                         self._transport.resume_reading()  # type: ignore[union-attr]
-                    self._waiter = self._loop.create_future()
-                    await self._waiter
-                elif type(event) is Request:
-                    await self._respond(event)
+                    return
+                if type(event) is Request:
+                    if not self._dispatch(event):
+                        return  # suspended: the task takes over
                 elif type(event) is Interim:
                     self._write(event.data)
                 elif type(event) is Reject:
                     self._send_error(event.status)
                 else:
                     assert event is CLOSE
-                    break
+                    self._close()
+                    return
         except Exception:
-            self._listener._log(
-                f"HTTP listener {self._listener.address}: connection "
-                f"{proto.connection.conn_id} failed:\n{traceback.format_exc()}"
-            )
-            self.abort()
-            return
-        self._close()
+            self._failed(proto)
+        finally:
+            self._advancing = False
 
-    async def _respond(self, request: Request) -> None:
+    def _failed(self, proto: HttpProtocol) -> None:
+        self._listener._log(
+            f"HTTP listener {self._listener.address}: connection "
+            f"{proto.connection.conn_id} failed:\n{traceback.format_exc()}"
+        )
+        self.abort()
+
+    def _dispatch(self, request: Request) -> bool:
+        """Start the dispatcher on ``request`` and run it as far as it goes without
+        waiting; True when it finished (the response is complete or failed)."""
         proto = self._proto
         assert proto is not None
         if self._shutting_down:
             proto.close_after_response()
         sink = _ConnectionSink(self)
         self._dispatching = True
+        running = self._listener._dispatch(request, sink)
         try:
-            await self._listener._dispatch(request, sink)
-        except Exception:
-            self._report(request, "dispatcher raised:\n" + traceback.format_exc())
-            if not proto.response_started and proto.awaiting_response:
-                self._send_error(500)
-            elif not sink.ended:
-                sink.abort()
-        else:
-            if proto.awaiting_response:
+            waiting_on = running.send(None)
+        except StopIteration:
+            self._dispatched(request, sink, None)
+            return True
+        except Exception as error:
+            self._dispatched(request, sink, error)
+            return True
+        self.task = self._loop.create_task(
+            self._finish_dispatch(running, waiting_on, request, sink)
+        )
+        return False
+
+    async def _finish_dispatch(
+        self, running: Coroutine[Any, Any, None], waiting_on: object, request: Request,
+        sink: _ConnectionSink,
+    ) -> None:
+        """Drive a dispatch that suspended, as a task would (what it awaits is awaited
+        here; a cancellation is thrown into it), then go on with the request loop."""
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    if waiting_on is None:  # a bare yield (asyncio.sleep(0))
+                        await asyncio.sleep(0)
+                    else:
+                        await asyncio.wait([waiting_on])  # type: ignore[list-item]
+                        waiting_on._asyncio_future_blocking = False  # type: ignore[attr-defined]
+                    waiting_on = running.send(None)
+                except asyncio.CancelledError as cancelled:
+                    waiting_on = running.throw(cancelled)
+        except StopIteration:
+            pass
+        except Exception as exc:
+            error = exc
+        except BaseException:
+            self._dispatching = False
+            sink.ended = True
+            raise
+        finally:
+            self.task = None
+        self._dispatched(request, sink, error)
+        self._advance()
+
+    def _dispatched(
+        self, request: Request, sink: _ConnectionSink, error: BaseException | None
+    ) -> None:
+        """The dispatcher ended (``error`` if it raised): make sure a response is complete."""
+        proto = self._proto
+        assert proto is not None
+        self._dispatching = False
+        try:
+            if error is not None:
+                self._report(
+                    request,
+                    "dispatcher raised:\n"
+                    + "".join(traceback.format_exception(error)),
+                )
+                if not proto.response_started and proto.awaiting_response:
+                    self._send_error(500)
+                elif not sink.ended:
+                    sink.abort()
+            elif proto.awaiting_response:
                 self._report(request, "dispatcher returned without starting a response")
                 self._send_error(500)
             elif not sink.ended:
                 sink.end()
         finally:
-            self._dispatching = False
             sink.ended = True  # a sink kept past its request must not reach the next one
 
     def _report(self, request: Request, what: str) -> None:
