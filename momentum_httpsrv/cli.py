@@ -16,6 +16,7 @@ from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
 from .lua.runtime import LuaScriptError
 from .node import GenerationError, MomentumNode, create_lua_environment
+from .workers import Supervisor, WorkerChannel, WorkersError, worker_command
 
 DEFAULT_CONFIG = "conf/ecelerity.conf"
 config_option = click.option(
@@ -54,13 +55,25 @@ def main() -> None:
 @config_option
 @click.option("--http-parser", type=click.Choice(sorted(PARSERS)), default="httptools",
               show_default=True, help="HTTP/1.1 parser: httptools (llhttp), or h11 (the reference)")
-def serve(config_path: Path, http_parser: str) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="processes sharing each HTTP listener (SO_REUSEPORT), each its own Lua state")
+@click.option("--worker-spec", hidden=True, help="set by serve --workers for its workers")
+def serve(config_path: Path, http_parser: str, workers: int, worker_spec: str | None) -> None:
     """Serve the configuration's HTTP listeners until SIGINT or SIGTERM."""
     node = _started_node(config_path, echo_log=True)
+    announce = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
-        run_event_loop(node.serve(announce=lambda text: click.echo(text, err=True),
-                                  http_parser=http_parser))
-    except (OSError, ControlListenerError) as error:
+        if worker_spec is not None:
+            run_event_loop(node.serve(announce=lambda text: None, http_parser=http_parser,
+                                      worker=WorkerChannel(worker_spec)))
+        elif workers > 1:
+            supervisor = Supervisor(
+                node, workers, worker_command(str(config_path), http_parser), announce
+            )
+            run_event_loop(supervisor.serve())
+        else:
+            run_event_loop(node.serve(announce=announce, http_parser=http_parser))
+    except (OSError, ControlListenerError, WorkersError) as error:
         click.echo(f"cannot serve: {error}", err=True)
         sys.exit(2)
     finally:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .config import (
     ConfigError,
@@ -39,6 +40,18 @@ from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
+
+
+class WorkerLink(Protocol):
+    """The supervisor's side of a ``serve --workers`` worker, as the worker's node sees it
+    (``workers.py``)."""
+
+    shared: dict[str, str]
+
+    async def serve(
+        self, run_console: Callable[[str], Awaitable[str]], stop: asyncio.Event
+    ) -> None:
+        """Report ready, run console lines until ``stop`` is set or the supervisor goes."""
 
 
 class GenerationError(Exception):
@@ -303,11 +316,14 @@ class MomentumNode:
         if self._stop is not None:
             self._stop.set()
 
-    async def start_control_listeners(self) -> list[ControlListener]:
-        """Bind every enabled ``Control_Listener`` ``Listen`` of the configuration."""
+    async def start_control_listeners(
+        self, run_console: Callable[[str], Awaitable[str]] | None = None
+    ) -> list[ControlListener]:
+        """Bind every enabled ``Control_Listener`` ``Listen`` of the configuration; its
+        lines go to ``run_console`` (default: this node's)."""
         assert self.generation is not None, "start() the node first"
         for spec in self.generation.control_listens:
-            listener = ControlListener(spec, self.run_console)
+            listener = ControlListener(spec, run_console or self.run_console)
             await listener.start()
             self.control_listeners.append(listener)
         return self.control_listeners
@@ -328,8 +344,12 @@ class MomentumNode:
         """``handle`` for synchronous callers (the CLI's ``call``)."""
         return asyncio.run(self.handle(request))
 
-    async def start_listeners(self, http_parser: str = "httptools") -> list[HttpListener]:
-        """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration."""
+    async def start_listeners(
+        self, http_parser: str = "httptools", shared: dict[str, str] | None = None
+    ) -> list[HttpListener]:
+        """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration;
+        ``shared`` maps configured addresses to the concrete ones a worker binds with
+        SO_REUSEPORT (``serve --workers``)."""
         assert self.generation is not None, "start() the node first"
         httpsrv_module = self.generation.config.root.scope("httpsrv")
         if httpsrv_module is not None and not httpsrv_module.get_bool("enabled", True):
@@ -340,15 +360,21 @@ class MomentumNode:
                 self.dispatch,
                 dataclasses.replace(settings, parser=http_parser),
                 log=self.paniclog.warn if self.paniclog else None,
+                shared_as=None if shared is None else shared[address],
             )
             await listener.start()
             self.listeners.append(listener)
         return self.listeners
 
     async def serve(
-        self, announce: Callable[[str], None] = print, http_parser: str = "httptools"
+        self,
+        announce: Callable[[str], None] = print,
+        http_parser: str = "httptools",
+        worker: WorkerLink | None = None,
     ) -> None:
-        """Serve until SIGINT/SIGTERM, then close the listeners."""
+        """Serve until SIGINT/SIGTERM, then close the listeners. A ``worker`` of
+        ``serve --workers`` binds its link's shared addresses, leaves the console to the
+        supervisor, runs the console lines the link brings and stops when it closes."""
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -356,6 +382,10 @@ class MomentumNode:
         if self.generation is not None:  # timers and jobs made during start-up
             self.generation.lua.msys_async.start()
         try:
+            if worker is not None:
+                await self.start_listeners(http_parser, worker.shared)
+                await worker.serve(self.run_console, stop)
+                return
             for listener in await self.start_listeners(http_parser):
                 scheme = "http" if listener.settings.ssl_context is None else "https"
                 for address in listener.bound_addresses:

@@ -89,8 +89,12 @@ class HttpListener:
         dispatch: Dispatch,
         settings: ListenerSettings | None = None,
         log: Callable[[str], None] | None = None,
+        shared_as: str | None = None,
     ) -> None:
         self.address = address
+        # A worker of ``serve --workers``: bind this concrete address with SO_REUSEPORT,
+        # beside the other workers (``address`` stays the configured one).
+        self._shared_as = shared_as
         self.settings = settings or ListenerSettings()
         try:
             self._protocol_class = PARSERS[self.settings.parser]
@@ -109,13 +113,14 @@ class HttpListener:
         """Bind and start accepting. Raises ListenerError naming the address on failure."""
         self._loop = asyncio.get_running_loop()
         self._socket = await ListenSocket.bind(
-            self.address,
+            self._shared_as or self.address,
             lambda: _Connection(self),
             backlog=self.settings.listen_backlog,
             file_mode=self.settings.file_mode,
             error=ListenerError,
             ssl_context=self.settings.ssl_context,
             handshake_timeout=self.settings.head_timeout,
+            reuse_port=self._shared_as is not None,
         )
 
     @property
