@@ -1,7 +1,8 @@
 """The shared HTTP/1.1 edge-case probe against a real listener, once per parser (~18 s
 each), and against ``serve`` with each parser and with two workers. The probe lives in
-``shared/tools`` beside the repository: without it these tests skip with the reason in the summary (``-ra``), except in CI
-(``CI=true``), where shared/ is always there and its absence is a failure."""
+``shared/tools`` beside the repository: without it these tests skip with the reason in
+the summary (``-ra``), except in CI (``CI=true``), where shared/ is always there and its
+absence is a failure."""
 
 from __future__ import annotations
 
