@@ -319,6 +319,23 @@ class HttpSession:
         wanted = name.lower()
         return any(key.lower() == wanted for key, _ in self._headers)
 
+    def adopt_response(
+        self, status: int, reason: str, std_message: str | None, body: str, *fields: str
+    ) -> None:
+        """The response a binding kept on its side while its handler ran (session.lua, so
+        that a plain request crosses once), with this class's setter rules already
+        applied there: status, reason, std message, body, then header names and values."""
+        self.status, self.reason, self._std_message = int(status), reason, std_message
+        self._headers = list(zip(fields[::2], fields[1::2], strict=True))
+        if body:
+            self._pending += body.encode("latin-1")
+            self._produced_body = True
+
+    @property
+    def peer_gone(self) -> bool:
+        """The client has disconnected (its output is discarded)."""
+        return self._sink.peer_gone
+
     # -- response body (§3.G) -------------------------------------------------------
 
     def response_append(self, data: bytes) -> int:
