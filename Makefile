@@ -16,6 +16,7 @@ run: $(BIN)/momentum-httpsrv
 	$(BIN)/momentum-httpsrv serve -c $(CONF)
 
 test: $(BIN)/momentum-httpsrv
+	bash .ci/ensure-postgresql
 	$(BIN)/ruff check momentum_httpsrv tests bench
 	$(BIN)/python -m pytest -q
 

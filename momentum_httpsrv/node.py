@@ -76,7 +76,10 @@ def access_control(
     config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
     """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
-    return AccessControl(config.root, httpsrv.auth_registry, paniclog.error, config.directory)
+    return AccessControl(
+        config.root, httpsrv.auth_registry, paniclog.error, config.directory,
+        schemes=httpsrv.auth_schemes,
+    )
 
 
 @dataclass
@@ -153,8 +156,13 @@ def build_generation(
         gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
     )
-    control = LuaControlBinding(state, mail_queue or MailQueue())
+    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
+        state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        for warning in state.datasources.configure(
+            config.root.scopes("Datasource"), config.directory
+        ):
+            paniclog.warn(warning)
         try:
             scripts = load_scripts(state, config)
         except LuaScriptError as error:
@@ -165,6 +173,7 @@ def build_generation(
         access = access_control(config, binding, paniclog)
     except BaseException:
         state.msys_async.close()  # timers and jobs its scripts made end with the failure
+        state.datasources.close()
         raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
@@ -197,6 +206,10 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     httpsrv.auth_registry = EndpointRegistry(warn=state.warn)
     control.registry = ControlRegistry(warn=state.warn)
     try:
+        try:
+            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+        except ConfigError as error:
+            raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
     except GenerationError:
         httpsrv.registry, httpsrv.auth_registry, control.registry = old
@@ -237,7 +250,13 @@ class MomentumNode:
         self.generation = build_generation(
             config, self._generations, self.paniclog, self.mail_queue
         )
+        self._connect_console(self.generation)
         return self.generation
+
+    def _connect_console(self, generation: Generation) -> None:
+        """The generation runs: its scripts' msys.config goes through this console."""
+        if generation.control.msys_config is not None:
+            generation.control.msys_config.console = self.run_console
 
     # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
 
@@ -299,6 +318,7 @@ class MomentumNode:
 
     def _swap(self, generation: Generation, deinit_old: bool = True) -> None:
         old = self.generation
+        self._connect_console(generation)
         self._generations = generation.number
         self.generation = generation
         if deinit_old and old is not None:
@@ -310,6 +330,7 @@ class MomentumNode:
             if not result.ok and self.paniclog is not None:
                 self.paniclog.error(str(result.value), result.traceback)
         generation.lua.msys_async.close()  # its timers and jobs end with it
+        generation.lua.datasources.close()
 
     def request_shutdown(self) -> None:
         """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""

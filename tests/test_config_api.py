@@ -259,7 +259,7 @@ PEER = ["HTTP_Listener", "Listen", ":2081", "Peer", "10.0.0.1"]
         (["ESMTP_Listener", "Listen", ":25"], "tcp_recv_buffer_size", 4096),  # ESMTP default
         (["Control_Listener", "Listen", "/tmp/2025"], "file_mode", 0o660),  # documented default
         (["Control_Listener"], "timeout", 60),
-        ([], "blackhole", "false"),  # defaults come back as written in the docs
+        ([], "blackhole", 0),  # as console-commands/config.md shows it (the summary: false)
         ([], "no_such_option", None),  # nothing applies
         (["NoSuchScope", "x"], "no_such_option", None),
     ],

@@ -79,4 +79,4 @@ def test_config_unset_warns_too(node: MomentumNode) -> None:
 )
 def test_config_set_reports_the_missing_scope(node: MomentumNode, line: str, reply: str) -> None:
     assert node.console(line).startswith(reply)
-    assert node.console("config get domain example.net retries") == "retries = 3\n"
+    assert node.console("config get domain example.net retries") == "        retries = 3\n"

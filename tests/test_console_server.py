@@ -59,6 +59,10 @@ def test_serve_and_ec_console_batch(tmp_path: Path) -> None:
         assert "example.com" in ec_console(str(socket_path), "delayed").stdout
         assert "  delay_domain " in ec_console(tcp, "help").stdout
         assert ec_console(tcp, "delay_domain").stdout == "usage: delay_domain <domain>\n"
+        # Like Momentum's ec_console, the exit status is the transport's, not the
+        # command's: an unknown command is a reply, read from the text (README: Console).
+        unknown = ec_console(str(socket_path), "frobnicate")
+        assert (unknown.returncode, unknown.stdout.split(":")[0]) == (0, "Unknown command")
         beyond = ec_console(str(socket_path), "beyond")
         assert beyond.returncode == 0
         assert "cc.argv index 5 out of range (argc=1)" in beyond.stdout

@@ -180,3 +180,60 @@ def test_external_entities_are_never_loaded(lua: lua51.LuaRuntime, tmp_path) -> 
     contents, text = run(lua, "return doc:root():contents(), tostring(doc)", document)
     assert "TOP SECRET" not in contents + text
     assert "<a>&xxe;<b>&xxe;</b></a>" in text
+
+
+# -- node operations as libxml2 performs them for thrlua's xml.c ---------------------------
+
+
+def test_unlinking_the_root_leaves_the_document_without_one(lua) -> None:
+    """xmlUnlinkNode on the root element: xmlDocGetRootElement is then NULL (nil), the
+    document serialises as its declaration alone, the node lives on."""
+    result = run(lua, """
+      local root = doc:root():unlink()
+      local found = 0
+      for _ in doc:xpath("//item") do found = found + 1 end
+      return doc:root(), doc:tostring(), root:name(), found, root:doc() == doc,
+        #root:tostring() > 0
+    """)
+    assert result == (None, '<?xml version="1.0" encoding="utf-8"?>\n', "doc", 0, True, True)
+
+
+def test_moving_the_root_into_another_tree_also_empties_its_document(lua) -> None:
+    result = run(lua, """
+      local holder = xml.parsexml("<holder/>")
+      holder:root():addchild(doc:root())
+      return doc:root(), holder:root():tostring():match("<holder>%s*<doc>") ~= nil
+    """)
+    assert result == (None, True)
+
+
+def test_unlinking_an_attribute_removes_it_and_keeps_its_value(lua) -> None:
+    result = run(lua, """
+      local attr
+      for a in doc:xpath("//item[@name='one']/@name") do attr = a end
+      attr:unlink()
+      local item
+      for i in doc:xpath("//item") do item = item or i end
+      return item:attr("name"), attr:contents(), attr:name()
+    """)
+    assert result == (None, "one", "name")
+
+
+def test_setting_a_text_node_keeps_the_escapes_an_element_reads_back(lua) -> None:
+    """xml.c escapes the text, then xmlNodeSetContent parses references for an element but
+    stores a text node's content as it is."""
+    result = run(lua, """
+      local property
+      for p in doc:xpath("//property") do property = property or p end
+      local text = property:children()()
+      text:contents("a&b")
+      local element = doc:root():addchild("note")
+      element:contents("a&b")
+      return text:contents(), property:tostring(), element:contents(), element:tostring()
+    """)
+    assert result == (
+        "a&amp;b",
+        '<property name="prop1" value="value1">a&amp;amp;b</property>',
+        "a&b",
+        "<note>a&amp;b</note>",
+    )

@@ -89,7 +89,7 @@ AuthPlainParameters            params -        esmtp_listener http_listener list
 Backlog                        int    0        threadpool
 Banner_Hostname                str    -        @recv
 Bind_Address                   str    -        binding binding_group global
-Blackhole                      any    false    @send
+Blackhole                      any    0        @send
 Body_Timeout                   int    600      @send
 Bounce_Behavior                str    pass     domain global
 Bounce_Domains                 list   -        global @pw

@@ -8,18 +8,22 @@ registered wins (a built-in wins a tie); anything else gets one ``Unknown comman
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import platform
-import sys
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import ConfigError, ConfigOption, ConfigScope
+from ..config import ConfigError, ConfigOption, ConfigScope, Configuration
+from ..config.schema import default_schema
 from ..config.values import parse_value_text
+from ..lua.threadpools import describe_pool
 from .protocol import CommandSyntaxError, Word, split_command
 
 if TYPE_CHECKING:
@@ -79,13 +83,13 @@ def builtin(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]
 
 
 def version_banner() -> str:
-    """What ``version`` prints and the interactive client shows on connect."""
-    rule = "#" * 72
+    """What ``version`` prints and the interactive client shows on connect: the layout of
+    console-commands/version.md (a rule of 46 ``#``, the version line, the product line)."""
+    rule = "#" * 46
     return (
         f"{rule}\n"
-        f"# ecelerity version: momentum-httpsrv {_package_version()} (Momentum emulation)\n"
-        "# Lua: thrLua 5.1 dialect on Lua 5.1 (lupa); modules: scriptlet, httpsrv\n"
-        f"# Python {platform.python_version()} on {platform.system()} {platform.machine()}\n"
+        f"# ecelerity version: {_package_version()} (momentum-httpsrv)\n"
+        "# Momentum emulation: httpsrv, scriptlet (thrLua 5.1 on lupa)\n"
         f"{rule}\n"
     )
 
@@ -134,7 +138,7 @@ class ConsoleDispatcher:
             if paniclog is not None:
                 paniclog.error(outcome.error.message, outcome.error.traceback)
             return outcome.output + _ensure_newline(outcome.error.message)
-        return _unknown(texts)
+        return unknown_command(texts)
 
 
 def _ensure_newline(text: str) -> str:
@@ -142,15 +146,18 @@ def _ensure_newline(text: str) -> str:
 
 
 def _match_builtin(texts: list[str]) -> Builtin | None:
-    for length in range(min(len(texts), 2), 0, -1):
+    longest = max(len(words) for words in BUILTINS)
+    for length in range(min(len(texts), longest), 0, -1):
         found = BUILTINS.get(tuple(texts[:length]))
         if found is not None:
             return found
     return None
 
 
-def _unknown(texts: list[str]) -> str:
-    subcommands = sorted(words[1] for words in BUILTINS if len(words) > 1 and words[0] == texts[0])
+def unknown_command(texts: list[str]) -> str:
+    subcommands = sorted(
+        {words[1] for words in BUILTINS if len(words) > 1 and words[0] == texts[0]}
+    )
     if subcommands:
         what = " ".join(texts[:2])
         return f"Unknown command: '{what}'; '{texts[0]}' takes one of: {', '.join(subcommands)}\n"
@@ -189,7 +196,7 @@ async def _help(invocation: Invocation) -> str:
     if args[0] in lua_names or any(words[0] == args[0] for words in BUILTINS):
         subcommands = [b.name for b in BUILTINS.values() if b.words[0] == args[0]]
         return "\n".join(subcommands) + "\n"
-    raise CommandError(_unknown(args))
+    raise CommandError(unknown_command(args))
 
 
 @builtin("version", "", "show the version banner")
@@ -204,13 +211,33 @@ async def _pid(invocation: Invocation) -> str:
 
 @builtin("sysinfo", "", "show version and operating system information")
 async def _sysinfo(invocation: Invocation) -> str:
+    """console-commands/sysinfo.md, in the layout current Momentum prints (the 5.0 sample
+    in 4-container-running.md): version and word size, build date, product name, the OS
+    release, then ``uname -snrvm``."""
     uname = platform.uname()
-    return (
-        f"momentum-httpsrv {_package_version()}\n"
-        f"OS: {uname.system} {uname.release} {uname.version} {uname.machine}\n"
-        f"Python: {sys.version.split()[0]}\n"
-        f"Processors: {os.cpu_count()}\n"
-    )
+    bits = struct.calcsize("P") * 8
+    built_at = time.localtime(Path(__file__).stat().st_mtime)
+    # C's __DATE__: "Mmm dd yyyy", the day padded with a space
+    built = f"{time.strftime('%b', built_at)} {built_at.tm_mday:2d} {built_at.tm_year}"
+    lines = [
+        f"Ecelerity Version: {_package_version()} r(momentum-httpsrv) ({bits}-bit)",
+        f"build date: {built} (RELEASE)",
+        "product name: momentum-httpsrv (Momentum emulation)",
+    ]
+    release = _os_release()
+    if release:
+        lines.append(release)
+    lines.append(f"{uname.system} {uname.node} {uname.release} {uname.version} {uname.machine}")
+    return "\n".join(lines) + "\n"
+
+
+def _os_release() -> str | None:
+    """The distribution's name line (``Rocky Linux release 9.5 (Blue Onyx)``), if any."""
+    try:
+        fields = platform.freedesktop_os_release()
+    except OSError:
+        return None
+    return fields.get("PRETTY_NAME") or fields.get("NAME")
 
 
 @builtin("shutdown", "", "stop the node (modules' deinit run, sockets removed)")
@@ -219,39 +246,74 @@ async def _shutdown(invocation: Invocation) -> str:
     return "Shutting down.\n"
 
 
-@builtin("paniclog", "[count]", "show the latest paniclog entries (default 50)")
+@builtin("paniclog", "[count]", "show the latest paniclog entries of each level (default 10)")
 async def _paniclog(invocation: Invocation) -> str:
+    """console-commands/paniclog.md: the last 10 entries of each level, oldest first, as
+    ``[Sun 30 Nov 2003 10:31:37] [level] text``."""
     args = invocation.arg_texts()
     if args and not args[0].isdigit():
         raise CommandError("Usage: paniclog [count]")
-    count = int(args[0]) if args else 50
+    per_level = int(args[0]) if args else 10
     paniclog = invocation.node.paniclog
-    entries = list(paniclog.entries)[-count:] if paniclog is not None and count else []
-    return "".join(
-        f"[{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.timestamp))}] "
-        f"[{e.level}] {e.text}\n"
-        for e in entries
-    )
+    entries = list(paniclog.entries) if paniclog is not None else []
+    kept: list = []
+    seen: dict[str, int] = {}
+    for entry in reversed(entries):
+        if seen.get(entry.level, 0) < per_level:
+            seen[entry.level] = seen.get(entry.level, 0) + 1
+            kept.append(entry)
+    return "".join(paniclog_line(e.timestamp, e.level, e.text) for e in reversed(kept))
 
 
-@builtin("module list", "", "list the configured modules")
+def paniclog_line(timestamp: float, level: str, text: str) -> str:
+    when = time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(timestamp))
+    return f"[{when}] [{level}] {text}\n"
+
+
+# What ``module list`` says about each module this project emulates: API, source name and
+# description (console-commands/4-module.md's fields).
+EMULATED_MODULES: dict[str, tuple[bool, str, str, str]] = {
+    # scope kind: (singleton, API, Name, Description)
+    "ec_logger": (False, "Logger", "ec_logger.c", "paniclog writer (momentum-httpsrv)"),
+    "scriptlet": (False, "Generic", "scriptlet.c", "Lua scripts (momentum-httpsrv)"),
+    "httpsrv": (True, "Singleton", "httpsrv.c", "HTTP server for Lua endpoints (momentum-httpsrv)"),
+    "alerting": (True, "Singleton", "alerting.c", "accepted, not emulated (momentum-httpsrv)"),
+}
+
+
+@builtin("module list", "", "list the loaded modules")
 async def _module_list(invocation: Invocation) -> str:
+    """One block per module: ``Module: scope[:instance]``, then its fields indented."""
     generation = invocation.node.generation
     if generation is None:
         return ""
     blocks = []
     for scope in generation.config.root.scopes():
-        if scope.kind.lower() not in ("scriptlet", "httpsrv", "alerting", "ec_logger"):
+        known = EMULATED_MODULES.get(scope.kind.lower())
+        if known is None:
             continue
-        lines = [f"Module: {scope.kind}", f"Scope_Name: {scope.kind}"]
-        if scope.name is not None:
-            lines.append(f"Instance_Name: {scope.name}")
-        lines += [f"Enabled: {'true' if scope.get_bool('enabled', True) else 'false'}"]
-        if scope.kind.lower() == "scriptlet":
-            modules = ", ".join(generation.lua.module_names()) or "none"
-            lines.append(f"Description: Lua scripts; registered modules: {modules}")
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+        singleton, api, source, description = known
+        kind = scope.kind.lower()
+        instance = None if singleton else (scope.name or kind)
+        enabled = bool(scope.get_bool("enabled", True))
+        blocks.append(module_block(kind, instance, enabled, api, source, description))
+    return "".join(blocks)
+
+
+def module_block(
+    kind: str, instance: str | None, enabled: bool, api: str, source: str, description: str
+) -> str:
+    lines = [f"Module: {kind}:{instance}" if instance else f"Module: {kind}"]
+    lines.append(f"  Scope_Name: {kind}")
+    if instance:
+        lines.append(f"  Instance_Name: {instance}")
+    lines += [
+        f"  Enabled: {'enabled' if enabled else 'disabled'}",
+        f"  API: {api}",
+        f"  Name: {source}",
+        f"  Description: {description}",
+    ]
+    return "".join(line + "\n" for line in lines)
 
 
 @builtin("scriptlet eval", "<lua>", "run a Lua chunk in the shared state, print its results")
@@ -266,23 +328,64 @@ async def _scriptlet_eval(invocation: Invocation) -> str:
     return outcome.output
 
 
+# --- thread pools (console-commands/threads.md) -------------------------------------------
+
+
+@builtin("threads stats", "", "show every thread pool's concurrency and counters")
+async def _threads_stats(invocation: Invocation) -> str:
+    generation = invocation.node.generation
+    if generation is None:
+        return ""
+    return "".join(describe_pool(pool.stat()) for pool in generation.lua.msys_async.pools)
+
+
+def _queue(invocation: Invocation, name: str) -> str:
+    generation = invocation.node.generation
+    pool = generation.lua.msys_async.pools.find(name) if generation is not None else None
+    queued = pool.queued if pool is not None else 0
+    return f"Jobs in the {name} pool\n{queued} jobs\n"
+
+
+@builtin("threads io queue", "", "show how many jobs wait for the IO pool")
+async def _threads_io_queue(invocation: Invocation) -> str:
+    return _queue(invocation, "IO")
+
+
+@builtin("threads cpu queue", "", "show how many jobs wait for the CPU pool")
+async def _threads_cpu_queue(invocation: Invocation) -> str:
+    return _queue(invocation, "CPU")
+
+
 # --- mail queue --------------------------------------------------------------------------------
 
 
-@builtin("delayed", "", "list the domains put in the delayed queue, with their notes")
+@builtin("delayed", "[threshold]", "show domains whose delayed queue is bigger than threshold")
 async def _delayed(invocation: Invocation) -> str:
-    delayed = invocation.node.mail_queue.delayed
-    if not delayed:
-        return "No delayed domains.\n"
-    width = max(len(name) for name in delayed)
-    return "".join(
-        f"Domain: {entry.name.rjust(width)}  D: {entry.times:5d}  Note: {entry.note}\n"
-        for entry in delayed.values()
-    )
+    """console-commands/delayed.md: one row per domain over the threshold (connections,
+    active, delayed, sent), then the totals over every domain. Here D counts the
+    ``mail_queue_delay_domain`` calls; nothing is connected, active or sent."""
+    args = invocation.arg_texts()
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        raise CommandError("Usage: delayed <threshold>")
+    threshold = int(args[0]) if args else 0
+    delayed = invocation.node.mail_queue.delayed.values()
+    rows = [
+        delayed_row(f"Domain: {entry.name:>30}", 0, 0, entry.times, 0)
+        for entry in delayed
+        if entry.times > threshold
+    ]
+    rows.append(delayed_row("Total:", 0, 0, sum(entry.times for entry in delayed), 0))
+    return "".join(rows)
 
 
-@builtin("domain", "<domain>", "show a domain's configuration and delayed-queue state")
+def delayed_row(label: str, connections: int, active: int, delayed: int, sent: int) -> str:
+    return f"{label:>38}  C: {connections:2d}  A:{active:7d}  D:{delayed:6d}  S:{sent:6d}\n"
+
+
+@builtin("domain", "<domain>", "show a domain's configuration and queue sizes")
 async def _domain(invocation: Invocation) -> str:
+    """console-commands/domain.md without the DNS part (no MX lookups here): the domain's
+    own configuration block, then its queues and counters."""
     args = invocation.arg_texts()
     if len(args) != 1:
         raise CommandError("Usage: domain <domain_name>")
@@ -295,11 +398,14 @@ async def _domain(invocation: Invocation) -> str:
         lines += ["  " + line for line in scope.render(recursive=True).splitlines()]
         lines.append("}")
     entry = node.mail_queue.delayed.get(name)
-    if entry is None:
-        lines.append(f"Domain '{name}' is not in the delayed queue")
-    else:
-        lines.append(f"Domain '{name}' is in the delayed queue (delayed {entry.times} times)")
-        lines.append(f"Note: {entry.note}")
+    lines += [
+        "Queue:",
+        f"        Active: {0:10d}",
+        f"        Delayed: {entry.times if entry else 0:9d}",
+        f"Deliveries: {0:9d}",
+        f"Failures: {0:11d}",
+        "Active Connections: 0",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -313,12 +419,16 @@ async def _config_reload(invocation: Invocation) -> str:
     return f"Configuration reloaded (generation {generation.number}).\n"
 
 
-def _scope_for(invocation: Invocation, words: list[str]) -> ConfigScope:
+def _running_config(invocation: Invocation) -> Configuration:
     generation = invocation.node.generation
     if generation is None:
         raise CommandError("the node has no running configuration")
+    return generation.config
+
+
+def scope_in(config: Configuration, words: list[str]) -> ConfigScope:
     try:
-        scope = generation.config.find_scope(words)
+        scope = config.find_scope(words)
     except ConfigError as error:
         raise CommandError(str(error)) from None
     if scope is None:
@@ -326,47 +436,80 @@ def _scope_for(invocation: Invocation, words: list[str]) -> ConfigScope:
     return scope
 
 
-def _option_name(scope: ConfigScope, name: str) -> str:
-    """The option's name as the schema spells it (``Blackhole``), else as typed."""
-    known = scope.spec.option(name) if scope.spec is not None else None
-    return known.name if known is not None else name
+@functools.cache
+def _canonical_names() -> dict[str, str]:
+    """Every option the schema knows, lower-case name → Momentum's spelling."""
+    names: dict[str, str] = {}
+    pending, seen = [default_schema()], set()
+    while pending:
+        spec = pending.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        for key, option in spec.options.items():
+            names.setdefault(key, option.name)
+        pending.extend(spec.children.values())
+    return names
+
+
+def canonical_name(name: str) -> str:
+    """The option's name as Momentum prints it (``suspend_delivery`` → ``Suspend_Delivery``),
+    whatever spelling the file or the command used; unknown options as typed."""
+    return _canonical_names().get(name.lower(), name)
+
+
+def render_option(option: ConfigOption) -> str:
+    """``Name = value`` as the console prints an option: the canonical name."""
+    return dataclasses.replace(option, name=canonical_name(option.name)).render()
 
 
 def _path_text(words: list[str]) -> str:
     return " ".join(words)
 
 
-@builtin("config get", "[scope …] option", "show an option as set in exactly that scope")
-async def _config_get(invocation: Invocation) -> str:
-    args = invocation.arg_texts()
+# ``config get``/``eval`` asked about a scope indent the answer by eight spaces; asked
+# about the global scope, flush left (console-commands/config.md's example session).
+SCOPED_ANSWER_INDENT = " " * 8
+
+
+def _shown(option: ConfigOption, words: list[str]) -> str:
+    return (SCOPED_ANSWER_INDENT if words else "") + render_option(option) + "\n"
+
+
+def config_get_text(config: Configuration, args: list[str]) -> str:
+    """``config get [scope …] option``: the option as set in exactly that scope."""
     if not args:
         raise CommandError("Usage: config get [scope …] option")
-    scope = _scope_for(invocation, args[:-1])
+    scope = scope_in(config, args[:-1])
     option = scope.option(args[-1])
     if option is None:
-        name = _option_name(scope, args[-1])
+        name = canonical_name(args[-1])
         return f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.\n"
-    return option.render() + "\n"
+    return _shown(option, args[:-1])
 
 
-@builtin("config eval", "[scope …] option", "show an option's effective value (with fallbacks)")
-async def _config_eval(invocation: Invocation) -> str:
-    args = invocation.arg_texts()
+def config_eval_text(config: Configuration, args: list[str]) -> str:
+    """``config eval [scope …] option``: the effective value, with fallbacks and defaults."""
     if not args:
         raise CommandError("Usage: config eval [scope …] option")
-    return _effective(invocation, args[:-1], args[-1])
-
-
-def _effective(invocation: Invocation, words: list[str], name: str) -> str:
-    generation = invocation.node.generation
-    assert generation is not None
+    words, name = args[:-1], args[-1]
     try:
-        option = generation.config.lookup(words, name)
+        option = config.lookup(words, name)
     except ConfigError as error:
         raise CommandError(str(error)) from None
     if option is None:
         return f"Option '{name}' has no value in scope '{_path_text(words)}'.\n"
-    return option.render() + "\n"
+    return _shown(option, words)
+
+
+@builtin("config get", "[scope …] option", "show an option as set in exactly that scope")
+async def _config_get(invocation: Invocation) -> str:
+    return config_get_text(_running_config(invocation), invocation.arg_texts())
+
+
+@builtin("config eval", "[scope …] option", "show an option's effective value (with fallbacks)")
+async def _config_eval(invocation: Invocation) -> str:
+    return config_eval_text(_running_config(invocation), invocation.arg_texts())
 
 
 def _registered(generation: Generation) -> list[str]:
@@ -403,19 +546,31 @@ async def _reconfigure(
     return result, warning + "\n"
 
 
-@builtin("config set", "[scope …] option [=] value", "set an option in the running configuration")
-async def _config_set(invocation: Invocation) -> str:
-    args = invocation.args
-    texts = invocation.arg_texts()
-    generation = invocation.node.generation
-    if len(args) < 2 or generation is None:
+@dataclass(frozen=True)
+class SetTarget:
+    """What a ``config set`` line means: the scope, the option and its value text."""
+
+    scope: ConfigScope
+    name: str
+    value_text: str
+
+    def apply(self) -> ConfigOption:
+        """Set the option; the reply names it as the schema spells it (``config set
+        suspend_delivery true`` answers ``Suspend_Delivery = true``)."""
+        return self.scope.set_option_text(canonical_name(self.name), self.value_text)
+
+
+def config_set_target(config: Configuration, args: list[Word], line: str) -> SetTarget:
+    """Read ``[scope …] option [=] value``: the deepest existing scope that leaves an option
+    name and one value after it (CommandError / ReconfigureError when none does)."""
+    texts = [word.text for word in args]
+    if len(args) < 2:
         raise CommandError("Usage: config set [scope …] option [=] value")
-    # The deepest existing scope that leaves an option name and one value after it.
     missing_scope: list[str] | None = None
     bad_value: ConfigError | None = None
     for split in range(len(args) - 2, -1, -1):
         try:
-            scope = generation.config.find_scope(texts[:split])
+            scope = config.find_scope(texts[:split])
         except ConfigError:
             scope = None
         if scope is None:
@@ -426,16 +581,13 @@ async def _config_set(invocation: Invocation) -> str:
             value_words = value_words[1:]
         elif value_words[0].text == "=":
             continue
-        value_text = invocation.line[value_words[0].start :].strip()
+        value_text = line[value_words[0].start :].strip()
         try:
             parse_value_text(value_text)
         except ConfigError as error:  # more words than one value: maybe a scope was meant
             bad_value = bad_value or error
             continue
-        name = texts[split]
-        change = functools.partial(scope.set_option_text, name, value_text)
-        option, warning = await _reconfigure(invocation, change, scope, name, scope.option(name))
-        return option.render() + "\n" + warning
+        return SetTarget(scope, texts[split], value_text)
     if missing_scope:
         raise CommandError(f"No such scope: '{' '.join(missing_scope)}'")
     if bad_value is not None:
@@ -443,28 +595,99 @@ async def _config_set(invocation: Invocation) -> str:
     raise CommandError("Usage: config set [scope …] option [=] value")
 
 
+@builtin("config set", "[scope …] option [=] value", "set an option in the running configuration")
+async def _config_set(invocation: Invocation) -> str:
+    target = config_set_target(_running_config(invocation), invocation.args, invocation.line)
+    scope, name = target.scope, target.name
+    option, warning = await _reconfigure(invocation, target.apply, scope, name, scope.option(name))
+    assert isinstance(option, ConfigOption)
+    return render_option(option) + "\n" + warning
+
+
+def describe_unset(previous: ConfigOption, config: Configuration, words: list[str]) -> str:
+    effective = config_eval_text(config, [*words, previous.name]).lstrip(" ")
+    return (
+        f'"{canonical_name(previous.name)}" has been unset. Effective value is now:\n'
+        f"{SCOPED_ANSWER_INDENT}{effective}"
+    )
+
+
+def config_unset_target(config: Configuration, args: list[str]) -> tuple[ConfigScope, str]:
+    """The scope and option a ``config unset`` line names; CommandError when the option is
+    not set there (the reply says so)."""
+    if not args:
+        raise CommandError("Usage: config unset [scope …] option")
+    scope = scope_in(config, args[:-1])
+    if scope.option(args[-1]) is None:
+        name = canonical_name(args[-1])
+        raise CommandError(f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.")
+    return scope, args[-1]
+
+
 @builtin("config unset", "[scope …] option", "remove an option from the running configuration")
 async def _config_unset(invocation: Invocation) -> str:
     args = invocation.arg_texts()
-    if not args:
-        raise CommandError("Usage: config unset [scope …] option")
-    scope = _scope_for(invocation, args[:-1])
-    previous = scope.option(args[-1])
-    if previous is None:
-        name = _option_name(scope, args[-1])
-        return f"Option '{name}' is not set in scope '{_path_text(args[:-1])}'.\n"
+    config = _running_config(invocation)
+    scope, name = config_unset_target(config, args)
+    previous = scope.option(name)
+    assert previous is not None
     _, warning = await _reconfigure(
-        invocation, lambda: scope.unset_option(args[-1]), scope, args[-1], previous
+        invocation, lambda: scope.unset_option(name), scope, name, previous
     )
-    effective = _effective(invocation, args[:-1], args[-1])
-    return f'"{previous.name}" has been unset. Effective value is now:\n  {effective}{warning}'
+    return describe_unset(previous, config, args[:-1]) + warning
 
 
 @builtin("config show", "[scope …]", "show a scope's options (child scopes as { ... })")
 async def _config_show(invocation: Invocation) -> str:
-    return _scope_for(invocation, invocation.arg_texts()).render()
+    return scope_in(_running_config(invocation), invocation.arg_texts()).render()
 
 
 @builtin("config showrecurse", "[scope …]", "show a scope and everything inside it")
 async def _config_showrecurse(invocation: Invocation) -> str:
-    return _scope_for(invocation, invocation.arg_texts()).render(recursive=True)
+    scope = scope_in(_running_config(invocation), invocation.arg_texts())
+    return scope.render(recursive=True)
+
+
+# --- datasources (ds_core) ---------------------------------------------------------------------
+
+
+def _datasources(invocation: Invocation) -> dict:
+    generation = invocation.node.generation
+    return generation.lua.datasources.by_name if generation else {}
+
+
+@builtin("ds_core flush", "<cache_name>", "drop every cached result of one datasource")
+async def _ds_core_flush(invocation: Invocation) -> str:
+    args = invocation.arg_texts()
+    if len(args) != 1:
+        raise CommandError("Usage: ds_core flush <cache_name>")
+    datasource = _datasources(invocation).get(args[0])
+    if datasource is None:
+        raise CommandError(f"no datasource named '{args[0]}'")
+    return f"flushed {datasource.flush()} entries from cache '{datasource.name}'\n"
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+@builtin("ds_core stats", "", "each datasource cache's lookups, inserts and deletions")
+async def _ds_core_stats(invocation: Invocation) -> str:
+    lines = [
+        "cache name                      lookups %                  deletions %",
+        "                       elts  hit miss pend  total  inserts man ttl lru  total",
+        "---------------------- ----- -------------------- -------- ------------------",
+    ]
+    for datasource in _datasources(invocation).values():
+        stats = datasource.stats
+        lookups = stats.hits + stats.misses
+        deleted = stats.deleted_manual + stats.deleted_ttl + stats.deleted_lru
+        lines.append(datasource.name[:22])
+        lines.append(
+            f"{'':22} {datasource.entries:5d} {_percent(stats.hits, lookups):3d} "
+            f"{_percent(stats.misses, lookups):3d} {0:3d} {lookups:8d} {stats.inserts:8d} "
+            f"{_percent(stats.deleted_manual, deleted):3d} "
+            f"{_percent(stats.deleted_ttl, deleted):3d} "
+            f"{_percent(stats.deleted_lru, deleted):3d} {deleted:6d}"
+        )
+    return "\n".join(lines) + "\n"

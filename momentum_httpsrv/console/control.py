@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import Configuration
 from ..lua.runtime import LuaScriptError, LuaState, RetiredLuaFunctions
 from .mailqueue import MailQueue
+from .msys_config import MsysConfig
 
 
 @dataclass
@@ -58,8 +60,13 @@ class CommandOutcome:
 class LuaControlBinding:
     """Installs the console's Lua API into one Lua state."""
 
-    def __init__(self, state: LuaState, mail_queue: MailQueue) -> None:
+    def __init__(
+        self, state: LuaState, mail_queue: MailQueue, config: Configuration | None = None
+    ) -> None:
         self.state = state
+        # msys.config over the generation's tree; the node connects its console once the
+        # generation runs (``msys_config.console``).
+        self.msys_config = MsysConfig(state, config) if config is not None else None
         self._retired = RetiredLuaFunctions(state.lua)
         self._registry = self._tracked(ControlRegistry(warn=state.warn))
         self._run_ids = itertools.count(1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import inspect
@@ -21,10 +22,11 @@ import socket
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import ConfigScope, ConfigValue
+from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.msys_core import CORE_CONSTANTS
 from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver, access_scopes
@@ -113,6 +115,7 @@ class Mechanism:
     name: str  # "Basic" or "Digest"
     uri: str
     realm: str
+    params: dict[str, ConfigValue] = field(default_factory=dict, compare=False)
 
 
 def _text_param(params: dict[str, ConfigValue], key: str) -> str | None:
@@ -131,6 +134,7 @@ class AccessControl:
         log_error: ErrorLog,
         config_directory: Path | None = None,
         hostname: str | None = None,
+        schemes: LuaAuthSchemes | None = None,
     ) -> None:
         check_access_options(root)
         # Nothing can deny or demand credentials unless one of these is written somewhere:
@@ -140,6 +144,8 @@ class AccessControl:
             for scope in (root, *access_scopes(root))
             for name in ("Always_Deny", "Enable_Authentication")
         )
+        self._schemes = schemes
+        self._warn_unknown_stores(root, log_error)
         self.auth_registry = auth_registry
         self._log_error = log_error
         self._warned: set[str] = set()
@@ -148,6 +154,26 @@ class AccessControl:
         self._hostname = hostname or root.get_str("Hostname") or socket.gethostname()
         self._files: dict[Path, CredentialFile] = {}
         self._nonce_key = os.urandom(16)
+
+    def _warn_unknown_stores(self, root: ConfigScope, log_error: ErrorLog) -> None:
+        """A ``uri`` whose scheme is neither a file store nor registered with
+        msys.registerAuth is named at its place when the generation is built, not only
+        by the 500s its requests would get."""
+        for scope in access_scopes(root):
+            for _, name in MECHANISM_OPTIONS:
+                option = scope.option(name)
+                uri = _text_param(option.as_params(), "uri") if option is not None else None
+                scheme, separator, _ = (uri or "").partition("://")
+                known = scheme in ("file", "digest") or (
+                    self._schemes is not None and scheme in self._schemes
+                )
+                if option is not None and separator and not known:
+                    log_error(
+                        f"{option.location}: warning: {name} uri scheme '{scheme}' is not "
+                        "file://, digest:// or a scheme registered with msys.registerAuth; "
+                        "requests it applies to get 500",
+                        None,
+                    )
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
@@ -183,6 +209,9 @@ class AccessControl:
         except LuaScriptError as error:
             self._log_error(error.message, error.traceback)
             verdict, user = AUTH_ERROR, None
+        except AuthSchemeError as error:
+            self._log_error(f"httpsrv: authentication: {error}", None)
+            verdict, user = AUTH_ERROR, None
         except Exception as error:  # a bug in an auth handler must not stop the server
             self._log_error(f"httpsrv: auth handler raised {error!r}", traceback.format_exc())
             verdict, user = AUTH_ERROR, None
@@ -212,7 +241,7 @@ class AccessControl:
                 self._warn_once(f"httpsrv: {option} has no uri; {name} authentication is off")
                 continue
             realm = _text_param(params, "realm") or self._hostname
-            mechanisms.append(Mechanism(name, uri, realm))
+            mechanisms.append(Mechanism(name, uri, realm, params))
         return mechanisms
 
     async def _run_auth_handler(self, registration, session: HttpSession) -> tuple[int, str | None]:
@@ -238,6 +267,8 @@ class AccessControl:
         for mechanism in mechanisms:
             if mechanism.name.lower() != scheme.lower():
                 continue
+            if self._registered_scheme(mechanism) is not None:
+                return self._check_registered(mechanism, credentials, session.request.method)
             if mechanism.name == "Basic":
                 user = self._check_basic(mechanism, credentials.strip())
             else:
@@ -252,15 +283,57 @@ class AccessControl:
             store = self._files[path] = CredentialFile(path)
         return store.entries()
 
+    # -- schemes registered with msys.registerAuth ----------------------------------------
+
+    def _registered_scheme(self, mechanism: Mechanism) -> str | None:
+        scheme, separator, _ = mechanism.uri.partition("://")
+        if separator and self._schemes is not None and scheme in self._schemes:
+            return scheme
+        return None
+
+    def _check_registered(
+        self, mechanism: Mechanism, credentials: str, method: str
+    ) -> tuple[int, str | None]:
+        """Ask the registered scheme: Basic passes the password; Digest asks for it and
+        checks the response against it."""
+        assert self._schemes is not None
+        scheme, _, filename = mechanism.uri.partition("://")
+        if mechanism.name == "Basic":
+            pair = _basic_pair(credentials.strip())
+            if pair is None:
+                return AUTH_FAIL, None
+            user, password = pair
+            verdict, _ = self._schemes.authenticate(
+                scheme, filename, mechanism.params, user, password
+            )
+            return verdict, (user if verdict == AUTH_OK else None)
+        asked: dict[str, int] = {}
+
+        def ha1_from_scheme(user: str) -> str | None:
+            verdict, password = self._schemes.authenticate(  # type: ignore[union-attr]
+                scheme, filename, mechanism.params, user, None
+            )
+            asked["verdict"] = verdict
+            if verdict == AUTH_OK and password is None:
+                self._warn_once(
+                    f"httpsrv: auth scheme '{scheme}' allowed a Digest user without returning "
+                    "the password (EC_AUTH_OK, password); the request is refused"
+                )
+            if verdict != AUTH_OK or password is None:
+                return None
+            return _md5(f"{user}:{mechanism.realm}:{password}")
+
+        user = self._check_digest(mechanism, credentials, method, ha1_from_scheme)
+        if user is not None:
+            return AUTH_OK, user
+        return (AUTH_ERROR if asked.get("verdict") == AUTH_ERROR else AUTH_FAIL), None
+
     def _check_basic(self, mechanism: Mechanism, credentials: str) -> str | None:
         """The user when ``user:password`` matches the ``file://`` store, else None."""
-        try:
-            decoded = base64.b64decode(credentials.encode("latin-1"), validate=True)
-        except binascii.Error:
+        pair = _basic_pair(credentials)
+        if pair is None:
             return None
-        user, colon, password = decoded.decode("latin-1").partition(":")
-        if not colon:
-            return None
+        user, password = pair
         lines = self._credential_file(mechanism, "file").get(user)
         if not lines:
             return None
@@ -289,8 +362,21 @@ class AccessControl:
         fresh = int(time.time()) - issued <= NONCE_LIFETIME
         return fresh and _same_text(self._new_nonce(issued), nonce)
 
-    def _check_digest(self, mechanism: Mechanism, credentials: str, method: str) -> str | None:
-        """The user when the Digest response matches the ``digest://`` (htdigest) store."""
+    def _file_ha1(self, mechanism: Mechanism, user: str) -> str | None:
+        """The user's HA1 for the realm in the ``digest://`` (htdigest) store."""
+        lines = self._credential_file(mechanism, "digest").get(user, [])
+        realm = mechanism.realm
+        return next((f[1].strip().lower() for f in lines if len(f) > 1 and f[0] == realm), None)
+
+    def _check_digest(
+        self,
+        mechanism: Mechanism,
+        credentials: str,
+        method: str,
+        ha1_for: Callable[[str], str | None] | None = None,
+    ) -> str | None:
+        """The user when the Digest response matches the user's HA1 (from the
+        ``digest://`` store unless ``ha1_for`` gives it)."""
         fields = parse_auth_params(credentials)
         user, nonce = fields.get("username"), fields.get("nonce", "")
         needed = ("uri", "response", "nc", "cnonce")
@@ -300,14 +386,22 @@ class AccessControl:
             return None
         if fields.get("algorithm", "MD5").upper() != "MD5":
             return None
-        lines = self._credential_file(mechanism, "digest").get(user, [])
-        realm = mechanism.realm
-        ha1 = next((f[1].strip().lower() for f in lines if len(f) > 1 and f[0] == realm), None)
+        ha1 = (ha1_for or functools.partial(self._file_ha1, mechanism))(user)
         if ha1 is None:
             return None
         ha2 = _md5(f"{method}:{fields['uri']}")
         expected = _md5(f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
         return user if _same_text(expected, fields["response"].lower()) else None
+
+
+def _basic_pair(credentials: str) -> tuple[str, str] | None:
+    """``base64(user:password)`` → (user, password), None when malformed."""
+    try:
+        decoded = base64.b64decode(credentials.encode("latin-1"), validate=True)
+    except binascii.Error:
+        return None
+    user, colon, password = decoded.decode("latin-1").partition(":")
+    return (user, password) if colon else None
 
 
 def _md5(text: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from lupa import lua51
 
+from ..lua.auth_schemes import LuaAuthSchemes
 from ..lua.runtime import LuaState, RetiredLuaFunctions, as_tuple
 from .routing import EndpointRegistry
 from .session import HttpSession
@@ -222,6 +223,8 @@ class LuaHttpsrvBinding:
         # Where register() and register_auth() add now (a generation swaps them).
         self.registry = EndpointRegistry(warn=state.warn)
         self.auth_registry = EndpointRegistry(warn=state.warn)
+        # msys.registerAuth: credential stores a listener's Auth*Parameters uri may name.
+        self.auth_schemes = LuaAuthSchemes(state)
         self._error_marker = state.lua.table()
         self._calls = {
             **LUA_SESSION_METHODS,

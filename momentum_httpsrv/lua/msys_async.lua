@@ -3,7 +3,8 @@
 -- Functions the host runs later (jobs, timer callbacks) stay here, keyed by number.
 local host, tasks, new_class = ...
 local current_task, task_root = tasks.current_task, tasks.task_root
-local type, error, pcall, coroutine = type, error, pcall, coroutine
+local type, error, pcall, coroutine, pairs, setmetatable =
+  type, error, pcall, coroutine, pairs, setmetatable
 
 local function check_function(value, position, fname)
   if type(value) ~= "function" then
@@ -14,8 +15,8 @@ end
 
 -- Synchronous form: a task yields to the host, which runs fn as its own task; outside
 -- a task (init, top level) fn runs at once under pcall.
-local function run_now(fn)
-  if current_task() then return coroutine.yield("run_in_pool", fn, task_root()) end
+local function run_now(pool, fn)
+  if current_task() then return coroutine.yield("run_in_pool", pool, fn, task_root()) end
   return pcall(fn)
 end
 
@@ -29,12 +30,12 @@ function msys.runInPool(pool, fn, mode, completion_mode)
   end
   check_function(fn, 2, "runInPool")
   host.check_pool(pool)
-  if mode == nil or mode == false then return run_now(fn) end
+  if mode == nil or mode == false then return run_now(pool, fn) end
   if mode ~= true then check_function(mode, 3, "runInPool") end
   -- Every completion runs on the scheduler (the loop), whatever completion_mode says.
   last_job = last_job + 1
   jobs[last_job] = { fn, mode ~= true and mode or nil }
-  host.spawn(task_root() or 0, last_job)
+  host.spawn(task_root() or 0, last_job, pool)
 end
 
 -- ec_scheduler_inst: an event loop a script can name in msys.runInInst.
@@ -45,7 +46,7 @@ function msys.runInInst(inst, fn)
   if msys.type(inst) == "Event" then inst = inst.scheduler end
   check_scheduler_inst(inst, "runInInst", 2)
   check_function(fn, 2, "runInInst")
-  return run_now(fn)
+  return run_now(nil, fn)
 end
 
 function msys.readfile(name)
@@ -105,7 +106,20 @@ function timer.every(interval, fn, name)
   return make_timer("every", { delay = interval, every = true }, fn, name)
 end
 
-local api = { timer = timer, master = master }
+-- msys.threadpool (count, find, stat); stat's table prints as `threads stats` does.
+local threadpool = {}
+local stat_mt = { __tostring = function(s) return host.pool_describe(s.name) end }
+function threadpool.count() return host.pool_count() end
+function threadpool.find(key) return host.pool_find(key) end
+function threadpool.stat(key)
+  local fields = host.pool_stat(key)
+  if fields == nil then return nil end
+  local stat = {}
+  for name, value in pairs(fields) do stat[name] = value end
+  return setmetatable(stat, stat_mt)
+end
+
+local api = { timer = timer, master = master, threadpool = threadpool }
 
 -- The host runs this as a task when a timer is due.
 function api.fire(id)

@@ -4,8 +4,8 @@ helpers that suspend a handler or run Lua later (lua-runtime.md §4.6, §4.9).
 Lua runs only on the event-loop thread (a lupa runtime is not thread-safe), so a "pool"
 job is Lua run as its own task on the loop: it may suspend (``msys.sleep``,
 ``msys.readfile``) without blocking other connections, and what really blocks — file
-reads — goes to the loop's thread-pool executor. Pool names are checked but all pools
-share that one model.
+reads — goes to the loop's thread-pool executor. Each job holds a slot of its pool
+(``threadpools.py``) while it runs, so a pool's ``Concurrency`` limits its jobs.
 
 Jobs and timers belong to the generation whose state made them. Made before any event
 loop runs (script top level, ``init``, ``rsrc_setup`` during start-up) they wait, and
@@ -16,46 +16,47 @@ they never run. ``close()`` cancels them all when the generation is retired.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .msys_core import read_file
+from .outside import WORLD, Cancellable
+from .threadpools import ThreadPool, ThreadPools, describe_pool
 
 if TYPE_CHECKING:
     from .runtime import LuaState
-
-# Momentum's stock thread pools, and names scripts use for pools they configure.
-KNOWN_POOLS = frozenset(
-    {"SwapOut", "SwapIn", "Unlink", "Batch_Unlink", "Close", "CPU", "IO", "SpoolIn", "DNS", "gc"}
-)
-
 
 class MsysAsync:
     """Installs the helpers into one LuaState and runs what they queue."""
 
     def __init__(self, state: LuaState, core: object) -> None:
         self._state = state
-        self.pools: set[str] = set(KNOWN_POOLS)  # threadpool stanzas add their names
+        self.pools = ThreadPools()  # threadpool stanzas change and add pools (configure)
         self._warned_pools: set[str] = set()
         self._jobs: dict[int, set[asyncio.Task]] = {}  # owner root task id → running jobs
-        self._timer_handles: dict[int, asyncio.TimerHandle] = {}
+        self._timer_handles: dict[int, Cancellable] = {}
         self._timer_tasks: set[asyncio.Task] = set()
         self._timer_ids = itertools.count(1)
         # Made while no loop ran: timer id → monotonic deadline; (owner, job id).
         self._waiting_timers: dict[int, float] = {}
-        self._waiting_jobs: list[tuple[int, int]] = []
+        self._waiting_jobs: list[tuple[int, int, ThreadPool]] = []
         self._closed = False
         host = state.lua.table_from(
             {
                 "check_pool": self._check_pool,
+                "pool_count": lambda: len(self.pools),
+                "pool_find": self._pool_find,
+                "pool_stat": self._pool_stat,
+                "pool_describe": self._pool_describe,
                 "spawn": self._spawn,
                 "read_file": read_file,
                 "timer_schedule": self._timer_schedule,
                 "timer_cancel": self._timer_cancel,
                 "timer_id": lambda: next(self._timer_ids),
-                "now": time.time,
+                "now": lambda: WORLD.clock.time(),
             }
         )
         self._api = state.run_package_lua(
@@ -67,6 +68,8 @@ class MsysAsync:
         self._api.install_core(core)
         timer = self._api.timer
         state.preload("msys.timer", lambda: timer)
+        threadpool = self._api.threadpool
+        state.preload("msys.threadpool", lambda: threadpool)
         state.yield_services["run_in_pool"] = self._run_in_pool_service
         state.yield_services["readfile"] = _readfile_service
 
@@ -75,37 +78,73 @@ class MsysAsync:
         """The Lua ``ec_scheduler_inst`` of the one event loop (for session bindings)."""
         return self._api.master
 
-    def _check_pool(self, pool: object) -> None:
-        name = str(pool)
-        if not isinstance(pool, str) or name in self.pools or name in self._warned_pools:
-            return
-        self._warned_pools.add(name)
-        self._state.warn(f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO")
+    def _pool(self, key: object) -> ThreadPool:
+        """The pool a script named (by name or job class id); an unknown one is warned
+        about once and its jobs run in IO."""
+        pool = self.pools.find(key)
+        if pool is not None:
+            return pool
+        name = str(key)
+        if name not in self._warned_pools:
+            self._warned_pools.add(name)
+            self._state.warn(
+                f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO"
+            )
+        found = self.pools.find("IO")
+        assert found is not None
+        return found
 
-    async def _run_in_pool_service(self, function: object, parent: int | None = None) -> tuple:
+    def _check_pool(self, key: object) -> None:
+        self._pool(key)
+
+    def _pool_find(self, key: object) -> object:
+        """``msys.threadpool.find``: a name gives its job class id, an id its name."""
+        pool = self.pools.find(key)
+        if pool is None:
+            return None
+        return pool.job_class if isinstance(key, str) else pool.name
+
+    def _pool_describe(self, key: object) -> str:
+        pool = self.pools.find(key)
+        return "" if pool is None else describe_pool(pool.stat())
+
+    def _pool_stat(self, key: object) -> object:
+        pool = self.pools.find(key)
+        return None if pool is None else self._state.lua.table_from(pool.stat())
+
+    async def _run_in_pool_service(
+        self, pool: object, function: object, parent: int | None = None
+    ) -> tuple:
         """The synchronous form: the caller resumes with pcall-style results."""
         from .runtime import LuaScriptError
 
         try:
-            return (True, *await self._state.run_in_task(function, parent=parent))
+            if pool is None:  # runInInst: the one event loop, no pool
+                return (True, *await self._state.run_in_task(function, parent=parent))
+            async with self._pool(pool).slot():
+                return (True, *await self._state.run_in_task(function, parent=parent))
         except LuaScriptError as error:
             return False, error.message
 
     # -- jobs (runInPool's asynchronous forms) -------------------------------------------
 
-    def _spawn(self, owner: int, job_id: int) -> None:
-        """Start job ``job_id`` once the caller returns to the loop; the owner task's
-        runner may wait for it (``wait_jobs``)."""
+    def _spawn(self, owner: int, job_id: int, pool: object) -> None:
+        """Start job ``job_id`` in ``pool`` once the caller returns to the loop; the
+        owner task's runner may wait for it (``wait_jobs``)."""
         if self._closed:
             return
         loop = _running_loop()
+        job = (int(owner), int(job_id), self._pool(pool))
         if loop is None:
-            self._waiting_jobs.append((int(owner), int(job_id)))
+            self._waiting_jobs.append(job)
         else:
-            self._start_job(loop, int(owner), int(job_id))
+            self._start_job(loop, *job)
 
-    def _start_job(self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int) -> None:
-        task = loop.create_task(self._job(owner, job_id))
+    def _start_job(
+        self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int, pool: ThreadPool
+    ) -> None:
+        # A fresh context: a job queued by another pool's job is not nested in it.
+        task = loop.create_task(self._job(owner, job_id, pool), context=contextvars.Context())
         self._jobs.setdefault(owner, set()).add(task)
         task.add_done_callback(lambda done: self._job_done(owner, done))
 
@@ -116,13 +155,14 @@ class MsysAsync:
             if not jobs:
                 del self._jobs[owner]
 
-    async def _job(self, owner: int, job_id: int) -> None:
+    async def _job(self, owner: int, job_id: int, pool: ThreadPool) -> None:
         from .runtime import LuaScriptError
 
         try:
-            await self._state.run_task(
-                lambda task_id: self._api.start_job(task_id, owner, job_id)
-            )
+            async with pool.slot():
+                await self._state.run_task(
+                    lambda task_id: self._api.start_job(task_id, owner, job_id)
+                )
         except LuaScriptError as error:
             self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
 
@@ -144,17 +184,18 @@ class MsysAsync:
         if self._closed:
             return
         delay = max(0.0, float(delay))
-        loop = _running_loop()
-        if loop is None:
+        if WORLD.clock.needs_loop and _running_loop() is None:
             self._waiting_timers[int(timer_id)] = time.monotonic() + delay
         else:
-            self._arm(loop, int(timer_id), delay)
+            self._arm(int(timer_id), delay)
 
-    def _arm(self, loop: asyncio.AbstractEventLoop, timer_id: int, delay: float) -> None:
+    def _arm(self, timer_id: int, delay: float) -> None:
         previous = self._timer_handles.pop(timer_id, None)
         if previous is not None:
             previous.cancel()
-        self._timer_handles[timer_id] = loop.call_later(delay, self._timer_due, timer_id)
+        self._timer_handles[timer_id] = WORLD.clock.call_later(
+            delay, lambda: self._timer_due(timer_id)
+        )
 
     def _timer_cancel(self, timer_id: int) -> None:
         self._waiting_timers.pop(int(timer_id), None)
@@ -184,10 +225,10 @@ class MsysAsync:
         loop = asyncio.get_running_loop()
         now = time.monotonic()
         for timer_id, deadline in self._waiting_timers.items():
-            self._arm(loop, timer_id, max(0.0, deadline - now))
+            self._arm(timer_id, max(0.0, deadline - now))
         self._waiting_timers.clear()
-        for owner, job_id in self._waiting_jobs:
-            self._start_job(loop, owner, job_id)
+        for owner, job_id, pool in self._waiting_jobs:
+            self._start_job(loop, owner, job_id, pool)
         self._waiting_jobs.clear()
 
     def close(self) -> None:

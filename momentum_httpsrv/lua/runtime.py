@@ -25,10 +25,8 @@ a coroutine runs on it):
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import itertools
-import time
 import traceback
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -38,9 +36,13 @@ from pathlib import Path
 from lupa import lua51
 
 from . import dialect
+from .datasource import Datasources
 from .lib import LIBRARY_OPENERS
 from .msys_async import MsysAsync
 from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
+from .msys_dns import dns_lookup_service
+from .msys_http import http_request_service
+from .outside import WORLD, run_blocking
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -171,7 +173,7 @@ class LuaState:
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
-                "block_sleep": time.sleep,
+                "block_sleep": lambda seconds: WORLD.clock.block(seconds),
             }
         )
         self._task_ids = itertools.count(1)
@@ -186,6 +188,7 @@ class LuaState:
         self.preload("msys.core", lambda: core)
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
+        self._install_outside()
         for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
 
@@ -200,6 +203,33 @@ class LuaState:
         """Make ``require(name)`` return ``opener()``; system packages also get their
         global path (``msys.core``, ``json``) as Momentum's autoloader gives them."""
         self.api.preload(name, opener, system)
+
+    def _install_outside(self) -> None:
+        """msys.dnsLookup, msys.http.client and msys.db (msys_outside.lua): each call is a yield
+        served here, or run to its end by ``_block`` outside a task."""
+        self.yield_services["dns_lookup"] = dns_lookup_service
+        self.yield_services["http_request"] = http_request_service
+        self.datasources = Datasources()  # the generation configures them
+        self.yield_services["db"] = self.datasources.service
+        outside = self.run_package_lua(
+            PACKAGE_DIR / "msys_outside.lua",
+            self.lua.table_from({"block": self._block}),
+            self.api,
+            self.core_internals.new_class,
+        )
+        http_client = outside.http_client
+        self.preload("msys.http.client", lambda: http_client)
+        http = self.lua.table_from({"client": http_client})
+        self.preload("msys.http", lambda: http)
+        db = outside.db
+        self.preload("msys.db", lambda: db)
+        datasource = self.lua.table_from({})
+        self.preload("msys.datasource", lambda: datasource)
+
+    def _block(self, kind: str, *args: object) -> tuple:
+        """A suspending call made outside any task: run its service on a thread of its
+        own and wait (Lua arguments are plain values, read before the thread starts)."""
+        return run_blocking(self.yield_services[kind](*args))
 
     # -- running code -----------------------------------------------------------------
 
@@ -294,5 +324,5 @@ class LuaState:
 
 async def _sleep_service(seconds: float) -> tuple:
     """``msys.sleep`` inside a task: suspend it, keep the event loop serving."""
-    await asyncio.sleep(max(0.0, float(seconds)))
+    await WORLD.clock.sleep(max(0.0, float(seconds)))
     return ()

@@ -13,11 +13,15 @@ from ..node import MomentumNode
 
 
 class MomentumTestClient:
-    """Start a configuration and send it requests; ``close()`` runs ``deinit``."""
+    """Start a configuration and send it requests; ``close()`` runs ``deinit``.
+
+    Requests run on one event loop kept for the client's life, as ``serve`` runs them on
+    one loop: connections a script's datasources and HTTP client open are reused."""
 
     def __init__(self, config_path: Path | str) -> None:
         self.node = MomentumNode(config_path)
         self.node.start()
+        self._loop = asyncio.new_event_loop()
 
     def request(
         self,
@@ -31,7 +35,8 @@ class MomentumTestClient:
         header_list = [("Host", "localhost"), *headers]
         if body:
             header_list.append(("Content-Length", str(len(body))))
-        return asyncio.run(self.node.handle(Request(method, target, "1.1", header_list, body)))
+        request = Request(method, target, "1.1", header_list, body)
+        return self._loop.run_until_complete(self.node.handle(request))
 
     def get(self, target: str, **kwargs) -> Response:
         return self.request("GET", target, **kwargs)
@@ -46,6 +51,9 @@ class MomentumTestClient:
 
     def close(self) -> None:
         self.node.stop()
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
 
     def __enter__(self) -> MomentumTestClient:
         return self

@@ -23,6 +23,7 @@ import pytest
 
 if TYPE_CHECKING:  # imported on use: pytest loads this plugin for every run
     from .client import MomentumTestClient
+    from .fakes import FakeClock, FakeDns, FakeHttp
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +48,33 @@ def momentum_site() -> Iterator[Callable[[Path | str], MomentumTestClient]]:
     yield start
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def momentum_dns() -> Iterator[FakeDns]:
+    """``msys.dnsLookup`` answers from the records the test adds, NXDOMAIN otherwise."""
+    from .fakes import FakeDns
+
+    with FakeDns() as fake:
+        yield fake
+
+
+@pytest.fixture
+def momentum_http() -> Iterator[FakeHttp]:
+    """``msys.http.client`` gets canned responses; anything unregistered is refused."""
+    from .fakes import FakeHttp
+
+    with FakeHttp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def momentum_clock() -> Iterator[FakeClock]:
+    """``msys.sleep``, ``msys.timer`` and ``get_now_ts`` on a clock the test moves."""
+    from .fakes import FakeClock
+
+    with FakeClock() as fake:
+        yield fake
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

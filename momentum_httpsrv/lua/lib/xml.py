@@ -107,6 +107,14 @@ def _detach(element: Any) -> None:
             parent.text = (parent.text or "") + tail
 
 
+def _encode_entities(text: str) -> str:
+    """xmlEncodeEntitiesReentrant for a document with an encoding: markup characters
+    become references; other characters stay."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
 def _append_text(parent: Any, text: str) -> TextSlot:
     """xmlAddChild of a text node: merged into the parent's last text."""
     children = list(parent)
@@ -124,6 +132,9 @@ class NodeRegistry:
 
     def __init__(self, tree: Any | None) -> None:
         self.tree = tree  # None for a fragment: node:doc() is nil
+        # xmlUnlinkNode on the root element leaves the document without one (lxml keeps
+        # the element as its tree's root, so the document's emptiness is kept here).
+        self.rootless = False
         self._nodes: list[Any] = []
         self._handles: dict[Any, int] = {}
 
@@ -172,7 +183,10 @@ class XmlLibrary:
             return None, _as_lua(error.msg or "document is empty")
         return NodeRegistry(root.getroottree())
 
-    def root(self, registry: NodeRegistry) -> int:
+    def root(self, registry: NodeRegistry) -> int | None:
+        """xmlDocGetRootElement: nil once the root element was unlinked or moved away."""
+        if registry.rootless:
+            return None
         return registry.handle(registry.tree.getroot())
 
     def document_text(self, registry: NodeRegistry) -> str:
@@ -181,12 +195,23 @@ class XmlLibrary:
         standalone = ' standalone="yes"' if info.standalone else ""
         version = info.xml_version or "1.0"
         declaration = f'<?xml version="{version}" encoding="utf-8"{standalone}?>\n'
+        if registry.rootless:
+            return declaration
         body = etree.tostring(registry.tree, encoding="utf-8", pretty_print=True)
         return declaration + body.decode("latin-1")
+
+    def _root_leaves(self, registry: NodeRegistry, node: Any) -> None:
+        """``node`` leaves its place: if it was the document's root element, the document
+        has none from now on."""
+        if registry.tree is not None and not registry.rootless:
+            if node is registry.tree.getroot():
+                registry.rootless = True
 
     def xpath(self, registry: NodeRegistry, query: str, context: Any, number: Any) -> Any:
         """Handles of the nodes an XPath expression selects; anything else selects nothing
         (libxml2's evaluator returns no node-set for bad or non-node expressions)."""
+        if context is None and registry.rootless:
+            return self._lua.table_from([])  # a document without elements selects nothing
         target = registry.tree if context is None else context.node(number)
         if not isinstance(target, etree._ElementTree | etree._Element):
             target = target.anchor if isinstance(target, TextSlot) else target.element
@@ -261,12 +286,15 @@ class XmlLibrary:
         return _as_lua(_element_text_content(node))
 
     def set_contents(self, registry: NodeRegistry, number: int, text: str) -> None:
-        """xmlNodeSetContent: the node's children become this one text ("" → none)."""
+        """xml.c escapes the text (xmlEncodeEntitiesReentrant), then xmlNodeSetContent
+        reads entity references back for an element or attribute, whose text is then
+        exactly ``text``, but stores a text node's content as given: there the escapes
+        stay (``a&b`` reads back as ``a&amp;b``)."""
         node = registry.node(number)
         value = _as_text(text)
         try:
             if isinstance(node, TextSlot):
-                node.set(value)
+                node.set(_encode_entities(value))
             elif isinstance(node, AttributeSlot):
                 node.element.set(node.name, value)
             else:
@@ -301,17 +329,25 @@ class XmlLibrary:
             return registry.handle(_append_text(parent, text or ""))
         if child is parent or child in parent.iterancestors():
             raise XmlUsageError("addchild: a node cannot become its own descendant")
+        self._root_leaves(child_registry, child)
         _detach(child)
         parent.append(child)
         return registry.handle(child)
 
     def unlink(self, registry: NodeRegistry, number: int) -> None:
+        """xmlUnlinkNode: out of its parent (the root element out of its document, an
+        attribute out of its element); the node keeps its content and its document."""
         node = registry.node(number)
         if isinstance(node, TextSlot):
             text = node.get()
             node.set(None)
             registry.replace(number, _text_holder(text))
+        elif isinstance(node, AttributeSlot):
+            value = node.element.attrib.pop(node.name, "")
+            holder = etree.Element("a", {node.name: value})
+            registry.replace(number, AttributeSlot(holder, node.name))
         elif isinstance(node, etree._Element):
+            self._root_leaves(registry, node)
             _detach(node)
 
     def copy(self, registry: NodeRegistry, number: int) -> Any:
