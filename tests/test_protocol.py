@@ -686,3 +686,28 @@ def test_well_formed_requests_parse_as_h11_parses_them(
         (k, v) for k, v in head.headers
     ]
     assert ours.body == oracle_body == body
+
+
+def test_a_repeated_response_head_is_checked_once_and_stays_whole(
+    parser: type[HttpProtocol],
+) -> None:
+    """Heads seen before come from the checked-head cache (and, for httptools, as prebuilt
+    bytes); what a caller does with the fields it got never reaches the next response."""
+    from momentum_httpsrv.httpsrv.protocol import response_fields
+
+    fields, _ = response_fields(200, "OK", [("X-A", "1"), ("Date", DATE)], DATE)
+    fields.append(("Content-Length", "9"))
+    again, _ = response_fields(200, "OK", [("X-A", "1"), ("Date", DATE)], DATE)
+    assert again == [("X-A", "1"), ("Date", DATE)]
+    heads = []
+    for _ in range(2):
+        proto = protocol(parser)
+        proto.feed(GET, 0.0)
+        assert isinstance(proto.next_event(), Request)
+        heads.append(proto.start_response(200, "OK", [("X-A", "1")], 2, DATE))
+    assert heads[0] == heads[1] and header(heads[1], "X-A") == "1"
+    assert header(heads[1], "Content-Length") == "2" and header(heads[1], "Date") == DATE
+    with pytest.raises(ResponseError):
+        response_fields(200, "OK", [("Bad Name", "v")], DATE)
+    with pytest.raises(ResponseError):  # a refused head is refused again, not cached
+        response_fields(200, "OK", [("Bad Name", "v")], DATE)

@@ -36,6 +36,10 @@ from .protocol import (
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from .wire import is_request_target, is_token
 
+# Response heads as bytes, by everything they are made of (Date included, so an entry
+# serves one second); bounded, emptied when full.
+_HEADS: dict[tuple, bytes] = {}
+_HEADS_MAX = 1024
 _VERSION = re.compile(rb"HTTP/[0-9]\.[0-9]")
 _TRAILING_WHITESPACE = re.compile(rb"[ \t]+\r\n")
 _LAST_CHUNK = re.compile(rb"0+[ \t]*[;\r]")
@@ -210,6 +214,23 @@ class HttptoolsProtocol(HttpProtocol):
     # --------------------------------------------------------------- response
 
     def _write_head(
+        self,
+        status: int,
+        reason: str,
+        fields: list[tuple[str, str]],
+        framing: BodyFraming,
+        body_length: int | None,
+    ) -> bytes:
+        key = (status, reason, framing, body_length, self._keep_alive, self._version_10, *fields)
+        head = _HEADS.get(key)
+        if head is None:
+            head = self._serialise_head(status, reason, fields, framing, body_length)
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            _HEADS[key] = head
+        return head
+
+    def _serialise_head(
         self,
         status: int,
         reason: str,

@@ -13,10 +13,8 @@ import asyncio
 import logging
 import socket
 import struct
-import time
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
-from email.utils import formatdate
 from typing import Any
 
 from ..netlistener import ListenSocket, NetListenerError
@@ -34,7 +32,7 @@ from .protocol import (
     reason_for,
 )
 from .requests import ConnectionInfo, Request, next_connection_id
-from .responses import ResponseSink
+from .responses import ResponseSink, http_date
 from .tls import verified_subject_cn
 
 __all__ = ["Dispatch", "HttpListener", "ListenerError", "ListenerSettings", "http_date"]
@@ -64,20 +62,6 @@ class ListenerError(NetListenerError):
     """An HTTP listener could not start (bad address, port in use, socket path taken)."""
 
     kind = "HTTP listener"
-
-
-_date_second = -1
-_date_text = ""
-
-
-def http_date() -> str:
-    """The current time as an HTTP Date value, formatted at most once per second."""
-    global _date_second, _date_text
-    second = int(time.time())
-    if second != _date_second:
-        _date_text = formatdate(second, usegmt=True)
-        _date_second = second
-    return _date_text
 
 
 class HttpListener:

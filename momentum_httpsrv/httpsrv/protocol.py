@@ -290,13 +290,33 @@ def latin1(text: str) -> bytes:
         ) from None
 
 
+# Checked response heads: (status, reason, headers) → (fields, Connection: close asked,
+# Date given). Handlers answer with few distinct heads; bounded, emptied when full.
+_CHECKED_HEADS: dict[tuple, tuple[list[tuple[str, str]], bool, bool]] = {}
+_CHECKED_HEADS_MAX = 1024
+
+
 def response_fields(
     status: int, reason: str, headers: Iterable[tuple[str, str]], date: str
 ) -> tuple[list[tuple[str, str]], bool]:
     """The handler's header fields as the server sends them, and whether one of them asked
     for ``Connection: close``. Content-Length, Transfer-Encoding and Connection are the
     server's (dropped here), Date is added unless given; anything that could split or
-    corrupt the head raises ResponseError."""
+    corrupt the head raises ResponseError. A head seen before is not checked again."""
+    key = (status, reason, *headers)
+    checked = _CHECKED_HEADS.get(key)
+    if checked is None:
+        checked = _check_response_head(status, reason, key[2:])
+        if len(_CHECKED_HEADS) >= _CHECKED_HEADS_MAX:
+            _CHECKED_HEADS.clear()
+        _CHECKED_HEADS[key] = checked
+    fields, close, has_date = checked
+    return [*fields] if has_date else [*fields, ("Date", date)], close
+
+
+def _check_response_head(
+    status: int, reason: str, headers: Iterable[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], bool, bool]:
     if not is_final_status(status):
         raise ResponseError(f"status {status} cannot be sent as a final response")
     if not is_field_value(reason):
@@ -315,9 +335,7 @@ def response_fields(
             raise ResponseError(f"response header {name} contains a control character")
         has_date = has_date or lname == "date"
         fields.append((name, value))
-    if not has_date:
-        fields.append(("Date", date))
-    return fields, close
+    return fields, close, has_date
 
 
 def response_framing(
