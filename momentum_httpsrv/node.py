@@ -62,8 +62,8 @@ def create_lua_environment(
     search_path: list[Path],
     print_sink: Callable[[str], None],
     warn: Callable[[str], None],
-    gc_pause: int = 100,
-    gc_stepmul: int = 400,
+    gc_pause: int = 200,
+    gc_stepmul: int = 200,
 ) -> tuple[LuaState, LuaHttpsrvBinding]:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
     state = LuaState(
@@ -153,8 +153,8 @@ def build_generation(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
-        gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
-        gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
+        gc_pause=scriptlet.get_int("gc_pause", 200) if scriptlet else 200,
+        gc_stepmul=scriptlet.get_int("gc_stepmul", 200) if scriptlet else 200,
     )
     control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:

@@ -154,7 +154,7 @@ def test_both_parsers_read_valid_requests_alike(wire: bytes) -> None:
 @example(CHUNK_DATA_THEN_BARE_LF)
 @example(b"POST /e HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab")
 @example(b"FOO /e HTTP/1.1\r\nHost: h\r\n\r\nCONNECT h:1 HTTP/1.1\r\nHost: h\r\n\r\n")
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_both_parsers_answer_mutated_requests_alike(wire: bytes) -> None:
     assert_same_answers(wire)
 
