@@ -14,7 +14,7 @@ from .requests import Request
 from .responses import CollectingSink, Response, ResponseSink
 from .routing import EndpointRegistry, Registration
 from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
-from .url import UrlParseError
+from .url import UrlParseError, plain_path
 from .wire import MOMENTUM_REASONS
 
 ErrorLog = Callable[[str, str | None], None]
@@ -61,7 +61,7 @@ class Dispatcher:
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
         session = HttpSession(request, sink)
         try:
-            path = session.url.path
+            path = plain_path(request.target) or session.url.path
         except UrlParseError as error:
             self._log_error(f"httpsrv: {error}", None)
             # No handler is involved: answer like the listener's own 400s (plain text,

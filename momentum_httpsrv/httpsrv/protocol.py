@@ -108,7 +108,7 @@ _HTTP_VERSION = re.compile(r"[0-9]\.[0-9]")
 
 def skip_empty_lines(buf: bytearray) -> None:
     """RFC 9112 §2.2: empty lines before a request line are ignored."""
-    while buf and (buf[0] == 10 or buf[:2] == b"\r\n"):
+    while buf and buf[0] in (10, 13) and (buf[0] == 10 or buf[:2] == b"\r\n"):
         del buf[: 1 if buf[0] == 10 else 2]
 
 

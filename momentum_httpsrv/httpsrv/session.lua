@@ -81,7 +81,12 @@ end
 local function set_status(p, code, message)
   if code < 200 or code > 999 then return EINVAL end
   p.status = code
-  p.reason = message ~= nil and (message:gsub(CONTROLS, " ")) or (reasons[code] or "")
+  if message == nil then
+    message = reasons[code] or ""
+  elseif message:find(CONTROLS) then
+    message = message:gsub(CONTROLS, " ")
+  end
+  p.reason = message
   p.std = false
   return 0
 end
