@@ -37,7 +37,8 @@ end
 -- queued response_io), a yield, or the handler's end hands it over (take_pending); from
 -- then on every method goes to the host. The rules are the host's (session.py), kept
 -- here to the letter.
-local pending = {} -- sid -> { status, reason, std (or false), headers { {name, value} }, body { parts } }
+-- sid -> { status, reason, std (or false), headers { name, value, … } or nil, body { parts } or nil }
+local pending = {}
 local EINVAL, CONTROLS = 22, "[%z\1-\8\10-\31\127]"
 local floor, ceil, huge, concat = math.floor, math.ceil, math.huge, table.concat
 
@@ -67,15 +68,33 @@ local function is_token(text)
   return text ~= "" and not text:find("[^%w!#%$%%&'%*%+%-%.%^_`|~]")
 end
 
+local function header_index(p, name) -- where a header of that name is, or nil
+  local headers, wanted = p.headers, name:lower()
+  if headers == nil then return nil end
+  for i = 1, #headers, 2 do
+    if headers[i]:lower() == wanted then return i end
+  end
+end
+
 local function set_header(p, name, value)
   if not is_token(name) or (value ~= nil and value:find(CONTROLS)) then return EINVAL end
-  local wanted, kept = name:lower(), {}
-  for _, field in ipairs(p.headers) do
-    if field[1]:lower() ~= wanted then kept[#kept + 1] = field end
+  local headers, at = p.headers, header_index(p, name)
+  while at do -- the same order as the host's: the others, then this one last
+    table.remove(headers, at)
+    table.remove(headers, at)
+    at = header_index(p, name)
   end
-  if value ~= nil then kept[#kept + 1] = { name, value } end
-  p.headers = kept
+  if value ~= nil then
+    if headers == nil then headers = {}; p.headers = headers end
+    headers[#headers + 1], headers[#headers + 2] = name, value
+  end
   return 0
+end
+
+local function add_body(p, data)
+  if data == "" then return end
+  local body = p.body
+  if body == nil then p.body = { data } else body[#body + 1] = data end
 end
 
 local function set_status(p, code, message)
@@ -115,8 +134,7 @@ local kept_here = {
     return set_header(p, name, text_arg(value, 2, "response_header_set", true))
   end,
   response_append = function(p, data)
-    data = text_arg(data, 1, "response_append")
-    if data ~= "" then p.body[#p.body + 1] = data end
+    add_body(p, text_arg(data, 1, "response_append"))
     return 0
   end,
 }
@@ -144,9 +162,9 @@ local function take_pending(sid)
   local p = pending[sid]
   if p == nil then return end
   pending[sid] = nil
-  local flat = {}
-  for i, field in ipairs(p.headers) do flat[2 * i - 1], flat[2 * i] = field[1], field[2] end
-  return p.status, p.reason, p.std or nil, concat(p.body), unpack(flat)
+  local body = p.body and concat(p.body) or ""
+  if p.headers == nil then return p.status, p.reason, p.std or nil, body end
+  return p.status, p.reason, p.std or nil, body, unpack(p.headers)
 end
 
 -- Before a method that needs the host's view of the response.
@@ -157,7 +175,7 @@ end
 local function append(sid, text)
   local p = pending[sid]
   if p == nil then return checked(call("response_append", sid, text)) end
-  if text ~= "" then p.body[#p.body + 1] = text end
+  add_body(p, text)
   return 0
 end
 
@@ -258,9 +276,7 @@ local function append_document(self, fname, text, content_type)
     call("content_type_default", sid, content_type)
     return rc
   end
-  for _, field in ipairs(p.headers) do
-    if field[1]:lower() == "content-type" then return rc end
-  end
+  if header_index(p, "Content-Type") then return rc end
   return set_header(p, "Content-Type", content_type)
 end
 
@@ -439,7 +455,7 @@ function api.start_handler(task_id, handler_id, sid, keep_response)
   local session = setmetatable({ [SID] = sid }, session_mt)
   sessions[sid], handler_of[sid] = session, handler_id
   if keep_response and kinds[handler_id] ~= "auth" then
-    pending[sid] = { status = 200, reason = "OK", std = false, headers = {}, body = {} }
+    pending[sid] = { status = 200, reason = "OK", std = false }
   end
   return tasks.start_task(task_id, 0, run_handler, handler_id, session)
 end
