@@ -223,21 +223,8 @@ class HttptoolsProtocol(HttpProtocol):
     ) -> bytes:
         key = (status, reason, framing, body_length, self._keep_alive, self._version_10, *fields)
         head = _HEADS.get(key)
-        if head is None:
-            head = self._serialise_head(status, reason, fields, framing, body_length)
-            if len(_HEADS) >= _HEADS_MAX:
-                _HEADS.clear()
-            _HEADS[key] = head
-        return head
-
-    def _serialise_head(
-        self,
-        status: int,
-        reason: str,
-        fields: list[tuple[str, str]],
-        framing: BodyFraming,
-        body_length: int | None,
-    ) -> bytes:
+        if head is not None:
+            return head
         lines = [f"HTTP/1.1 {status} {reason}"]
         lines += [f"{name}: {value}" for name, value in fields]
         if framing is BodyFraming.LENGTH:
@@ -249,7 +236,11 @@ class HttptoolsProtocol(HttpProtocol):
         elif self._version_10:
             lines.append("Connection: keep-alive")
         lines.append("\r\n")
-        return latin1("\r\n".join(lines))
+        head = latin1("\r\n".join(lines))
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[key] = head
+        return head
 
     def _frame(self, data: bytes) -> bytes:
         if self._out_framing is BodyFraming.CHUNKED:
