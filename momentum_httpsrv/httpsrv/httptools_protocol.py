@@ -34,13 +34,18 @@ from .protocol import (
     latin1,
 )
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
-from .wire import is_request_target, is_token
+from .wire import TARGET_CHAR, TCHAR
 
 # Response heads as bytes, by everything they are made of (Date included, so an entry
 # serves one second); bounded, emptied when full.
 _HEADS: dict[tuple, bytes] = {}
 _HEADS_MAX = 1024
-_VERSION = re.compile(rb"HTTP/[0-9]\.[0-9]")
+# method SP request-target SP HTTP-version, then the line's end (RFC 9112 §3): a token, then
+# visible ASCII (wire.TCHAR, wire.TARGET_CHAR), then d.d.
+_REQUEST_LINE = re.compile(
+    f"([{TCHAR}]+) ([{TARGET_CHAR}]+) (HTTP/[0-9]\\.[0-9])\r?\n".encode("latin-1")
+)
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 _TRAILING_WHITESPACE = re.compile(rb"[ \t]+\r\n")
 _LAST_CHUNK = re.compile(rb"0+[ \t]*[;\r]")
 # A chunked body is handed to llhttp up to each LF (where a message can end), so what
@@ -134,21 +139,17 @@ class HttptoolsProtocol(HttpProtocol):
         return None
 
     def _parse_head(self, head: bytes) -> Request | Interim | Reject | _Marker:
-        line_end = head.find(b"\n")
-        parts = head[:line_end].rstrip(b"\r").split(b" ")
-        if len(parts) != 3 or _VERSION.fullmatch(parts[2]) is None:
+        line = _REQUEST_LINE.match(head)
+        if line is None:
             return self._fail(Reject(400, "malformed request line"))
-        method, target, version = (part.decode("latin-1") for part in parts)
-        if not is_token(method) or not is_request_target(target):
-            return self._fail(Reject(400, "malformed request line"))
-        # llhttp reads the version and the rest; method and target are checked above as
-        # h11 checks them (llhttp knows only its own methods and URL shapes).
-        head = b"GET / " + parts[2] + head[line_end - (head[line_end - 1] == 13) :]
-        if head.count(b"\n") != head.count(b"\r\n"):
+        # llhttp reads the version and the rest; method and target are checked by the
+        # pattern as h11 checks them (llhttp knows only its own methods and URL shapes).
+        head = b"GET / " + head[line.start(3) :]
+        if _BARE_LF.search(head) is not None:
             head = head.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         if b"\t\r\n" in head:  # trailing whitespace is no part of a value (llhttp keeps a
             head = _TRAILING_WHITESPACE.sub(b"\r\n", head)  # tab after "chunked")
-        self._method, self._target = method, target
+        self._method, self._target = (part.decode("latin-1") for part in line.group(1, 2))
         self._fields = []
         self._verdict = None
         self._message_done = False
