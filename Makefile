@@ -6,11 +6,16 @@ CONF   ?= conf/ecelerity.conf
 
 .PHONY: run test lint bench clean
 
+# pip stays quiet; these lines say what the minute of installing is spent on.
 $(BIN)/momentum-httpsrv: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	@echo "make: creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "make: upgrading pip"
+	@$(BIN)/pip install --quiet --upgrade pip
+	@echo "make: installing momentum-httpsrv and its dependencies (about a minute)"
+	@$(BIN)/pip install --quiet -e '.[test]'
+	@echo "make: installed; $(BIN)/momentum-httpsrv is ready"
+	@touch $@
 
 run: $(BIN)/momentum-httpsrv
 	$(BIN)/momentum-httpsrv serve -c $(CONF)

@@ -1,48 +1,108 @@
-"""Command line: ``momentum-httpsrv serve | call | check | lua``."""
+"""Command line: ``momentum-httpsrv serve | call | check | lua``.
+
+Exit statuses (README's Commands table): 0 success; 1 a ``lua`` script failed or the
+console could not reach its node; 2 a usage error (click's own); 3 the configuration or
+a script could not be applied; 4 ``serve`` could not listen (address in use, bad path).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from .config import ConfigError
+from .config.stanza_use import unused_stanza_notes
 from .console import client as console_client
-from .console.server import DEFAULT_CONTROL_SOCKET, ControlListenerError
+from .console.server import DEFAULT_CONTROL_SOCKET
+from .httpsrv.access_log import AccessLog
 from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
+from .lua import coverage
 from .lua.runtime import LuaScriptError
+from .netlistener import NetListenerError
 from .node import GenerationError, MomentumNode, create_lua_environment
+from .testing.coverage_report import write_reports
 from .workers import Supervisor, WorkerChannel, WorkersError, worker_command
 
-DEFAULT_CONFIG = "conf/ecelerity.conf"
+EXIT_CONFIG = 3  # the configuration or a script could not be applied
+EXIT_LISTEN = 4  # serve could not bind a listener
+DEFAULT_CONFIGS = (Path("conf/ecelerity.conf"), Path("ecelerity.conf"))
 config_option = click.option(
-    "-c", "--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="ecelerity.conf to load",
+    "-c", "--config", "config_path", default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ecelerity.conf to load  [default: conf/ecelerity.conf, else ./ecelerity.conf]",
+)
+coverage_option = click.option(
+    "--coverage", "coverage_xml", type=click.Path(dir_okay=False, path_type=Path),
+    help="record Lua line coverage: Cobertura XML to FILE, HTML to FILE's name + '-html/'",
 )
 
 
-def _started_node(config_path: Path, echo_log: bool) -> MomentumNode:
-    """A node with its configuration applied, or exit 2 with the reason (file:line…)."""
-    node = MomentumNode(config_path, echo_log=_echo_log if echo_log else None)
+def _config_or_exit(config_path: Path | None) -> Path:
+    """``-c``, else the first default that exists, else exit 3 with a hint."""
+    if config_path is not None:
+        return config_path
+    for candidate in DEFAULT_CONFIGS:
+        if candidate.is_file():
+            return candidate
+    click.echo(
+        f"no configuration: neither {DEFAULT_CONFIGS[0]} nor ./{DEFAULT_CONFIGS[1]} exists "
+        f"in {Path.cwd()}; pass -c path/to/ecelerity.conf", err=True,
+    )
+    sys.exit(EXIT_CONFIG)
+
+
+def _started_node(config_path: Path | None, echo_log: bool) -> MomentumNode:
+    """A node with its configuration applied, or exit 3 with the reason (file:line…)."""
+    node = MomentumNode(_config_or_exit(config_path), echo_log=_echo_log if echo_log else None)
     try:
         node.start()
     except GenerationError:  # the node logged why, and the log is echoed to stderr
         node.stop()
-        sys.exit(2)
+        sys.exit(EXIT_CONFIG)
     except (ConfigError, LuaScriptError, OSError) as error:
-        click.echo(str(error), err=True)
+        click.echo(terminal_text(str(error)), err=True)
         node.stop()
-        sys.exit(2)
+        sys.exit(EXIT_CONFIG)
     return node
 
 
+def terminal_text(text: str) -> str:
+    """Lua text is bytes (Latin-1 in Python); a UTF-8 script's characters in a message
+    are shown as themselves when the bytes are valid UTF-8."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
 def _echo_log(level: str, text: str) -> None:
-    if level != "info":
-        click.echo(f"{level}: {text}", err=True)
+    """Warnings and errors on stderr. A ``file:line:col: warning: …`` diagnostic already
+    names its level after its location and is shown as it is."""
+    if level == "info":
+        return
+    labelled = f": {level}: " in text.partition("\n")[0]
+    click.echo(terminal_text(text if labelled else f"{level}: {text}"), err=True)
+
+
+def _coverage_starts(coverage_xml: Path | None) -> None:
+    if coverage_xml is not None:
+        coverage.start_line_coverage()
+
+
+def _coverage_reports(coverage_xml: Path | None) -> None:
+    """Write the reports of ``--coverage`` and print the summary on stderr."""
+    if coverage_xml is None:  # not ours to stop (pytest --momentum-cov may be counting)
+        return
+    collector = coverage.stop_line_coverage()
+    if collector is None:
+        return
+    html_dir = coverage_xml.with_name(coverage_xml.stem + "-html")
+    for line in write_reports(collector, coverage_xml, html_dir, Path.cwd()):
+        click.echo(line, err=True)
 
 
 @click.group()
@@ -55,39 +115,55 @@ def main() -> None:
 @config_option
 @click.option("--http-parser", type=click.Choice(sorted(PARSERS)), default="httptools",
               show_default=True, help="HTTP/1.1 parser: httptools (llhttp), or h11 (the reference)")
+@click.option("--access-log", "access_log_path", metavar="FILE",
+              help="log one line per request to FILE ('-': stderr)")
+@click.option("--reload", "watch", is_flag=True,
+              help="reload when the configuration, its includes or a loaded script changes")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="processes sharing each HTTP listener (SO_REUSEPORT), each its own Lua state")
 @click.option("--worker-spec", hidden=True, help="set by serve --workers for its workers")
-def serve(config_path: Path, http_parser: str, workers: int, worker_spec: str | None) -> None:
+@coverage_option
+def serve(config_path: Path | None, http_parser: str, access_log_path: str | None,
+          watch: bool, workers: int, worker_spec: str | None, coverage_xml: Path | None) -> None:
     """Serve the configuration's HTTP listeners until SIGINT or SIGTERM."""
+    if workers > 1 and watch:
+        raise click.BadParameter("--reload serves one process; drop it or --workers",
+                                 param_hint="--workers")
+    _coverage_starts(coverage_xml)
     node = _started_node(config_path, echo_log=True)
+    # with --workers, each worker writes the access log (the supervisor serves no HTTP)
+    access_log = AccessLog.open(access_log_path) if access_log_path and workers == 1 else None
     announce = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
         if worker_spec is not None:
             run_event_loop(node.serve(announce=lambda text: None, http_parser=http_parser,
-                                      worker=WorkerChannel(worker_spec)))
+                                      access_log=access_log, worker=WorkerChannel(worker_spec)))
         elif workers > 1:
-            supervisor = Supervisor(
-                node, workers, worker_command(str(config_path), http_parser), announce
-            )
-            run_event_loop(supervisor.serve())
+            command = worker_command(str(node.config_path), http_parser, access_log_path)
+            run_event_loop(Supervisor(node, workers, command, announce).serve())
         else:
-            run_event_loop(node.serve(announce=announce, http_parser=http_parser))
-    except (OSError, ControlListenerError, WorkersError) as error:
+            run_event_loop(node.serve(announce=announce, http_parser=http_parser,
+                                      access_log=access_log, reload=watch))
+    except (OSError, NetListenerError, WorkersError) as error:
         click.echo(f"cannot serve: {error}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_LISTEN)
     finally:
         node.stop()
+        if access_log is not None:
+            access_log.close()
+        _coverage_reports(coverage_xml)
+    click.echo("stopped", err=True)
 
 
 @main.command()
 @config_option
 @click.option("-d", "--data", help="request body, or @FILE to read it from a file")
 @click.option("-H", "--header", "headers", multiple=True, help="'Name: value' (repeatable)")
+@coverage_option
 @click.argument("method")
 @click.argument("target")
-def call(config_path: Path, data: str | None, headers: tuple[str, ...], method: str,
-         target: str) -> None:
+def call(config_path: Path | None, data: str | None, headers: tuple[str, ...],
+         coverage_xml: Path | None, method: str, target: str) -> None:
     """Run one request through the endpoints with no sockets; print it as curl -i does."""
     body = b""
     if data is not None:
@@ -107,42 +183,58 @@ def call(config_path: Path, data: str | None, headers: tuple[str, ...], method: 
         parsed.insert(0, ("Host", "localhost"))
     if body and "content-length" not in names:
         parsed.append(("Content-Length", str(len(body))))
+    _coverage_starts(coverage_xml)
     node = _started_node(config_path, echo_log=True)
     try:
         response = node.call(Request(method, target, "1.1", parsed, body))
     finally:
         node.stop()
+        _coverage_reports(coverage_xml)
     sys.stdout.buffer.write(response.render())
     sys.stdout.buffer.flush()
 
 
 @main.command()
 @config_option
-def check(config_path: Path) -> None:
-    """Validate the configuration and its scripts (exit 0, or 2 with file:line messages)."""
+@click.option("-v", "--verbose", is_flag=True,
+              help="also list each module's policy hooks and other recorded registrations")
+def check(config_path: Path | None, verbose: bool) -> None:
+    """Validate the configuration and its scripts (exit 0, or 3 with file:line messages)."""
     node = _started_node(config_path, echo_log=True)
+    generation = node.generation
+    assert generation is not None
+    for note in unused_stanza_notes(generation.config.root):
+        click.echo(note, err=True)
+    if verbose:
+        for line in generation.lua.module_hooks():
+            click.echo(f"module {line}", err=True)
+        for line in generation.lua.recorded_registrations():
+            click.echo(line, err=True)
     node.stop()
-    click.echo(f"{config_path}: configuration OK", err=True)
+    click.echo(f"{node.config_path}: configuration OK", err=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("-I", "include", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="add a directory to package.path (repeatable)")
+@click.option("--lua-path", "env_dirs", multiple=True, envvar="MOMENTUM_LUA_PATH",
+              show_envvar=True, type=click.Path(file_okay=False, path_type=Path),
+              help="directories searched after the -I ones (the variable: colon-separated)")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
+def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], file: str,
+        args: tuple[str, ...]) -> None:
     """Run a Lua file in the emulated Momentum environment, like thrlua's rclua."""
-    env_dirs = [Path(d) for d in os.environ.get("MOMENTUM_LUA_PATH", "").split(os.pathsep) if d]
     out = sys.stdout.buffer
 
     def print_line(text: str) -> None:
         out.write(text.encode("latin-1") + b"\n")
 
-    state, _ = create_lua_environment(
+    state = create_lua_environment(
         [*include, *env_dirs, Path(".")],
         print_sink=print_line,
         warn=lambda text: click.echo(text, err=True),
-    )
+    ).state
     state.lua.globals().arg = state.lua.table_from({0: file, **dict(enumerate(args, 1))})
     try:
         chunk = state.compile(Path(file).read_bytes().decode("latin-1"), "@" + file)
@@ -152,7 +244,8 @@ def lua(include: tuple[Path, ...], file: str, args: tuple[str, ...]) -> None:
         sys.exit(1)
     except LuaScriptError as error:
         out.flush()
-        click.echo(error.traceback or error.message, err=True)  # the traceback starts with it
+        # the traceback starts with the message
+        click.echo(terminal_text(error.traceback or error.message), err=True)
         sys.exit(1)
     finally:
         out.flush()

@@ -14,7 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .config import (
     ConfigError,
@@ -28,6 +28,7 @@ from .console.commands import ConsoleDispatcher, ReconfigureError
 from .console.control import ControlRegistry, LuaControlBinding
 from .console.mailqueue import MailQueue
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
+from .httpsrv.access_log import AccessLog
 from .httpsrv.auth import AccessControl
 from .httpsrv.dispatch import Dispatcher, respond_offline
 from .httpsrv.listener import HttpListener, ListenerSettings
@@ -36,10 +37,14 @@ from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
+from .lua import coverage
+from .lua.lib.policy_data import PolicyData
+from .lua.msys_core import BindingTable
 from .lua.runtime import LuaScriptError, LuaState
 from .lua.scriptlet import load_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
+from .reload_watch import reload_on_change
 
 
 class WorkerLink(Protocol):
@@ -58,18 +63,39 @@ class GenerationError(Exception):
     """A configuration could not be applied; the message says why."""
 
 
+class LuaEnvironment(NamedTuple):
+    """A Lua state as every script sees it, and the bindings that installed its APIs."""
+
+    state: LuaState
+    httpsrv: LuaHttpsrvBinding
+    control: LuaControlBinding
+
+
 def create_lua_environment(
     search_path: list[Path],
     print_sink: Callable[[str], None],
     warn: Callable[[str], None],
     gc_pause: int = 200,
     gc_stepmul: int = 200,
-) -> tuple[LuaState, LuaHttpsrvBinding]:
-    """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv…)."""
+    mail_queue: MailQueue | None = None,
+    policy_data: PolicyData | None = None,
+    config: Configuration | None = None,
+) -> LuaEnvironment:
+    """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv,
+    registerControl…): the one environment of loaded scripts, `lua` and Lua tests.
+    ``mail_queue`` and ``policy_data`` are the node's, which outlive its generations;
+    without a ``config``, what needs one (msys.config, binding look-ups) says so."""
     state = LuaState(
-        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause, gc_stepmul=gc_stepmul
+        search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause,
+        gc_stepmul=gc_stepmul, policy_data=policy_data,
     )
-    return state, LuaHttpsrvBinding(state)
+    httpsrv = LuaHttpsrvBinding(state)
+    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
+    if config is None:
+        state.api.needs_configuration("config")
+    else:
+        state.bindings = BindingTable.from_config(config.root)
+    return LuaEnvironment(state, httpsrv, control)
 
 
 def access_control(
@@ -143,22 +169,28 @@ def paniclog_path_for(config: Configuration) -> Path:
 
 
 def build_generation(
-    config: Configuration, number: int, paniclog: Paniclog, mail_queue: MailQueue | None = None
+    config: Configuration,
+    number: int,
+    paniclog: Paniclog,
+    mail_queue: MailQueue | None = None,
+    policy_data: PolicyData | None = None,
 ) -> Generation:
     """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure
     (ConfigError for listener options or addresses that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
-    state, binding = create_lua_environment(
+    state, binding, control = create_lua_environment(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
         gc_pause=scriptlet.get_int("gc_pause", 200) if scriptlet else 200,
         gc_stepmul=scriptlet.get_int("gc_stepmul", 200) if scriptlet else 200,
+        mail_queue=mail_queue,
+        policy_data=policy_data,
+        config=config,
     )
-    control = LuaControlBinding(state, mail_queue or MailQueue(), config)
     try:
-        state.msys_async.pools.configure(config.root)  # threadpool stanzas
+        state.msys_async.pools.configure(config)  # threadpool stanzas
         for warning in state.datasources.configure(
             config.root.scopes("Datasource"), config.directory
         ):
@@ -174,6 +206,7 @@ def build_generation(
     except BaseException:
         state.msys_async.close()  # timers and jobs its scripts made end with the failure
         state.datasources.close()
+        coverage.harvest(state)
         raise
     dispatch = Dispatcher(binding.registry, paniclog.error, access)
     return Generation(
@@ -189,7 +222,7 @@ def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
             paniclog.error(str(result.value), result.traceback)
             raise GenerationError(str(result.value))
         if result.value is not True:
-            message = f"scriptlet: module '{result.module}' {hook} did not return true"
+            message = f"module '{result.module}' {hook} did not return true"
             if hook == "init":
                 paniclog.error(message)
                 raise GenerationError(message)
@@ -207,7 +240,7 @@ def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) 
     control.registry = ControlRegistry(warn=state.warn)
     try:
         try:
-            state.msys_async.pools.configure(generation.config.root)  # Concurrency changes
+            state.msys_async.pools.configure(generation.config)  # Concurrency changes
         except ConfigError as error:
             raise GenerationError(str(error)) from error
         run_hook(state, "rsrc_setup", paniclog)
@@ -227,15 +260,20 @@ class MomentumNode:
     """The running configuration and what serves it."""
 
     def __init__(
-        self, config_path: Path | str, echo_log: Callable[[str, str], None] | None = None
+        self,
+        config_path: Path | str,
+        echo_log: Callable[[str, str], None] | None = None,
+        paniclog_path: Path | None = None,
     ) -> None:
         self.config_path = Path(config_path)
         self._echo_log = echo_log
+        self._paniclog_path = paniclog_path  # None: where the configuration says
         self.generation: Generation | None = None
         self.paniclog: Paniclog | None = None
         self.listeners: list = []
         self._generations = 0
         self.mail_queue = MailQueue()  # node-wide: survives reloads
+        self.policy_data = PolicyData()  # msys.cidr, audit_series, gauges, counters: too
         self.control_listeners: list[ControlListener] = []
         self._console = ConsoleDispatcher(self)
         self._stop: asyncio.Event | None = None
@@ -243,12 +281,15 @@ class MomentumNode:
     def start(self) -> Generation:
         """Parse the configuration and apply it (ConfigError / GenerationError on failure)."""
         config = load_config(self.config_path)
-        self.paniclog = Paniclog(paniclog_path_for(config), echo=self._echo_log)
+        self.paniclog = Paniclog(
+            self._paniclog_path or paniclog_path_for(config), echo=self._echo_log
+        )
+        self.policy_data.cidr.warn = self.paniclog.warn
         for warning in config.warnings:
             self.paniclog.warn(str(warning))
         self._generations += 1
         self.generation = build_generation(
-            config, self._generations, self.paniclog, self.mail_queue
+            config, self._generations, self.paniclog, self.mail_queue, self.policy_data
         )
         self._connect_console(self.generation)
         return self.generation
@@ -278,7 +319,7 @@ class MomentumNode:
         try:
             config = load_config(Path(path) if path else self.config_path)
             generation = build_generation(
-                config, self._generations + 1, self.paniclog, self.mail_queue
+                config, self._generations + 1, self.paniclog, self.mail_queue, self.policy_data
             )
         except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
             self.paniclog.error(f"config reload failed: {error}")
@@ -312,6 +353,8 @@ class MomentumNode:
                 scope.unset_option(name)
             else:
                 scope.put(previous)
+            # the pools took the change before rsrc_setup failed: back to the old tree
+            self.generation.lua.msys_async.pools.configure(self.generation.config)
             raise ReconfigureError(str(error)) from error
         self._swap(generation, deinit_old=False)
         return result
@@ -331,6 +374,7 @@ class MomentumNode:
                 self.paniclog.error(str(result.value), result.traceback)
         generation.lua.msys_async.close()  # its timers and jobs end with it
         generation.lua.datasources.close()
+        coverage.harvest(generation.lua)
 
     def request_shutdown(self) -> None:
         """The console's ``shutdown``: make ``serve`` return (it closes and deinits)."""
@@ -366,7 +410,10 @@ class MomentumNode:
         return asyncio.run(self.handle(request))
 
     async def start_listeners(
-        self, http_parser: str = "httptools", shared: dict[str, str] | None = None
+        self,
+        http_parser: str = "httptools",
+        access_log: AccessLog | None = None,
+        shared: dict[str, str] | None = None,
     ) -> list[HttpListener]:
         """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration;
         ``shared`` maps configured addresses to the concrete ones a worker binds with
@@ -381,6 +428,7 @@ class MomentumNode:
                 self.dispatch,
                 dataclasses.replace(settings, parser=http_parser),
                 log=self.paniclog.warn if self.paniclog else None,
+                access_log=access_log,
                 shared_as=None if shared is None else shared[address],
             )
             await listener.start()
@@ -391,35 +439,54 @@ class MomentumNode:
         self,
         announce: Callable[[str], None] = print,
         http_parser: str = "httptools",
+        access_log: AccessLog | None = None,
+        reload: bool = False,
         worker: WorkerLink | None = None,
     ) -> None:
-        """Serve until SIGINT/SIGTERM, then close the listeners. A ``worker`` of
-        ``serve --workers`` binds its link's shared addresses, leaves the console to the
-        supervisor, runs the console lines the link brings and stops when it closes."""
+        """Serve until SIGINT/SIGTERM (or ``shutdown``), then close the listeners.
+        ``reload``: rebuild the generation when a file it was made from changes. A
+        ``worker`` of ``serve --workers`` binds its link's shared addresses, leaves the
+        console to the supervisor, runs the console lines the link brings and stops when
+        it closes."""
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        stopped_by: list[str] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(
+                signum, lambda name=signum.name: (stopped_by.append(name), stop.set())
+            )
         if self.generation is not None:  # timers and jobs made during start-up
             self.generation.lua.msys_async.start()
+        watcher = None
         try:
             if worker is not None:
-                await self.start_listeners(http_parser, worker.shared)
+                await self.start_listeners(http_parser, access_log, worker.shared)
                 await worker.serve(self.run_console, stop)
                 return
-            for listener in await self.start_listeners(http_parser):
+            for listener in await self.start_listeners(http_parser, access_log):
                 scheme = "http" if listener.settings.ssl_context is None else "https"
                 for address in listener.bound_addresses:
                     shown = address if isinstance(address, str) else _url_for(scheme, address)
                     announce(f"HTTP_Listener {listener.address!r}: listening on {shown}")
-            if not self.listeners:
-                announce("no enabled HTTP_Listener Listen scope; nothing to serve")
             for control in await self.start_control_listeners():
                 for address in control.bound_addresses:
                     shown = address if isinstance(address, str) else f"{address[0]}:{address[1]}"
                     announce(f"Control_Listener {control.address!r}: listening on {shown}")
+            if not self.listeners:
+                announce(
+                    "no enabled HTTP_Listener Listen scope: serving the console only"
+                    if self.control_listeners else
+                    "no enabled HTTP_Listener or Control_Listener Listen scope: "
+                    "only the scripts' timers run"
+                )
+            if reload:
+                watcher = asyncio.create_task(reload_on_change(self, announce, stop))
             await stop.wait()
+            announce(f"shutting down ({stopped_by[0] if stopped_by else 'console shutdown'}): "
+                     "closing listeners, then deinit")
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await self.close_listeners()
 
     async def close_listeners(self) -> None:

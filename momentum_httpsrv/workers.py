@@ -240,10 +240,12 @@ class WorkerChannel:
             writer.close()
 
 
-def worker_command(config_path: str, http_parser: str) -> list[str]:
-    """The command line of one worker: ``serve`` on the same configuration and parser."""
+def worker_command(config_path: str, http_parser: str, access_log: str | None) -> list[str]:
+    """The command line of one worker: ``serve`` on the same configuration, parser and
+    access log (each worker appends its own lines)."""
+    log = ["--access-log", access_log] if access_log else []
     return [sys.executable, "-m", "momentum_httpsrv.cli", "serve", "-c", config_path,
-            "--http-parser", http_parser]
+            "--http-parser", http_parser, *log]
 
 
 __all__ = ["Supervisor", "WorkerChannel", "WorkersError", "reserve_addresses", "worker_command"]

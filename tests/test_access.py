@@ -5,7 +5,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from momentum_httpsrv.cli import main
+from momentum_httpsrv.cli import EXIT_CONFIG, main
 from momentum_httpsrv.config import parse_config_text
 from momentum_httpsrv.httpsrv.access import ScopeResolver, effective_scopes
 from momentum_httpsrv.httpsrv.requests import ConnectionInfo, Request
@@ -180,7 +180,7 @@ SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n
 )
 def test_check_rejects_unusable_access_options(run_check, stanza, expected):
     result = run_check(stanza + SCRIPTLESS)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == EXIT_CONFIG, result.output
     assert re.search(expected, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
 
@@ -190,7 +190,7 @@ def test_call_reports_an_unusable_access_option_without_a_traceback(tmp_path):
         'HTTP_Listener {\n  Always_Deny = maybe\n}\n' + SCRIPTLESS
     )
     result = CliRunner().invoke(main, ["call", "-c", str(tmp_path / "ecelerity.conf"), "GET", "/"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == EXIT_CONFIG, result.output
     assert re.search(r"ecelerity\.conf:2:\d+: option 'Always_Deny'", result.stderr)
     assert "Traceback" not in result.stderr
 

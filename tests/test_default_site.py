@@ -1,6 +1,7 @@
 """The default site that `make run` serves answers what the README shows."""
 
 import http.client
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,14 @@ def test_default_site_over_real_http(tmp_path):
             capture_output=True, text=True, timeout=30,
         )
     assert console.stdout == "example.com\tadded to the delayed queue.\n", console.stderr
+
+
+def test_readme_console_examples_use_an_address_the_default_site_listens_on():
+    from momentum_httpsrv.config import load_config
+
+    readme = (DEFAULT_CONF.parents[1] / "README.md").read_text()
+    config = load_config(DEFAULT_CONF)
+    listening = {listen.name for control in config.root.scopes("control_listener")
+                 for listen in control.scopes("listen")}
+    endpoints = re.findall(r"ec_console (/\S+|\[?[\w.:]+\]?:\d+)", readme)
+    assert endpoints and set(endpoints) <= listening, (endpoints, listening)

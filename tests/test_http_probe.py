@@ -1,8 +1,10 @@
 """The shared HTTP/1.1 edge-case probe against a real listener, once per parser (~18 s
-each), and against ``serve`` with each parser and with two workers. The probe lives in
-``shared/tools`` beside the repository: without it these tests skip with the reason in
-the summary (``-ra``), except in CI (``CI=true``), where shared/ is always there and its
-absence is a failure."""
+each), and against ``serve`` with each parser and with two workers. The probe is the
+team's ``shared/tools/http_probe.py`` (README, "HTTP behaviour"): ``$MOMENTUM_HTTP_PROBE``
+names it, else it is looked for as ``shared/tools/http_probe.py`` in the repository's
+parent directories (a checkout or a worktree at any depth). Without it these tests skip
+with the reason in the summary (``-ra``), except in CI (``CI=true``), where its absence is
+a failure."""
 
 from __future__ import annotations
 
@@ -21,20 +23,26 @@ from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
 from momentum_httpsrv.testing.process import serve_process
 
-# shared/ beside the checkout (/work/main) or beside the worktrees' folder (/work/wt/x).
-PROBE = next(
-    (probe for up in (2, 3)
-     if (probe := Path(__file__).resolve().parents[up] / "shared" / "tools" / "http_probe.py")
-     .is_file()),
-    Path(__file__).resolve().parents[2] / "shared" / "tools" / "http_probe.py",
-)
+PROBE_ENV = "MOMENTUM_HTTP_PROBE"
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-def shared_probe(path: Path = PROBE, environ: Mapping[str, str] = os.environ) -> Path:
+def probe_location(environ: Mapping[str, str] = os.environ, start: Path = REPOSITORY) -> Path:
+    """``$MOMENTUM_HTTP_PROBE``, else the first ``shared/tools/http_probe.py`` found in
+    ``start``'s parent directories (the nearest one when none exists)."""
+    if environ.get(PROBE_ENV):
+        return Path(environ[PROBE_ENV])
+    candidates = [parent / "shared" / "tools" / "http_probe.py" for parent in start.parents]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
+def shared_probe(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Path:
     """The probe script, or a visible skip (a failure under ``CI=true``) when it is absent."""
+    path = path or probe_location(environ)
     if path.is_file():
         return path
-    message = f"the shared HTTP probe is absent: {path} (shared/ belongs beside the repository)"
+    message = (f"the shared HTTP probe is absent: {path} (set {PROBE_ENV}, or put shared/ "
+               "in a parent directory of the repository)")
     if environ.get("CI", "").lower() in ("true", "1"):
         pytest.fail(f"{message}; CI=true needs it", pytrace=False)
     pytest.skip(message)
@@ -48,6 +56,17 @@ def test_an_absent_probe_fails_in_ci_and_skips_visibly_elsewhere(tmp_path, envir
     absent = tmp_path / "http_probe.py"
     with pytest.raises(outcome, match=re.escape(str(absent))):
         shared_probe(absent, environ)
+
+
+def test_the_probe_is_found_in_any_parent_directory_or_named_by_the_environment(tmp_path):
+    probe = tmp_path / "shared" / "tools" / "http_probe.py"
+    probe.parent.mkdir(parents=True)
+    probe.write_text("")
+    worktree = tmp_path / "wt" / "branch"  # a worktree two levels below shared/'s parent
+    assert probe_location({}, worktree) == probe
+    named = tmp_path / "elsewhere.py"
+    assert probe_location({PROBE_ENV: str(named)}, worktree) == named
+    assert probe_location({}, tmp_path / "x") != named
 
 
 def probe_passes(output: str) -> None:

@@ -108,7 +108,7 @@ def test_unknown_pool_warns_once(site):
     site.state.execute("msys.runInPool('Nope', function() end); msys.runInPool('Nope', print)",
                        "=t")
     assert [line for line in site.log if "'Nope'" in line] == [
-        "scriptlet: msys.runInPool: no thread pool named 'Nope'; using IO"]
+        "msys.runInPool: no thread pool named 'Nope'; using IO"]
 
 
 def test_timers_fire_repeat_and_stop(site):

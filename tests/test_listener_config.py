@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from momentum_httpsrv.cli import EXIT_CONFIG
+
 SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n'
 
 
@@ -30,7 +32,7 @@ SCRIPTLESS = 'scriptlet "scriptlet" { script "boot" { source = "msys.boot" } }\n
 )
 def test_check_rejects_unusable_listener_settings(run_check, stanza, expected):
     result = run_check(stanza + SCRIPTLESS)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == EXIT_CONFIG, result.output
     assert re.search(expected, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
 

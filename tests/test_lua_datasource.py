@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from momentum_httpsrv.cli import EXIT_CONFIG
 from momentum_httpsrv.testing.client import MomentumTestClient
 from momentum_httpsrv.testing.local_servers import PostgresUnavailable, postgres_cluster
 
@@ -206,7 +207,7 @@ def test_a_bad_uri_is_reported_by_check_at_its_line(run_check, uri, message):
     result = run_check(
         f'# datasources\nDatasource "bad" {{\n  uri = ( "{uri}" )\n}}\n'
     )
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert ":3:3: " in result.output and message in result.output
 
 

@@ -100,7 +100,7 @@ def test_module_without_methods_warns(tmp_path):
     state = LuaState([tmp_path], warn=warnings.append)
     state.execute('msys.registerModule("empty", {})', "=t")
     assert warnings == [
-        "scriptlet: no usable methods found for module empty in registerModule call"
+        "no usable methods found for module empty in registerModule call"
     ]
 
 

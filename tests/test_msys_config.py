@@ -123,3 +123,36 @@ def test_bad_arguments_raise_like_other_msys_functions(node: MomentumNode) -> No
     assert "bad argument #1 to 'config' (string expected, got number)" in reply
     reply = node.console("scriptlet eval msys.config('get', {})")
     assert "bad argument #2 to 'config' (string expected, got table)" in reply
+
+
+def test_usage_errors_come_back_as_the_consoles_text(node: MomentumNode) -> None:
+    """The console's usage lines hold characters a Lua string cannot (``…``): they come back
+    as ec_console shows them, never as an exception in the host."""
+    for action in ("get", "eval", "set", "unset"):
+        reply = node.console(f"cfg {action}")
+        assert reply.startswith(f"nil|Usage: config {action} [scope ?] option"), reply
+    assert node.console("scriptlet eval msys.config('set', 'ehlo_hostname')").startswith(
+        "nil\tUsage: config set [scope ?] option"
+    )
+
+
+def test_each_argument_is_one_word_whatever_it_holds(node: MomentumNode) -> None:
+    """A value word with ``#``, ``=`` or a quote is set as given, not cut at a comment."""
+    assert node.console("scriptlet eval msys.config('set', 'ehlo_hostname', 'a#b=c')") == (
+        'a#b=c\tEHLO_Hostname = "a#b=c"\n\n'
+    )
+    assert node.console("config get ehlo_hostname") == 'EHLO_Hostname = "a#b=c"\n'
+    assert node.console("""scriptlet eval (msys.config('set', 'ehlo_hostname', 'say "hi"'))""") == (
+        'say "hi"\n'
+    )
+
+
+def test_a_refused_change_returns_no_value(node: MomentumNode) -> None:
+    """set/unset that the console refuses return nil with its text, even where the option
+    keeps an earlier value."""
+    node.console("config set suspend_delivery true")
+    reply = node.console("cfg set suspend_delivery maybe")
+    assert reply.startswith("nil|Reconfigure failed: ")
+    assert node.console("config get suspend_delivery") == "Suspend_Delivery = true\n"
+    reply = node.console("cfg unset domain yahoo.com suspend_delivery")
+    assert reply == "nil|Option 'Suspend_Delivery' is not set in scope 'domain yahoo.com'.\n\n"

@@ -31,6 +31,8 @@ function auth:authenticate(filename, params, username, password)
   if username == "broken" then return msys.core.EC_AUTH_ERROR end
   if username == "raise" then error("the directory is down") end
   if username == "odd" then return "yes" end
+  if username == "mute" then return end
+  if username == "boxed" then return { msys.core.EC_AUTH_OK } end
   if password == nil then  -- Digest asks for the password
     if username == "root" then return msys.core.EC_AUTH_OK, "letmein" end
     if username == "silent" then return msys.core.EC_AUTH_OK end
@@ -113,6 +115,14 @@ def test_scheme_errors_are_logged(node) -> None:
     log = node.paniclog.text()
     assert "the directory is down" in log and "stack traceback" in log
     assert "authenticate returned 'yes', not an EC_AUTH_* verdict" in log
+
+
+def test_a_non_verdict_is_named_as_lua_sees_it(node) -> None:
+    for user in ("mute", "boxed"):
+        assert node.call(request(headers=[basic(f"{user}:x")])).status == 500
+    log = node.paniclog.text()
+    assert "authenticate returned nil, not an EC_AUTH_* verdict" in log
+    assert "authenticate returned a table, not an EC_AUTH_* verdict" in log
 
 
 def challenge(node) -> str:

@@ -9,7 +9,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from momentum_httpsrv.cli import main
+from momentum_httpsrv.cli import EXIT_CONFIG, main
 from momentum_httpsrv.testing.client import MomentumTestClient
 from momentum_httpsrv.testing.process import serve_process
 
@@ -133,9 +133,9 @@ def test_serve_matches_offline(basic_site, parser):
         ),
     ],
 )
-def test_check_reports_errors_and_exits_2(run_check, config_text, files, expected):
+def test_check_reports_errors_with_the_config_exit_status(run_check, config_text, files, expected):
     result = run_check(config_text, files)
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert re.search(expected, result.stderr), result.stderr
 
 
@@ -150,7 +150,7 @@ def test_check_prints_a_generation_error_once(run_check):
         'scriptlet "scriptlet" { script "boom" { source = "boom" } }\n',
         {"boom.lua": "local t = nil\nprint(t.x)\n"},
     )
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert result.stderr.count("boom.lua:2: attempt to index local 't'") == 1
 
 

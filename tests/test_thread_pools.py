@@ -3,6 +3,7 @@ msys.threadpool.count/find/stat (config/ref-threadpool.md, lua/ref-msys-threadpo
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,17 @@ local function job()
 end
 
 function mod:rsrc_setup()
+  if refuse_setup then error("refused on purpose") end
   msys.registerControl("burst", function(cc)
     for i = 1, 6 do msys.runInPool(cc.argv[1], job, true) end
   end)
   msys.registerControl("most", function(cc) print(most) end)
+  msys.registerControl("hold", function(cc)
+    held = true
+    for i = 1, 4 do
+      msys.runInPool(cc.argv[1], function() while held do msys.sleep(0.01) end end, true)
+    end
+  end)
   msys.registerControl("pools", function(cc)
     require("msys.threadpool")
     local id = msys.threadpool.find("LUA_TXT_LOGS")
@@ -120,3 +128,66 @@ def test_config_set_changes_a_pools_concurrency_at_runtime(node: MomentumNode) -
     assert node.console("config get threadpool LUA_TXT_LOGS concurrency") == (
         "        Concurrency = 3\n"
     )
+
+
+def test_the_console_sees_the_concurrency_each_pool_runs_with(node: MomentumNode) -> None:
+    """Every stock pool has its stanza, every stanza a Concurrency (Momentum's implicit
+    ThreadPool settings), so config eval/set name what the pools do."""
+    assert node.console("config eval threadpool IO concurrency") == "        Concurrency = 50\n"
+    assert node.console("config get threadpool CPU concurrency") == "        Concurrency = 1\n"
+    assert node.console("config set threadpool io concurrency 7") == "Concurrency = 7\n"
+    assert node.console("scriptlet eval msys.threadpool.stat('IO').num_threads") == "7\n"
+
+
+def test_unsetting_a_pools_concurrency_restores_its_default(node: MomentumNode) -> None:
+    reply = node.console("config unset threadpool CPU concurrency")
+    assert reply.endswith("Effective value is now:\n        Concurrency = 4\n")
+    assert node.console("scriptlet eval msys.threadpool.stat('CPU').num_threads") == "4\n"
+    reply = node.console("config unset threadpool LUA_TXT_LOGS concurrency")
+    assert reply.endswith("Effective value is now:\n        Concurrency = 1\n")
+    assert node.console("scriptlet eval msys.threadpool.stat('LUA_TXT_LOGS').num_threads") == (
+        "1\n"
+    )
+
+
+def test_a_number_that_is_no_job_class_finds_no_pool(node: MomentumNode) -> None:
+    assert node.console("scriptlet eval msys.threadpool.find(0/0), msys.threadpool.find(2.5)") == (
+        "nil\tnil\n"
+    )
+    assert node.console("scriptlet eval msys.threadpool.stat(1/0)") == "nil\n"
+    assert node.console("scriptlet eval msys.runInPool(-1/0, function() return 'ran' end)") == (
+        "true\tran\n"
+    )
+    assert "no thread pool named '-inf'; using IO" in node.paniclog.text()
+
+
+def test_jobs_over_the_limit_are_counted_as_queued(node: MomentumNode) -> None:
+    """CPU has one slot here: of four held jobs one runs and three wait, as threads cpu
+    queue and msys.threadpool.stat report while they are held."""
+
+    async def while_held() -> tuple[str, str]:
+        hold = asyncio.create_task(node.run_console("hold CPU"))
+        stat = "scriptlet eval msys.threadpool.stat('CPU').job_num_running, " \
+            "msys.threadpool.stat('CPU').job_num_queued, msys.threadpool.stat('CPU').queue_sz"
+        counts = ""
+        for _ in range(500):  # until the jobs have started (no timing is asserted)
+            counts = await node.run_console(stat)
+            if counts != "0\t0\t0\n":
+                break
+            await asyncio.sleep(0.01)
+        queue = await node.run_console("threads cpu queue")
+        await node.run_console("scriptlet eval held = false")
+        await hold
+        return counts, queue
+
+    counts, queue = asyncio.run(while_held())
+    assert (counts, queue) == ("1\t3\t3\n", "Jobs in the CPU pool\n3 jobs\n")
+    assert node.console("threads cpu queue") == "Jobs in the CPU pool\n0 jobs\n"
+
+
+def test_a_refused_reconfiguration_leaves_the_pools_as_they_were(node: MomentumNode) -> None:
+    node.console("scriptlet eval refuse_setup = true")
+    reply = node.console("config set threadpool CPU concurrency 3")
+    assert reply.startswith("Reconfigure failed: ") and "refused on purpose" in reply
+    assert node.console("config get threadpool CPU concurrency") == "        Concurrency = 1\n"
+    assert node.console("scriptlet eval msys.threadpool.stat('CPU').num_threads") == "1\n"

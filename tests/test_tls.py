@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from momentum_httpsrv.cli import EXIT_CONFIG
 from momentum_httpsrv.config import parse_config_text
 from momentum_httpsrv.httpsrv.listener import HttpListener
 from momentum_httpsrv.httpsrv.requests import Request
@@ -297,6 +298,6 @@ def test_check_reports_unusable_tls_options_at_their_location(
         f'HTTP_Listener {{\n  Listen "127.0.0.1:0" {{\n    Use_SSL = true\n    {options}\n'
         f"  }}\n}}\n{SCRIPTLESS}"
     )
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == EXIT_CONFIG, result.output
     assert re.search(r"ecelerity\.conf" + expected, result.stderr), result.stderr
     assert "Traceback" not in result.stderr

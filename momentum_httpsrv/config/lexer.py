@@ -95,6 +95,11 @@ class _LineIndex:
         return line, offset - self._starts[line - 1] + 1
 
 
+def is_bare_word(text: str) -> bool:
+    """Whether ``text`` reads back as one bare word (otherwise it needs quotes)."""
+    return _BARE_WORD.fullmatch(text) is not None
+
+
 def tokenize(text: str, filename: str) -> list[Token]:
     """Split ``text`` into tokens, ending with one EOF token; raises ConfigSyntaxError."""
     lines = _LineIndex(text)

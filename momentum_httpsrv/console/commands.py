@@ -296,7 +296,11 @@ async def _module_list(invocation: Invocation) -> str:
         kind = scope.kind.lower()
         instance = None if singleton else (scope.name or kind)
         enabled = bool(scope.get_bool("enabled", True))
-        blocks.append(module_block(kind, instance, enabled, api, source, description))
+        block = module_block(kind, instance, enabled, api, source, description)
+        hooks = [line for line in generation.lua.module_hooks() if ":" in line]
+        if kind == "scriptlet" and hooks:  # what the scripts' modules hook (not run here)
+            block += f"  Policy_Hooks: {'; '.join(hooks)}\n"
+        blocks.append(block)
     return "".join(blocks)
 
 

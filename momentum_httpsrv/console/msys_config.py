@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from ..config import ConfigError, Configuration
+from ..config import ConfigError, ConfigOption, Configuration
+from ..config.lexer import is_bare_word
+from ..config.values import quote
 from ..lua.runtime import LuaState
 from .commands import (
     CommandError,
+    SetTarget,
     config_eval_text,
     config_get_text,
     config_set_target,
@@ -27,18 +30,19 @@ from .commands import (
     scope_in,
     unknown_command,
 )
-from .protocol import split_command
+from .protocol import split_command, wire_text
 
 ConsoleLine = Callable[[str], Awaitable[str]]
 ACTIONS = ("get", "eval", "set", "unset", "show", "showrecurse")
 
 
 def _console_word(word: str) -> str:
-    """A word as typed at the console so it splits back to itself; a ``( … )`` or
-    ``[ … ]`` value stays configuration syntax."""
-    if word and word[0] in "([" or (word and not any(c.isspace() or c == '"' for c in word)):
+    """A word as typed at the console so it reads back as itself (a ``#`` or ``=`` in it
+    quoted, not a comment or a separator); a ``( … )`` or ``[ … ]`` value, whole or in
+    words, stays configuration syntax."""
+    if word.startswith(("(", "[")) or word.endswith((")", "]")) or is_bare_word(word):
         return word
-    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quote(word)
 
 
 class MsysConfig:
@@ -57,15 +61,18 @@ class MsysConfig:
         try:
             text = self._text(action, list(words))
         except (CommandError, ConfigError) as error:
-            return None, _line(str(error))
-        return self._value(action, list(words)), text
+            return None, wire_text(_line(str(error)))
+        return self._value(action, list(words)), wire_text(text)
 
     async def _in_task(self, action: str, *words: str) -> tuple[object, str]:
         if self.console is None:
             return self._now(action, *words)
+        listed = list(words)
+        before = self._option_in_scope(action, listed)
         line = " ".join(["config", action, *(_console_word(word) for word in words)])
         text = await self.console(line)
-        return self._value(action, list(words)), text
+        refused = action in ("set", "unset") and self._option_in_scope(action, listed) is before
+        return (None if refused else self._value(action, listed)), wire_text(text)
 
     def _text(self, action: str, words: list[str]) -> str:
         config = self.config
@@ -74,9 +81,7 @@ class MsysConfig:
         if action == "eval":
             return config_eval_text(config, words)
         if action == "set":
-            line = " ".join(_console_word(word) for word in words)
-            option = config_set_target(config, split_command(line), line).apply()
-            return render_option(option) + "\n"
+            return render_option(self._set_target(words).apply()) + "\n"
         if action == "unset":
             scope, name = config_unset_target(config, words)
             previous = scope.unset_option(name)
@@ -91,13 +96,7 @@ class MsysConfig:
         effective (eval, unset); nil for scope listings and errors."""
         try:
             if action in ("get", "set"):
-                if action == "set":
-                    line = " ".join(_console_word(word) for word in words)
-                    target = config_set_target(self.config, split_command(line), line)
-                    scope, name = target.scope, target.name
-                else:
-                    scope, name = scope_in(self.config, words[:-1]), words[-1]
-                option = scope.option(name)
+                option = self._in_scope(action, words)
             elif action in ("eval", "unset") and words:
                 option = self.config.lookup(words[:-1], words[-1])
             else:
@@ -110,6 +109,28 @@ class MsysConfig:
         if isinstance(value, list | dict):
             return self._state.lua.table_from(value, recursive=True)
         return value
+
+    def _set_target(self, words: list[str]) -> SetTarget:
+        line = " ".join(_console_word(word) for word in words)
+        return config_set_target(self.config, split_command(line), line)
+
+    def _in_scope(self, action: str, words: list[str]) -> ConfigOption | None:
+        """The option as set in the scope a get/set/unset command names (not inherited)."""
+        if action == "set":
+            target = self._set_target(words)
+            return target.scope.option(target.name)
+        return scope_in(self.config, words[:-1]).option(words[-1])
+
+    def _option_in_scope(self, action: str, words: list[str]) -> object:
+        """``_in_scope`` for comparing before and after a command: a set or unset that
+        leaves the very same option object (or names nothing) was refused."""
+        try:
+            return self._in_scope(action, words)
+        except (CommandError, ConfigError, IndexError):
+            return _NO_TARGET
+
+
+_NO_TARGET = object()  # a command that names no option
 
 
 def _line(text: str) -> str:

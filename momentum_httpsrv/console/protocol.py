@@ -72,9 +72,15 @@ def split_command(line: str) -> list[Word]:
     return words
 
 
+def wire_text(text: str) -> str:
+    """A reply's text as the wire (and a Lua string) carries it: Latin-1, any other
+    character as ``?``."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
 def encode_reply(text: str) -> bytes:
     """A reply as it goes on the wire: header line, then the Latin-1 bytes."""
-    body = text.encode("latin-1", "replace")
+    body = wire_text(text).encode("latin-1")
     return b"%d\n" % len(body) + body
 
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from ..netlistener import ListenSocket, NetListenerError
+from .access_log import AccessLog
 from .h11_protocol import H11Protocol
 from .httptools_protocol import HttptoolsProtocol
 from .protocol import (
@@ -73,9 +74,11 @@ class HttpListener:
         dispatch: Dispatch,
         settings: ListenerSettings | None = None,
         log: Callable[[str], None] | None = None,
+        access_log: AccessLog | None = None,
         shared_as: str | None = None,
     ) -> None:
         self.address = address
+        self.access_log = access_log
         # A worker of ``serve --workers``: bind this concrete address with SO_REUSEPORT,
         # beside the other workers (``address`` stays the configured one).
         self._shared_as = shared_as
@@ -165,6 +168,7 @@ class _Connection(asyncio.Protocol):
         "_lingering",
         "_shutting_down",
         "_dispatching",
+        "_dispatch_started",
     )
 
     def __init__(self, listener: HttpListener) -> None:
@@ -185,6 +189,7 @@ class _Connection(asyncio.Protocol):
         self._lingering = False
         self._shutting_down = False
         self._dispatching = False
+        self._dispatch_started = 0.0  # loop time the dispatch began (the access log's)
 
     # ------------------------------------------------------- asyncio callbacks
 
@@ -300,6 +305,8 @@ class _Connection(asyncio.Protocol):
             proto.close_after_response()
         sink = _ConnectionSink(self)
         self._dispatching = True
+        if self._listener.access_log is not None:
+            self._dispatch_started = self._loop.time()
         running = self._listener._dispatch(request, sink)
         try:
             waiting_on = running.send(None)
@@ -370,6 +377,10 @@ class _Connection(asyncio.Protocol):
                 sink.end()
         finally:
             sink.ended = True  # a sink kept past its request must not reach the next one
+            access_log = self._listener.access_log
+            if access_log is not None:  # no status: the listener answered 500 itself
+                access_log.request(request, sink.status or 500, sink.body_bytes,
+                                   self._loop.time() - self._dispatch_started)
 
     def _report(self, request: Request, what: str) -> None:
         info = request.connection
@@ -500,13 +511,15 @@ class _ConnectionSink:
     connection as they are written (``response_flush`` promises they leave now); the head
     of a known-length response waits for its body or the end, so it is one write."""
 
-    __slots__ = ("_connection", "_proto", "_head", "ended")
+    __slots__ = ("_connection", "_proto", "_head", "ended", "status", "body_bytes")
 
     def __init__(self, connection: _Connection) -> None:
         self._connection = connection
         self._proto = connection._proto
         self._head = b""
         self.ended = False
+        self.status = 0  # and body bytes written: for the access log
+        self.body_bytes = 0
 
     def start(
         self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
@@ -516,6 +529,7 @@ class _ConnectionSink:
         self._head = self._proto.start_response(  # type: ignore[union-attr]
             status, reason, headers, body_length, http_date()
         )
+        self.status = status
         if body_length is None:  # streamed: committed by a flush, which the client sees now
             self.flush()
 
@@ -523,7 +537,8 @@ class _ConnectionSink:
         if self.ended:
             raise ResponseError("write after end")
         framed = self._proto.body(data)  # type: ignore[union-attr]
-        if framed:
+        if framed:  # nothing goes out for HEAD, 204, 304
+            self.body_bytes += len(data)
             self._send(framed)
 
     async def drain(self) -> None:

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lupa import lua51
-
 from ..lua.auth_schemes import LuaAuthSchemes
-from ..lua.runtime import LuaState, RetiredLuaFunctions, as_tuple
+from ..lua.runtime import LuaState, RetiredLuaFunctions, as_tuple, lua_type_name
 from .routing import EndpointRegistry
 from .session import HttpSession
 from .wire import MOMENTUM_REASONS, standard_reason
@@ -29,19 +27,6 @@ from .wire import MOMENTUM_REASONS, standard_reason
 
 class LuaArgumentError(Exception):
     """A session method got an argument of the wrong type (a Lua error for the script)."""
-
-
-def lua_type_name(value: object) -> str:
-    """The name Lua's ``type()`` gives a value that crossed into Python."""
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return lua51.lua_type(value) or "userdata"
 
 
 def _integer(value: object, position: int, method: str) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import ConfigValue
-from .runtime import LuaState
+from .runtime import LuaState, lua_type_name
 
 VERDICTS = (0, 1, 2)  # EC_AUTH_OK, EC_AUTH_FAIL, EC_AUTH_ERROR
 
@@ -61,8 +61,18 @@ class LuaAuthSchemes:
             verdict = int(verdict)
         if verdict not in VERDICTS:
             raise AuthSchemeError(
-                f"auth scheme '{scheme}': authenticate returned {verdict!r}, not an EC_AUTH_* "
-                "verdict"
+                f"auth scheme '{scheme}': authenticate returned {_as_lua_sees(verdict)}, not "
+                "an EC_AUTH_* verdict"
             )
         secret = results[2] if len(results) > 2 and isinstance(results[2], str) else None
         return int(verdict), secret
+
+
+def _as_lua_sees(value: object) -> str:
+    """A returned value named for a script's author: nil, a string or number as written,
+    otherwise its Lua type (``a table``)."""
+    if value is None or isinstance(value, bool):
+        return {None: "nil", True: "true", False: "false"}[value]
+    if isinstance(value, str | int | float):
+        return repr(value)
+    return f"a {lua_type_name(value)}"

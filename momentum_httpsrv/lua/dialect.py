@@ -196,3 +196,34 @@ def install_dialect_runtime(lua: Any) -> None:
     Call once per Lua state, before running translated code. Safe to call again.
     """
     lua.execute(_helpers_source(), name="=thrlua_ops")
+
+
+_NEAR_HIGH_BYTE = re.compile(r":(\d+): (.*)near '([\x80-\xff])'")
+
+
+def readable_syntax_error(source: str, message: str) -> str:
+    """Lua's syntax error ``message`` for ``source``, with a non-ASCII character named.
+
+    Lua reads source byte by byte, so a UTF-8 character outside a string (a curly quote
+    pasted from a document) is reported near its first byte alone (``near 'â'``). This
+    names the whole character instead (as its UTF-8 bytes, the runtime's Latin-1 text)
+    and its code point. Other messages are returned unchanged."""
+    match = _NEAR_HIGH_BYTE.search(message)
+    if match is None:
+        return message
+    lines = source.splitlines()
+    line_number, first_byte = int(match.group(1)), match.group(3)
+    line = lines[line_number - 1] if 0 < line_number <= len(lines) else ""
+    at = line.find(first_byte)
+    raw = line[at : at + 4].encode("latin-1") if at >= 0 else first_byte.encode("latin-1")
+    for length in (4, 3, 2):
+        try:
+            character = raw[:length].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(character) == 1:
+            shown = f"'{raw[:length].decode('latin-1')}' (U+{ord(character):04X})"
+            break
+    else:
+        shown = f"byte 0x{ord(first_byte):02X}"
+    return f"{message[: match.start(3) - 1]}{shown}{message[match.end(3) + 1 :]}"

@@ -38,6 +38,14 @@ function msys.runInPool(pool, fn, mode, completion_mode)
   host.spawn(task_root() or 0, last_job, pool)
 end
 
+-- A Lua function run later as its own task working for nobody, in no pool: a
+-- thread.create thread (its own OS thread in thrLua).
+local function spawn(fn)
+  last_job = last_job + 1
+  jobs[last_job] = { fn }
+  host.spawn(0, last_job, nil)
+end
+
 -- ec_scheduler_inst: an event loop a script can name in msys.runInInst.
 local new_scheduler_inst, check_scheduler_inst = new_class("ec_scheduler_inst", {})
 local master = new_scheduler_inst({ name = "master" })
@@ -119,7 +127,7 @@ function threadpool.stat(key)
   return setmetatable(stat, stat_mt)
 end
 
-local api = { timer = timer, master = master, threadpool = threadpool }
+local api = { timer = timer, master = master, threadpool = threadpool, spawn = spawn }
 
 -- The host runs this as a task when a timer is due.
 function api.fire(id)

@@ -16,6 +16,7 @@ they never run. ``close()`` cancels them all when the generation is retired.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import itertools
 import time
@@ -78,6 +79,11 @@ class MsysAsync:
         """The Lua ``ec_scheduler_inst`` of the one event loop (for session bindings)."""
         return self._api.master
 
+    @property
+    def spawn(self) -> object:
+        """The Lua function that runs a Lua function later as its own task."""
+        return self._api.spawn
+
     def _pool(self, key: object) -> ThreadPool:
         """The pool a script named (by name or job class id); an unknown one is warned
         about once and its jobs run in IO."""
@@ -88,7 +94,7 @@ class MsysAsync:
         if name not in self._warned_pools:
             self._warned_pools.add(name)
             self._state.warn(
-                f"scriptlet: msys.runInPool: no thread pool named {name!r}; using IO"
+                f"msys.runInPool: no thread pool named {name!r}; using IO"
             )
         found = self.pools.find("IO")
         assert found is not None
@@ -128,13 +134,14 @@ class MsysAsync:
 
     # -- jobs (runInPool's asynchronous forms) -------------------------------------------
 
-    def _spawn(self, owner: int, job_id: int, pool: object) -> None:
-        """Start job ``job_id`` in ``pool`` once the caller returns to the loop; the
-        owner task's runner may wait for it (``wait_jobs``)."""
+    def _spawn(self, owner: int, job_id: int, pool: object | None) -> None:
+        """Start job ``job_id`` in ``pool`` (None: in no pool, a thread.create thread)
+        once the caller returns to the loop; the owner task's runner may wait for it
+        (``wait_jobs``)."""
         if self._closed:
             return
         loop = _running_loop()
-        job = (int(owner), int(job_id), self._pool(pool))
+        job = (int(owner), int(job_id), None if pool is None else self._pool(pool))
         if loop is None:
             self._waiting_jobs.append(job)
         else:
@@ -155,16 +162,18 @@ class MsysAsync:
             if not jobs:
                 del self._jobs[owner]
 
-    async def _job(self, owner: int, job_id: int, pool: ThreadPool) -> None:
+    async def _job(self, owner: int, job_id: int, pool: ThreadPool | None) -> None:
         from .runtime import LuaScriptError
 
         try:
-            async with pool.slot():
+            async with pool.slot() if pool is not None else contextlib.nullcontext():
                 await self._state.run_task(
                     lambda task_id: self._api.start_job(task_id, owner, job_id)
                 )
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.runInPool job failed: {error.message}")
+            self._state.warn(
+                f"a msys.runInPool job or thread failed: {error.message}"
+            )
 
     async def wait_jobs(self, owner: int) -> None:
         """Wait for the asynchronous jobs a task started, and the jobs they started
@@ -215,7 +224,7 @@ class MsysAsync:
         try:
             await self._state.run_in_task(self._api.fire, timer_id)
         except LuaScriptError as error:
-            self._state.warn(f"scriptlet: msys.timer callback failed: {error.message}")
+            self._state.warn(f"msys.timer callback failed: {error.message}")
 
     # -- the generation's life -------------------------------------------------------------
 

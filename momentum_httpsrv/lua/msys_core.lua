@@ -1,8 +1,9 @@
 -- msys.core: the dictionary helpers and constants scripts use (lua-runtime.md §4.2).
 -- Called with the host table; returns the module table and constructors other bindings use.
-local host, constants = ...
+local host, constants, string_constants = ...
 local core = {}
 for name, value in pairs(constants) do core[name] = value end
+for name, value in pairs(string_constants) do core[name] = value end
 
 -- ec_dict userdata: insertion-ordered string pairs behind a shared metatable.
 local dicts = setmetatable({}, { __mode = "k" })
@@ -198,6 +199,39 @@ local function io_reader(obj)
     return function(n) return IoObject.read(obj, n) end
   end
   return nil
+end
+
+-- The configuration's binding slots (msys_core.py BindingTable); without a configuration
+-- (`momentum-httpsrv lua`) these fail and say so.
+local function binding_lookup(fname, what, key)
+  local ok, value = host.binding_lookup(what, key)
+  if not ok then error("msys.core." .. fname .. ": " .. value, 3) end
+  return value
+end
+
+-- config_get_binding_id_from_name(name), config_get_binding_name_from_id(slot),
+-- config_get_binding_group_size(name).
+for fname, spec in pairs({
+  config_get_binding_id_from_name = { "id", "string" },
+  config_get_binding_name_from_id = { "name", "number" },
+  config_get_binding_group_size = { "group_size", "string" },
+}) do
+  local what, wanted = spec[1], spec[2]
+  core[fname] = function(key)
+    if type(key) ~= wanted then
+      error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, wanted, type(key)), 2)
+    end
+    return binding_lookup(fname, what, key)
+  end
+end
+
+-- ec_sockaddr_family(sa): AF_INET or AF_INET6 of an ec_sockaddr.
+function core.ec_sockaddr_family(sa)
+  if msys.type(sa) ~= "ec_sockaddr" then
+    error("bad argument #1 to 'ec_sockaddr_family' (ec_sockaddr expected, got "
+      .. msys.type(sa) .. ")", 2)
+  end
+  return sa.family
 end
 
 -- msys.type: like type(), but emulated userdata report their class name: `__name` for

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import io
 import os
+from dataclasses import dataclass, field
 
+from ..config import ConfigScope
 from .outside import WORLD
 
 # Momentum does not document the numeric values; scripts compare against the names.
@@ -38,6 +40,66 @@ CORE_CONSTANTS: dict[str, int] = {
     "O_TRUNC": os.O_TRUNC,
     "O_EXCL": os.O_EXCL,
     "O_BINARY": getattr(os, "O_BINARY", 0),
+    # Reception and delivery protocols (msg.recv_method); P_HTTP is httpsrv's.
+    "P_SMTP": 1,
+    "P_ESMTP": 2,
+    "P_INTERNAL": 4,
+    "P_MM7": 8,
+    "P_SMPP": 32,
+    "P_XMPP": 64,
+    # ec_message_extract_part_to_string's rendering flags, OR-ed together.
+    "EC_MSG_RENDER_OMIT_DOT": 1,
+    "EC_MSG_RENDER_CALCULATE_LENGTH_ONLY": 2,
+    "EC_MSG_RENDER_HEADERS_ONLY": 4,
+    "EC_MSG_RENDER_XML": 8,
+    "EC_MSG_RENDER_OMIT_HEADERS": 16,
+    "EC_MSG_RENDER_OMIT_EPILOGUE": 32,
+    "EC_MSG_RENDER_UNSTUFFED": 64,
+    "EC_MSG_RENDER_DEBUG": 128,
+    "EC_MSG_RENDER_AVOID_IO": 256,
+    "EC_MSG_RENDER_SUPPRESS_WRITE_ERRORS": 512,
+    # ec_string storage types.
+    "STRING_TYPE_ECSTRING": 0,
+    "STRING_TYPE_IO_OBJECT": 1,
+    # RFC 3464 actions (msys.rfc3464.*).
+    "FAILED": 1,
+    "DELAYED": 2,
+    "DELIVERED": 3,
+    "RELAYED": 4,
+    "EXPANDED": 5,
+    "EC_HOOK_CONT": 0,
+    "EC_HOOK_DONE": 1,
+    "EM_SUCCEEDED": 0,
+    "LOG_WARNING": 4,  # syslog's
+    "EC_MIME_TE_7BIT": 0,
+    "EC_MIME_TE_8BIT": 1,
+    "EC_MIME_TE_QUOTED_PRINTABLE": 2,
+    "EC_MIME_TE_BASE64": 3,
+    # msys.runSieveScript's request flags and phases.
+    "SIEVEREQ_MSG": 1,
+    "SIEVEREQ_MSG_BODY": 2,
+    "SIEVEREQ_ENV_FROM": 4,
+    "SIEVEREQ_ENV_TO": 8,
+    "SIEVEREQ_AC": 16,
+    "SIEVEREQ_550_OK": 32,
+    "SIEVEREQ_DNS_LOOKUP_OK": 64,
+    "SIEVEREQ_PHASE_CONNECT": 1,
+    "SIEVEREQ_PHASE_ACCEPT": 2,
+    "SIEVEREQ_PHASE_EHLO": 3,
+    "SIEVEREQ_PHASE_MAILFROM": 4,
+    "SIEVEREQ_PHASE_RCPTTO": 5,
+    "SIEVEREQ_PHASE_DATA": 6,
+    "SIEVEREQ_PHASE_SPOOL": 7,
+    "SIEVEREQ_PHASE_EACH_RCPT": 8,
+}
+
+# Validation-context keys Momentum fills (policy scriptlet docs list them by name).
+CORE_STRING_CONSTANTS: dict[str, str] = {
+    "STANDARD_KEY_MAILFROM_DOMAIN": "mailfrom_domain",
+    "STANDARD_KEY_MAILFROM_LOCALPART": "mailfrom_localpart",
+    "STANDARD_KEY_RCPTTO_DOMAIN": "rcptto_domain",
+    "STANDARD_KEY_RCPTTO_LOCALPART": "rcptto_localpart",
+    "STANDARD_KEY_EHLO_DOMAIN": "ehlo_domain",
 }
 
 
@@ -137,6 +199,44 @@ def read_file(name: str) -> tuple:
             return (handle.read().decode("latin-1"),)
     except OSError as error:
         return None, f"{name}: {os.strerror(error.errno or errno.EIO)}"
+
+
+@dataclass
+class BindingTable:
+    """The configuration's binding slots (``config_get_binding_*``): slot 0 is the
+    ``default`` binding, then every ``Binding`` in file order, those inside a
+    ``Binding_Group`` included."""
+
+    names: list[str] = field(default_factory=lambda: ["default"])
+    group_sizes: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, root: ConfigScope) -> BindingTable:
+        table = cls()
+        for scope in root.scopes():
+            kind = scope.kind.lower()
+            if kind == "binding":
+                table._add(scope)
+            elif kind == "binding_group" and scope.name is not None:
+                members = scope.scopes("Binding")
+                table.group_sizes[scope.name] = len(members)
+                for member in members:
+                    table._add(member)
+        return table
+
+    def _add(self, scope: ConfigScope) -> None:
+        if scope.name is not None and scope.name not in self.names:
+            self.names.append(scope.name)
+
+    def lookup(self, what: str, key: object) -> object:
+        """``id`` of a name (-1 if none), ``name`` of a slot (None), ``group_size`` of a
+        group name (0)."""
+        if what == "id":
+            return self.names.index(key) if key in self.names else -1
+        if what == "name":
+            slot = int(key) if isinstance(key, int | float) and key == int(key) else -1
+            return self.names[slot] if 0 <= slot < len(self.names) else None
+        return self.group_sizes.get(str(key), 0)
 
 
 CORE_HOST_FUNCTIONS = {

@@ -2,15 +2,29 @@
 -- (Python callbacks); returns the functions Python drives the state with.
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
+local hooks = host.hooks  -- hooks.lua: the one debug hook every coroutine runs under
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
+
+local api = {}
+
+-- Called with every chunk loaded from a file ("@path"): the host records the path (what
+-- `serve --reload` watches); line coverage wraps it to track the file.
+local function file_loaded(chunkname) host.file_loaded(chunkname) end
+function api.get_file_loaded() return file_loaded end
+function api.set_file_loaded(fn) file_loaded = fn end
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
-  return raw_loadstring(text, chunkname)
+  local chunk, load_err = raw_loadstring(text, chunkname)
+  if not chunk then return nil, host.syntax_error(source, load_err) end
+  if type(chunkname) == "string" and chunkname:sub(1, 1) == "@" then
+    file_loaded(chunkname, chunk)
+  end
+  return chunk
 end
 
 function loadstring(source, chunkname)
@@ -95,8 +109,13 @@ local function make_stub(name)
   })
 end
 
+-- Momentum's own Lua packages: msys.* and the opendkim binding.
+local function is_momentum_package(name)
+  return name:sub(1, 5) == "msys." or name:sub(1, 9) == "opendkim."
+end
+
 package.loaders[#package.loaders + 1] = function(name)
-  if name:sub(1, 5) == "msys." then
+  if is_momentum_package(name) then
     return function() return make_stub(name) end
   end
   return "\n\tno emulated package '" .. name .. "'"
@@ -129,26 +148,43 @@ msys = setmetatable({}, {
   end,
 })
 
+package.loaded.msys = msys  -- require("msys") is the namespace itself
+
 -- Modules and their callouts (lua-runtime.md §2).
 local modules = {}
+local module_callouts = { init = true, deinit = true, rsrc_setup = true, config_rsrc_setup = true }
 
-function msys.registerModule(name, tbl)
+-- registerModule(name, tbl)'s argument checks (errors are its caller's), then the
+-- sorted names of tbl's functions other than callouts, and whether it has any function.
+function api.module_hooks_of(name, tbl)
   if type(name) ~= "string" then
-    error("bad argument #1 to 'registerModule' (string expected, got " .. type(name) .. ")", 2)
+    error("bad argument #1 to 'registerModule' (string expected, got " .. type(name) .. ")", 3)
   end
   if type(tbl) ~= "table" then
-    error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 2)
+    error("bad argument #2 to 'registerModule' (table expected, got " .. type(tbl) .. ")", 3)
   end
-  for _, value in pairs(tbl) do
+  local hooks, usable = {}, false
+  for key, value in pairs(tbl) do
     if type(value) == "function" then
-      modules[#modules + 1] = { name = name, tbl = tbl }
-      return
+      usable = true
+      if not module_callouts[key] then hooks[#hooks + 1] = tostring(key) end
     end
   end
-  host_warn("scriptlet: no usable methods found for module " .. name .. " in registerModule call")
+  table.sort(hooks)
+  return hooks, usable
 end
 
-local api = {}
+function msys.registerModule(name, tbl)
+  -- Like Momentum, take the hooks the table has now (validate_*, core_*, …; calling
+  -- them is not emulated, listing them is).
+  local hooks, usable = api.module_hooks_of(name, tbl)
+  if not usable then
+    host_warn("no usable methods found for module " .. name .. " in registerModule call")
+    return
+  end
+  modules[#modules + 1] = { name = name, tbl = tbl, hooks = hooks }
+end
+
 
 local function traceback(message)
   return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }
@@ -191,6 +227,15 @@ function api.module_names()
   return names
 end
 
+-- Each module's policy hooks as one string, "name: hook, hook" (or just the name).
+function api.module_hooks()
+  local lines = {}
+  for i, module in ipairs(modules) do
+    lines[i] = module.name .. (#module.hooks > 0 and ": " .. concat(module.hooks, ", ") or "")
+  end
+  return lines
+end
+
 -- `require(name)` returns `opener()` (a host function: Lua's require accepts only Lua
 -- functions from package.preload). System packages also get their global path.
 function api.preload(name, opener, system)
@@ -213,7 +258,16 @@ local task_of = setmetatable({}, { __mode = "k" })   -- task coroutine -> task i
 local root_of = {}                                   -- task id -> root task id
 local owner_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> root task id
 
-local function finish(id) tasks[id], root_of[id] = nil, nil end
+local at_end = {}                                    -- task id -> function run when it ends
+
+local function finish(id)
+  tasks[id], root_of[id] = nil, nil
+  local ender = at_end[id]
+  if ender then
+    at_end[id] = nil
+    ender()
+  end
+end
 
 local function task_step(id, co, ok, ...)
   if not ok then
@@ -231,6 +285,7 @@ end
 -- parent: the id of the task this one works for, or 0.
 function api.start_task(id, parent, fn, ...)
   local co = raw_create(fn)
+  if hooks.active then hooks.install(co) end
   tasks[id], task_of[co] = co, id
   root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
   return task_step(id, co, resume(co, ...))
@@ -265,22 +320,56 @@ local function check_coroutine_body(fn, fname)
   end
 end
 
+-- The emulator's thread of execution (thread.mutex owners): a task, the task that
+-- created a plain coroutine, or 0 for code outside every task (top level, init).
+local thread_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> its task id
+
+function api.current_thread()
+  local co = running()
+  if co == nil then return 0 end
+  return task_of[co] or thread_of[co] or 0
+end
+local current_thread = api.current_thread
+
 function coroutine.create(fn)
   check_coroutine_body(fn, "create")
   local co = raw_create(fn)
-  owner_of[co] = task_root()
+  if hooks.active then hooks.install(co) end
+  owner_of[co], thread_of[co] = task_root(), current_thread()
   return co
 end
 
 function coroutine.wrap(fn)
   check_coroutine_body(fn, "wrap")
-  local owner = task_root()
-  if owner == nil then return raw_wrap(fn) end
+  local owner, thread = task_root(), current_thread()
+  if owner == nil and thread == 0 and not hooks.active then return raw_wrap(fn) end
   return raw_wrap(function(...)
-    owner_of[running()] = owner
+    owner_of[running()], thread_of[running()] = owner, thread
+    if hooks.active then hooks.install(running()) end
     return fn(...)
   end)
 end
+
+-- thrLua's _TLS and _OSTLS (lstate.c): globals resolved when no real global of that
+-- name exists. _TLS is one table per Lua thread, so each task and each coroutine has
+-- its own; _OSTLS is one table per OS thread, and every Lua task here runs on the one
+-- event-loop thread, so there is one.
+local tls_of = setmetatable({}, { __mode = "k" })
+local main_tls, os_tls = {}, {}
+setmetatable(_G, {
+  __index = function(_, key)
+    if key == "_TLS" then
+      local co = running()
+      if co == nil then return main_tls end
+      local tls = tls_of[co]
+      if tls == nil then tls = {}; tls_of[co] = tls end
+      return tls
+    elseif key == "_OSTLS" then
+      return os_tls
+    end
+    return nil
+  end,
+})
 
 -- msys.sleep suspends the running handler or command; elsewhere it blocks.
 function msys.sleep(seconds)
@@ -304,5 +393,18 @@ function api.current_task()
   return co and task_of[co]
 end
 
+-- Run `fn` when the running task ends, however it ends (thread.create's join).
+function api.at_task_end(fn)
+  at_end[api.current_task()] = fn
+end
+
 api.make_stub = make_stub
+
+-- Where there is no configuration (`momentum-httpsrv lua`), msys.<name> says it needs one.
+function api.needs_configuration(name)
+  rawset(msys, name, function()
+    error("msys." .. name .. ": needs a configuration; there is none when"
+      .. " `momentum-httpsrv lua` runs a file", 2)
+  end)
+end
 return api

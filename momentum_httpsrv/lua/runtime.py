@@ -35,14 +35,22 @@ from pathlib import Path
 
 from lupa import lua51
 
-from . import dialect
+from . import coverage, dialect
+from .chunknames import INTERNAL_MARK, package_chunkname
 from .datasource import Datasources
 from .lib import LIBRARY_OPENERS
+from .lib.policy_data import PolicyData
 from .msys_async import MsysAsync
-from .msys_core import CORE_CONSTANTS, CORE_HOST_FUNCTIONS
+from .msys_core import (
+    CORE_CONSTANTS,
+    CORE_HOST_FUNCTIONS,
+    CORE_STRING_CONSTANTS,
+    BindingTable,
+)
 from .msys_dns import dns_lookup_service
 from .msys_http import http_request_service
 from .outside import WORLD, run_blocking
+from .thread_library import install_thread_library
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -85,7 +93,7 @@ def trim_traceback(traceback: str) -> str:
     for line in frames.splitlines()[1:]:
         if "in function 'xpcall'" in line:
             break
-        internal = str(PACKAGE_DIR.parent) in line or line.strip() in (
+        internal = line.strip().startswith(INTERNAL_MARK) or line.strip() in (
             "[C]: in function 'error'",
             "(tail call): ?",
         )
@@ -102,6 +110,19 @@ class HookResult:
     ok: bool
     value: object
     traceback: str | None
+
+
+def lua_type_name(value: object) -> str:
+    """The name Lua's ``type()`` gives a value that crossed into Python."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return lua51.lua_type(value) or "userdata"
 
 
 def as_tuple(result: object) -> tuple:
@@ -147,6 +168,7 @@ class LuaState:
         warn: Callable[[str], None] | None = None,
         gc_pause: int = 200,
         gc_stepmul: int = 200,
+        policy_data: PolicyData | None = None,
     ) -> None:
         self.lua = lua51.LuaRuntime(
             encoding="latin-1",
@@ -169,33 +191,57 @@ class LuaState:
         # request leaves behind; a tighter setting made every allocation about 2.5x dearer.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
+        # The files of every "@file" chunk loaded (scripts, required modules), in order.
+        self.loaded_files: list[Path] = []
+        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua")
         host = self.lua.table_from(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
                 "block_sleep": lambda seconds: WORLD.clock.block(seconds),
+                "file_loaded": self._file_loaded,
+                "syntax_error": dialect.readable_syntax_error,
+                "hooks": self.hooks,
             }
         )
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
         self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
+        # The configuration's bindings; None where there is no configuration (`lua`).
+        self.bindings: BindingTable | None = None
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
-            self.lua.table_from(CORE_HOST_FUNCTIONS),
+            self.lua.table_from({**CORE_HOST_FUNCTIONS, "binding_lookup": self._binding_lookup}),
             self.lua.table_from(CORE_CONSTANTS),
+            self.lua.table_from(CORE_STRING_CONSTANTS),
         )
         self.preload("msys.core", lambda: core)
         # msys.runInPool / runInInst / readfile / timer (msys_async.py, session API work).
         self.msys_async = MsysAsync(self, core)
         self._install_outside()
-        for name, opener in LIBRARY_OPENERS.items():  # json, xml, msys.pcre, …
+        # thrLua opens `thread` with the standard libraries: a global, and require-able.
+        thread, self.thread_waits = install_thread_library(self, self.msys_async.spawn)
+        globals_.thread = thread
+        self.preload("thread", lambda: thread)
+        self._recorded = self.run_package_lua(
+            PACKAGE_DIR / "recorded_registrations.lua", self.api
+        )  # msys.adaptive, msys.http_lua
+        # msys.cidr, msys.audit_series, msys.gauge_cache, msys.counter: engine-side data.
+        if policy_data is None:
+            policy_data = PolicyData()
+            policy_data.cidr.warn = self.warn
+        self.policy_data = policy_data
+        openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
+        for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
+        self.line_coverage = coverage.attach_if_active(self)
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
-        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), f"@{path}")
+        chunkname = package_chunkname(path.resolve().relative_to(PACKAGE_DIR.parent).as_posix())
+        loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), chunkname)
         if isinstance(loaded, tuple):  # (nil, message)
             raise LuaScriptError(loaded[1])
         return loaded(*args)
@@ -284,7 +330,7 @@ class LuaState:
                 kind = result[1] if len(result) > 1 else None
                 service = self.yield_services.get(kind)
                 if service is None:
-                    self.warn(f"scriptlet: a task yielded {kind!r}, which nothing serves; resumed")
+                    self.warn(f"a task yielded {kind!r}, which nothing serves; resumed")
                     values: tuple = ()
                 else:
                     if on_suspend is not None:
@@ -317,10 +363,32 @@ class LuaState:
     def module_names(self) -> list[str]:
         return list(self.api.module_names().values())
 
+    def module_hooks(self) -> list[str]:
+        """``name: hook, hook`` per registered module (the policy hooks it has)."""
+        return list(self.api.module_hooks().values())
+
+    def recorded_registrations(self) -> list[str]:
+        """Lines for what scripts registered for the mail paths (adaptive rules, HTTP
+        delivery modules), which is recorded, not run."""
+        return list(self._recorded.summary().values())
+
+    def _binding_lookup(self, what: str, key: object) -> tuple:
+        if self.bindings is None:
+            return False, (
+                "needs a configuration (its Binding stanzas); there is none when"
+                " `momentum-httpsrv lua` runs a file"
+            )
+        return True, self.bindings.lookup(what, key)
+
     # -- print routing (console replies are captured Lua-side, console/control.lua) ----
 
     def _print(self, text: str) -> None:
         self._print_sink(text)
+
+    def _file_loaded(self, chunkname: str) -> None:
+        path = Path(chunkname[1:])
+        if path not in self.loaded_files:
+            self.loaded_files.append(path)
 
 
 async def _sleep_service(seconds: float) -> tuple:

@@ -66,13 +66,21 @@ def resolve_source(source: str, search_path: Sequence[Path]) -> Path | None:
     raise ScriptNotFoundError(f"Unable to open '{first}', errno=2 No such file or directory")
 
 
+def script_chunkname(path: Path) -> str:
+    """How errors and tracebacks name a script: relative to the current directory when
+    it is below it (``conf/hello_api.lua:12:``), else its full path. Lua keeps only the
+    last 60 characters of a name, so short names stay whole."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def load_scripts(state: LuaState, config: Configuration) -> list[ScriptSpec]:
     """Run every configured script's top-level code, in stanza order."""
     specs = configured_scripts(config)
     for spec in specs:
         path = resolve_source(spec.source, state.search_path)
-        if path is None:
-            state.warn(f"scriptlet: '{spec.source}' is a Momentum built-in; not emulated")
-            continue
-        state.execute_file(path)
+        if path is not None:  # None: a Momentum built-in, accepted with nothing to run
+            state.execute_file(path, script_chunkname(path))
     return specs

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from ..config import ConfigScope, ConfigValueError
+from ..config import Configuration, ConfigValueError
 
 # Momentum's predefined pools and their default concurrency (config/ref-threadpool.md),
 # in the documented order; their job class ids are their positions from 1.
@@ -183,20 +183,32 @@ class ThreadPools:
         self._by_class[pool.job_class] = pool
         return pool
 
-    def configure(self, root: ConfigScope) -> None:
-        """Apply every ``threadpool "NAME" { Concurrency = N }`` stanza of a configuration
-        (ConfigValueError at the option's place for a value that is not a count)."""
-        for stanza in root.scopes("threadpool"):
+    def configure(self, config: Configuration) -> None:
+        """Apply the configuration's ``threadpool "NAME" { Concurrency = N }`` stanzas
+        (ConfigValueError at the option's place for a negative count).
+
+        As Momentum's implicit ThreadPool settings, every stock pool has a stanza and every
+        stanza a ``Concurrency`` (the stock value, else 1, where none is set, also after
+        ``config unset``), so ``config get``/``eval``/``set`` name what the pools run with.
+        """
+        named = {stanza.name.lower() for stanza in config.root.scopes("threadpool") if stanza.name}
+        for name, _ in STOCK_POOLS:
+            if name.lower() not in named:
+                config.ensure_scope(["ThreadPool", name])
+        for stanza in config.root.scopes("threadpool"):
             if not stanza.name:
                 continue
             option = stanza.option("concurrency")
-            concurrency = option.as_int() if option is not None else None
-            if concurrency is not None and concurrency < 0:
+            if option is None:
+                default = dict((n.lower(), c) for n, c in STOCK_POOLS).get(stanza.name.lower(), 1)
+                option = stanza.set_option_text("Concurrency", str(default))
+            concurrency = option.as_int()
+            if concurrency < 0:
                 raise ConfigValueError(option.location, "Concurrency must be 0 or more threads")
             pool = self.find(stanza.name)
             if pool is None:
-                self._add(stanza.name, 1 if concurrency is None else concurrency)
-            elif concurrency is not None and concurrency != pool.concurrency:
+                self._add(stanza.name, concurrency)
+            elif concurrency != pool.concurrency:
                 pool.concurrency = concurrency  # "can be changed at runtime"
                 pool.wake()
 
@@ -204,7 +216,7 @@ class ThreadPools:
         """The pool named ``key`` (any case) or with job class id ``key``."""
         if isinstance(key, str):
             return self._by_name.get(key.lower())
-        if isinstance(key, int | float) and not isinstance(key, bool) and key == int(key):
+        if isinstance(key, int | float) and not isinstance(key, bool) and float(key).is_integer():
             return self._by_class.get(int(key))
         return None
 

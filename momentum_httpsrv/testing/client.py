@@ -14,13 +14,18 @@ from ..node import MomentumNode
 
 class MomentumTestClient:
     """Start a configuration and send it requests; ``close()`` runs ``deinit``.
+    ``paniclog_path`` overrides where the configuration puts the paniclog.
 
     Requests run on one event loop kept for the client's life, as ``serve`` runs them on
     one loop: connections a script's datasources and HTTP client open are reused."""
 
-    def __init__(self, config_path: Path | str) -> None:
-        self.node = MomentumNode(config_path)
-        self.node.start()
+    def __init__(self, config_path: Path | str, paniclog_path: Path | None = None) -> None:
+        self.node = MomentumNode(config_path, paniclog_path=paniclog_path)
+        try:
+            self.node.start()
+        except BaseException:
+            self.node.stop()
+            raise
         self._loop = asyncio.new_event_loop()
 
     def request(

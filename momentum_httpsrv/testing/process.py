@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -52,3 +54,19 @@ def serve_process(
                 process.kill()
                 process.wait()
         process.stderr.close()
+
+
+def stderr_until(process: subprocess.Popen, pattern: str, timeout: float = 60.0) -> str:
+    """Read a ``serve_process``'s stderr until ``pattern`` matches; returns what was read
+    (AssertionError with it after ``timeout`` seconds)."""
+    assert process.stderr is not None
+    descriptor = process.stderr.fileno()  # unbuffered: select sees every byte not yet read
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([descriptor], [], [], 0.5)
+        if ready:
+            seen += os.read(descriptor, 65536).decode()
+            if re.search(pattern, seen):
+                return seen
+    raise AssertionError(f"no line matching {pattern!r} in:\n{seen}")

@@ -8,6 +8,8 @@ from typing import Any
 
 from lupa import lua51
 
+from ..chunknames import package_chunkname
+
 
 @cache
 def _lua_source(filename: str) -> str:
@@ -17,4 +19,4 @@ def _lua_source(filename: str) -> str:
 
 def run_library_chunk(lua: lua51.LuaRuntime, filename: str, *args: Any) -> Any:
     """Run the library file ``filename`` with ``args`` as its ``...`` and return its result."""
-    return lua.execute(_lua_source(filename), *args, name="=" + filename)
+    return lua.execute(_lua_source(filename), *args, name=package_chunkname(f"lua/lib/{filename}"))

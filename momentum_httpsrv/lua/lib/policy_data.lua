@@ -1,0 +1,254 @@
+-- msys.cidr, msys.audit_series, msys.gauge_cache, msys.counter: argument checks and
+-- error shaping over the host's stores (policy_data.py). Called with the host table
+-- and the package name; returns that package's table.
+local host, package_name = ...
+local type, error, tostring, select = type, error, tostring, select
+
+-- Host calls answer true, result or false, message; a refusal is the caller's error
+-- (`level` counts from the function checking, 3 by default: the API function's caller).
+local function checked(fname, ok, result, level)
+  if not ok then error(package_name .. "." .. fname .. ": " .. tostring(result), level or 3) end
+  return result
+end
+
+local function arg_check(fname, position, value, wanted, optional, level)
+  if (optional and value == nil) or type(value) == wanted then return value end
+  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
+    position, fname, wanted, type(value)), level or 3)
+end
+
+-- An address key as scripts give it: a string, or an accept_construct (its remote IP).
+-- Without one Momentum takes the SMTP peer, and there is no SMTP session here.
+-- `level` is the error level of the API function's caller, seen from here.
+local function address_key(fname, key, level)
+  if msys.type(key) == "accept_construct" then
+    local remote = key.remote_addr
+    if remote == nil then
+      error(package_name .. "." .. fname .. ": the accept_construct has no remote address", level)
+    end
+    return tostring(remote)
+  end
+  if key == nil then
+    error(package_name .. "." .. fname .. ": no address given, and there is no SMTP"
+      .. " connection to take it from here", level)
+  end
+  if type(key) ~= "string" then
+    error(("bad argument to '%s' (address string or accept_construct expected, got %s)")
+      :format(fname, type(key)), level)
+  end
+  return key
+end
+
+local packages = {}
+
+function packages.cidr()
+  local cidr, defaults = {}, {}
+  local from_datasource = {} -- name -> { cachename, query, cidr_column, value_column, refresh, loaded }
+
+  -- A row's column by name; without one, the row's only column (rows are keyed by name,
+  -- so the order of several columns is not known here).
+  local function column(row, name, option)
+    if name ~= nil then
+      if type(name) ~= "string" then
+        error(option .. " must be a column name (column positions are not known here)", 0)
+      end
+      local value = row[name]
+      if value == nil then error("no column '" .. name .. "' in the query's rows", 0) end
+      return tostring(value)
+    end
+    local only, count = nil, 0
+    for _, value in pairs(row) do only, count = value, count + 1 end
+    if count ~= 1 then
+      error("name the " .. option .. ": the query's rows have " .. count .. " columns", 0)
+    end
+    return tostring(only)
+  end
+
+  -- Run a datasource CIDR's query and hand its rows to the host; returns what went wrong.
+  local function load_rows(name, spec)
+    local rows, err = msys.db.query(spec.cachename, spec.query, nil,
+      { raise_error = false, nocache = true })
+    if rows == nil then return "the query failed: " .. tostring(err) end
+    local networks, values = {}, spec.value_column and {} or nil
+    local ok, message = pcall(function()
+      for row in rows do
+        networks[#networks + 1] = column(row, spec.cidr_column, "cidr_column")
+        if values then values[#networks] = column(row, spec.value_column, "value_column") end
+      end
+    end)
+    if not ok then return message end
+    local loaded, problem = host.load_rows(name, networks, values)
+    if not loaded then return tostring(problem) end
+    spec.loaded = host.now()
+  end
+
+  -- options: a table, or the type itself (then only 'empty' has what it needs).
+  function cidr.define(name, options)
+    arg_check("define", 1, name, "string")
+    if type(options) ~= "table" then options = { type = options } end
+    local kind = options.type
+    if type(kind) ~= "string" then
+      error("msys.cidr.define: options.type must be 'datasource', 'rbldnsd' or 'empty'", 2)
+    end
+    local source = options.source
+    if source ~= nil and type(source) ~= "string" then
+      error("msys.cidr.define: options.source must be a string", 2)
+    end
+    local value = options.value
+    if value ~= nil and type(value) ~= "string" then
+      error("msys.cidr.define: options.value must be 'a' or 'txt'", 2)
+    end
+    local refresh = options.refresh or 1800
+    if type(refresh) ~= "number" then
+      error("msys.cidr.define: options.refresh must be a number of seconds", 2)
+    end
+    local spec
+    if kind == "datasource" then
+      if type(options.cachename) ~= "string" or type(options.query) ~= "string" then
+        error("msys.cidr.define: a datasource CIDR needs cachename and query strings", 2)
+      end
+      spec = { cachename = options.cachename, query = options.query, refresh = refresh,
+        cidr_column = options.cidr_column, value_column = options.value_column }
+    end
+    checked("define", host.define(name, kind, source, value or "a",
+      options.interpolate and true or false, refresh))
+    from_datasource[name] = spec
+    if spec then
+      local problem = load_rows(name, spec)
+      if problem then error("msys.cidr.define: " .. problem, 2) end
+    end
+    defaults[name] = options.default_value
+  end
+
+  function cidr.query(name, address)
+    arg_check("query", 1, name, "string")
+    local spec = from_datasource[name]
+    if spec and spec.refresh > 0 and host.now() - spec.loaded >= spec.refresh then
+      local problem = load_rows(name, spec)
+      if problem then host.warn("'" .. name .. "' keeps its entries: " .. problem) end
+    end
+    local found = checked("query", host.query(name, address_key("query", address, 3)))
+    if found == nil then return defaults[name] end
+    return found
+  end
+
+  function cidr.reload(name)
+    arg_check("reload", 1, name, "string")
+    local spec = from_datasource[name]
+    if spec then
+      local problem = load_rows(name, spec)
+      if problem then error("msys.cidr.reload: " .. problem, 2) end
+      return
+    end
+    checked("reload", host.reload(name))
+  end
+  return cidr
+end
+
+function packages.audit_series()
+  local series = {}
+  function series.define(name, kind, interval, num_windows, options)
+    arg_check("define", 1, name, "string")
+    arg_check("define", 2, kind, "string")
+    arg_check("define", 3, interval, "number")
+    arg_check("define", 4, num_windows, "number")
+    arg_check("define", 5, options, "table", true)
+    checked("define", host.define(name, kind, interval, num_windows))
+  end
+  -- options: a table { count =, key = }, or the key itself.
+  -- Called by the API functions: errors are their caller's (level 3 from here).
+  local function key_and(fname, name, options)
+    arg_check(fname, 1, name, "string", false, 4)
+    if type(options) ~= "table" then options = { key = options } end
+    local ok, kind = host.kind(name)
+    kind = checked(fname, ok, kind, 4)
+    local key = options.key
+    if kind == "string" then
+      if key == nil then error("msys.audit_series." .. fname .. ": a string series needs a key", 3) end
+      key = tostring(key)
+    else
+      key = address_key(fname, key, 4)
+    end
+    return key, options
+  end
+  function series.add(name, options)
+    local key
+    key, options = key_and("add", name, options)
+    local count = options.count or 1
+    if type(count) ~= "number" then error("msys.audit_series.add: count must be a number", 2) end
+    checked("add", host.add(name, key, count))
+  end
+  function series.count(name, options)
+    local key
+    key, options = key_and("count", name, options)
+    return checked("count", host.count(name, key, options.startv or 0, options.endv or 0))
+  end
+  function series.remove_item(name, key)
+    key = key_and("remove_item", name, key)
+    checked("remove_item", host.remove(name, key))
+  end
+  return series
+end
+
+function packages.gauge_cache()
+  local gauge = {}
+  function gauge.define(name, maxelems, ttl, replicated)
+    arg_check("define", 1, name, "string")
+    arg_check("define", 2, maxelems, "number")
+    arg_check("define", 3, ttl, "number")
+    arg_check("define", 4, replicated, "boolean", true)
+    checked("define", host.define(name, maxelems, ttl))
+  end
+  local function keyed(fname, name, key)  -- errors are the API function's caller's
+    arg_check(fname, 1, name, "string", false, 4)
+    if type(key) ~= "string" and type(key) ~= "number" then
+      arg_check(fname, 2, key, "string", false, 4)
+    end
+    return tostring(key)
+  end
+  function gauge.inc(name, key) return checked("inc", host.adjust(name, keyed("inc", name, key), 1)) end
+  function gauge.dec(name, key) return checked("dec", host.adjust(name, keyed("dec", name, key), -1)) end
+  function gauge.get(name, key) return checked("get", host.get(name, keyed("get", name, key))) end
+  function gauge.remove_item(name, key)
+    checked("remove_item", host.remove(name, keyed("remove_item", name, key)))
+  end
+  return gauge
+end
+
+function packages.counter()
+  local counter = { STRICT = 0, RELAXED = 1 }
+  local paths = setmetatable({}, { __mode = "k" })
+  local counter_mt = {
+    __name = "msys.counter",
+    __tostring = function(c) return "msys.counter: " .. tostring(paths[c]) end,
+  }
+  local function path_of(fname, c)
+    if type(c) == "string" then return c end
+    local path = paths[c]
+    if path == nil then
+      error(("bad argument #1 to '%s' (counter or path expected, got %s)"):format(fname, type(c)), 3)
+    end
+    return path
+  end
+  function counter.open(path, semantics)
+    arg_check("open", 1, path, "string")
+    if semantics ~= nil and semantics ~= counter.STRICT and semantics ~= counter.RELAXED then
+      error("bad argument #2 to 'open' (msys.counter.STRICT or msys.counter.RELAXED expected)", 2)
+    end
+    checked("open", host.open(path))
+    local c = setmetatable({}, counter_mt)
+    paths[c] = path
+    return c
+  end
+  function counter.add(c, delta)
+    arg_check("add", 2, delta, "number")
+    return checked("add", host.add(path_of("add", c), delta))
+  end
+  function counter.inc(c) return checked("inc", host.add(path_of("inc", c), 1)) end
+  function counter.read(c) return checked("read", host.read(path_of("read", c))) end
+  function counter.reset(c) checked("reset", host.reset(path_of("reset", c))) end
+  function counter.unlink(c) checked("unlink", host.unlink(path_of("unlink", c))) end
+  return counter
+end
+
+return packages[package_name:gsub("^msys%.", "")]()

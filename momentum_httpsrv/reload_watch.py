@@ -1,0 +1,78 @@
+"""``serve --reload``: rebuild the generation when a file it was made from changes.
+
+Watched: the configuration file, every file it included, and every script file the
+generation's Lua state loaded (configured scripts and what they ``require``d). A change
+runs the same reload as the console's ``config reload``; a broken edit leaves the
+running generation serving, and its error is logged as a failed ``config reload`` is.
+The directories are watched (editors often replace a file rather than write it), and
+changes are filtered down to the watched files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watchfiles import awatch
+
+from .console.commands import ReconfigureError
+from .lua.coverage import PACKAGE_ROOT
+
+if TYPE_CHECKING:
+    from .node import Generation, MomentumNode
+
+
+def watched_files(generation: Generation) -> set[Path]:
+    """The files a generation was built from (our own Lua files excluded)."""
+    files = {Path(path).resolve() for path in generation.config.files}
+    files |= {path.resolve() for path in generation.lua.loaded_files}
+    return {path for path in files if not path.is_relative_to(PACKAGE_ROOT)}
+
+
+async def reload_on_change(
+    node: MomentumNode, announce: Callable[[str], None], stop: asyncio.Event
+) -> None:
+    """Watch until ``stop`` is set; the watched set is re-read after each reload. The
+    watcher says ``watching N files`` once it is up; a file that changed while it was
+    starting is caught by comparing the files' stat with a snapshot taken before."""
+    while not stop.is_set():
+        assert node.generation is not None, "serve() a started node"
+        watched = watched_files(node.generation)
+        before = {path: _stat(path) for path in watched}
+        directories = sorted({path.parent for path in watched})
+        starting = True
+        async for changes in awatch(
+            *directories,
+            stop_event=stop,
+            recursive=False,
+            watch_filter=lambda _change, path, watched=watched: Path(path) in watched,
+            yield_on_timeout=True,
+            rust_timeout=500,
+        ):
+            if starting:
+                starting = False
+                announce(f"--reload: watching {len(watched)} files")
+                changes = changes | {(None, str(path)) for path in watched
+                                     if _stat(path) != before[path]}
+            if not changes:
+                continue
+            changed = ", ".join(sorted({str(Path(path)) for _, path in changes}))
+            announce(f"changed: {changed}; reloading")
+            try:
+                generation = await node.reload()
+            except ReconfigureError:  # the node logged why
+                assert node.generation is not None
+                announce(f"reload failed; still serving generation {node.generation.number}")
+                continue
+            announce(f"reloaded: generation {generation.number}")
+            break
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

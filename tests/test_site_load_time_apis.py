@@ -1,0 +1,298 @@
+"""A site whose policy scripts make the load-time calls public Momentum scripts make
+(thread.mutex in init, _OSTLS, msys.cidr, msys.audit_series, msys.gauge_cache,
+msys.counter, msys.os, msys.adaptive, msys.http_lua, binding look-ups) loads whole, and
+its endpoints use what the policy scripts set up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from momentum_httpsrv.cli import main
+from momentum_httpsrv.httpsrv.requests import Request
+from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState
+from momentum_httpsrv.node import MomentumNode
+
+
+@pytest.fixture
+def policy_site(site_dir) -> Path:
+    return site_dir("policy_site") / "ecelerity.conf"
+
+
+@pytest.fixture
+def node(policy_site):
+    node = MomentumNode(policy_site)
+    node.start()
+    yield node
+    node.stop()
+
+
+def test_check_loads_the_site_and_notes_each_unused_stanza_once(policy_site):
+    result = CliRunner().invoke(main, ["check", "-c", str(policy_site)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if ": note: " in line]
+    assert notes == [
+        f"{policy_site}:11:1: note: 'securecreds' is accepted but not used by momentum-httpsrv",
+        f"{policy_site}:12:1: note: 'outbound_smtp_auth' is accepted but not used by"
+        " momentum-httpsrv",
+    ]  # Binding, Binding_Group and Domain are read; outbound_smtp_auth is noted once
+    assert "module policy" not in result.output  # hooks are listed only with --verbose
+
+
+def test_check_verbose_lists_policy_hooks_and_recorded_registrations(policy_site):
+    result = CliRunner().invoke(main, ["check", "--verbose", "-c", str(policy_site)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "module policy: core_final_validation, validate_connect, validate_rcptto" in lines
+    assert "module endpoints" in lines
+    assert "adaptive rules (augment): example.com" in lines
+    assert "http_lua delivery module http-delivery: build_request, handle_response" in lines
+
+
+def test_module_list_shows_policy_hooks(node):
+    listing = node.console("module list")
+    assert (
+        "  Policy_Hooks: policy: core_final_validation, validate_connect, validate_rcptto"
+        in listing.splitlines()
+    )
+
+
+def test_endpoints_read_what_the_policy_scripts_set_up(node):
+    first = node.call(Request("GET", "/policy?ip=192.0.2.7"))
+    second = node.call(Request("GET", "/policy?ip=192.0.2.9"))
+    assert first.body == (
+        b"cidr=partner 192.0.2.7 series=1 gauge=1 hits=1 slot=3/pool_2 group=2"
+        b" disk=ec_statvfs_t"
+    )
+    assert second.body.startswith(b"cidr=trusted series=2 gauge=1 hits=2 ")
+    assert node.console("disk") == "1\ttrue\n"
+
+
+def test_a_request_waits_for_a_mutex_another_request_holds(node):
+    async def scenario():
+        holder = asyncio.create_task(
+            node.handle(Request("GET", "/critical?name=a&hold=0.2"))
+        )
+        await asyncio.sleep(0.05)  # a holds the mutex, suspended in msys.sleep
+        waiter = asyncio.create_task(node.handle(Request("GET", "/critical?name=b")))
+        await asyncio.sleep(0.02)
+        meanwhile = await node.handle(Request("GET", "/policy?ip=192.0.2.1"))
+        return await holder, await waiter, meanwhile
+
+    holder, waiter, meanwhile = asyncio.run(scenario())
+    assert holder.body == b"a in,a out"
+    assert waiter.body == b"a in,a out,b in,b out"
+    assert meanwhile.status == 200  # the server kept serving while b waited
+
+
+def test_code_outside_a_task_cannot_wait_for_a_lock(tmp_path):
+    state = LuaState([tmp_path])
+    state.execute("m = thread.mutex(); held = false", "=setup")
+    holder = state.compile("m:lock(); held = true; msys.sleep(0.1); m:unlock()", "=holder")
+
+    async def scenario():
+        task = asyncio.create_task(state.run_in_task(holder))
+        await asyncio.sleep(0.02)
+        outcome = state.execute("return held, pcall(function() m:lock() end)", "=init")
+        await task
+        return outcome
+
+    held, ok, message = asyncio.run(scenario())
+    assert (held, ok) == (True, False)
+    assert "cannot wait here" in message
+    assert state.execute("return m:trylock()", "=after") == (True,)
+
+
+def test_lua_runner_has_the_loaded_scripts_environment(tmp_path):
+    script = tmp_path / "helper.lua"
+    script.write_text(
+        'msys.registerControl("x", function() end)\n'
+        'print(msys.type(msys.core.dns_get_domain("example.com")), type(thread.mutex),'
+        ' type(_OSTLS), type(msys.cidr.define), type(msys.httpsrv.register))\n'
+        "print(pcall(msys.core.config_get_binding_id_from_name, 'default'))\n"
+    )
+    result = CliRunner().invoke(main, ["lua", str(script)])
+    assert result.exit_code == 0, result.output
+    first, second = result.output.splitlines()[:2]
+    assert first == "domain_record\tfunction\ttable\tfunction\tfunction"
+    assert second == (
+        "false\tmsys.core.config_get_binding_id_from_name: needs a configuration (its Binding"
+        " stanzas); there is none when `momentum-httpsrv lua` runs a file"
+    )
+
+
+def test_binding_lookups_follow_momentum_slots(tmp_path):
+    config = tmp_path / "ecelerity.conf"
+    config.write_text(
+        'Binding "a" {}\nBinding_Group "g" { Binding "b" {} }\nBinding "c" {}\n'
+        'scriptlet "scriptlet" { script "s" { source = "s" } }\n'
+    )
+    (tmp_path / "s.lua").write_text(
+        "local c = msys.core\n"
+        "print(c.config_get_binding_id_from_name('default'),"
+        " c.config_get_binding_id_from_name('c'),"
+        " c.config_get_binding_id_from_name('nope'), c.config_get_binding_name_from_id(2),"
+        " c.config_get_binding_name_from_id(9), c.config_get_binding_group_size('g'),"
+        " c.config_get_binding_group_size('nope'))\n"
+    )
+    node = MomentumNode(config)
+    node.start()
+    try:
+        assert "0\t3\t-1\tb\tnil\t1\t0" in node.paniclog.text()
+    finally:
+        node.stop()
+
+
+def test_policy_data_errors_name_the_script_line(tmp_path):
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: msys\.audit_series\.add: no address"):
+        state.execute('msys.audit_series.define("s", "cidr", 60, 2)\nmsys.audit_series.add("s")',
+                      "@t.lua")
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:1: bad argument #2 to 'inc'"):
+        state.execute('msys.gauge_cache.inc("g", {})', "@t.lua")
+
+
+def test_momentum_package_names_resolve(tmp_path):
+    state = LuaState([tmp_path])
+    assert state.execute('return require("msys") == msys', "=t") == (True,)
+    ok, message = state.execute(
+        'local dkim = require("opendkim.dkim"); return pcall(dkim.sign)', "=t"
+    )
+    assert (ok, message) == (False, "not emulated: opendkim.dkim.sign")
+
+
+def test_condition_wait_outside_a_task(tmp_path):
+    state = LuaState([tmp_path])
+    state.execute("c = thread.condition(); c:acquire()", "=setup")
+    assert state.execute("return c:wait(0.01)", "=timed") == (False,)  # slept, nobody signals
+    assert state.execute("return c:release()", "=held again") == (True,)
+    state.execute("c:acquire()", "=again")
+    with pytest.raises(LuaScriptError, match="it would wait forever"):
+        state.execute("c:wait()", "=untimed")
+
+
+def test_counters_and_series_survive_a_reload(node):
+    node.call(Request("GET", "/policy?ip=192.0.2.7"))
+    asyncio.run(node.reload())  # init defines the series and gauges again
+    again = node.call(Request("GET", "/policy?ip=192.0.2.7"))
+    assert again.body.startswith(b"cidr=partner 192.0.2.7 series=2 gauge=2 hits=2 ")
+
+
+def test_lock_errors_name_the_script_line(tmp_path):
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError) as relock:
+        state.execute("local m = thread.mutex()\nm:lock()\nm:lock()\n", "@t.lua")
+    assert relock.value.message == "t.lua:3: failed to lock mutex: 35 Resource deadlock avoided"
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: failed to unlock rwlock: 1 "):
+        state.execute("local l = thread.rwlock()\nl:unlock()\n", "@t.lua")
+
+
+def test_msys_config_without_a_configuration_says_so(tmp_path):
+    script = tmp_path / "helper.lua"
+    script.write_text('print(pcall(msys.config, "get", "domain", "x", "retries"))\n')
+    result = CliRunner().invoke(main, ["lua", str(script)])
+    assert result.output.splitlines()[0] == (
+        "false\tmsys.config: needs a configuration; there is none when `momentum-httpsrv lua`"
+        " runs a file"
+    )
+
+
+def test_stanzas_this_project_reads_are_not_noted(run_check):
+    result = run_check(
+        'ThreadPool "x" { Concurrency = 2 }\nBinding "b" {}\nDomain "example.com" {}\n'
+        'Datasource d { uri = ( "sqlite::memory:" ) }\nalerting {}\n'
+    )
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if ": note: " in line] == [
+        f"{result.output.split(':', 1)[0]}:5:1: note: 'alerting' is accepted but not used"
+        " by momentum-httpsrv"
+    ]
+
+
+def test_a_cancelled_waiter_leaves_nothing_parked(tmp_path):
+    state = LuaState([tmp_path])
+    state.execute("m = thread.mutex()", "=setup")
+    holder = state.compile("m:lock(); msys.sleep(0.2); m:unlock()", "=holder")
+    waiter = state.compile("m:lock(); m:unlock()", "=waiter")
+
+    async def scenario():
+        held = asyncio.create_task(state.run_in_task(holder))
+        await asyncio.sleep(0.02)
+        waiting = asyncio.create_task(state.run_in_task(waiter))
+        await asyncio.sleep(0.02)
+        parked_while_waiting = state.thread_waits.parked()
+        waiting.cancel()  # as when its generation is retired
+        await asyncio.gather(waiting, return_exceptions=True)
+        await held
+        return parked_while_waiting, state.thread_waits.parked()
+
+    assert asyncio.run(scenario()) == (1, 0)
+
+
+DATASOURCE_CIDR_SCRIPT = """
+local mod = {}
+function mod:init()
+  msys.cidr.define("wl", { type = "datasource", cachename = "wl", refresh = 60,
+    query = "select net, label from wl", cidr_column = "net", value_column = "label",
+    default_value = "none" })
+  msys.cidr.define("flag", { type = "datasource", cachename = "wl", refresh = 0,
+    query = "select net from wl" })
+  return true
+end
+function mod:rsrc_setup()
+  msys.registerControl("q", function(cc)
+    print(msys.cidr.query("wl", cc.argv[1]), msys.cidr.query("flag", cc.argv[1]))
+  end)
+  msys.registerControl("reload", function() msys.cidr.reload("flag") end)
+  return true
+end
+msys.registerModule("m", mod)
+"""
+
+
+def test_datasource_cidrs_load_refresh_and_reload(tmp_path):
+    import sqlite3
+
+    database = tmp_path / "wl.db"
+    with sqlite3.connect(database) as db:
+        db.execute("create table wl (net text, label text)")
+        db.executemany("insert into wl values (?, ?)", [("10.0.0.0/8", "ten"),
+                                                         ("10.1.0.0/16", "ten-one")])
+    (tmp_path / "ecelerity.conf").write_text(
+        f'Datasource "wl" {{ uri = ( "sqlite:{database}" ) }}\n'
+        'scriptlet "scriptlet" { script "s" { source = "s" } }\n'
+    )
+    (tmp_path / "s.lua").write_text(DATASOURCE_CIDR_SCRIPT)
+    clock = [1000.0]
+    node = MomentumNode(tmp_path / "ecelerity.conf")
+    node.policy_data.cidr.clock = lambda: clock[0]
+    node.start()
+    try:
+        assert node.console("q 10.1.2.3") == "ten-one\ttrue\n"
+        assert node.console("q 11.0.0.1") == "none\tnil\n"
+        with sqlite3.connect(database) as db:
+            db.execute("insert into wl values ('11.0.0.0/8', 'eleven')")
+        assert node.console("q 11.0.0.1") == "none\tnil\n"  # not due yet
+        clock[0] += 60
+        assert node.console("q 11.0.0.1") == "eleven\tnil\n"  # refreshed; refresh 0 is not
+        node.console("reload")
+        assert node.console("q 11.0.0.1") == "eleven\ttrue\n"
+        two_columns = node.console(
+            'scriptlet eval msys.cidr.define("x", { type = "datasource",'
+            ' cachename = "wl", query = "select net, label from wl" })'
+        )
+        assert two_columns.endswith(
+            "msys.cidr.define: name the cidr_column: the query's rows have 2 columns\n"
+        )
+        unknown = node.console(
+            'scriptlet eval msys.cidr.define("x", { type = "datasource",'
+            ' cachename = "nope", query = "select 1" })'
+        )
+        assert unknown.endswith(
+            "msys.cidr.define: the query failed: no datasource named 'nope'\n"
+        )
+    finally:
+        node.stop()
