@@ -25,6 +25,7 @@ a coroutine runs on it):
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import itertools
 import traceback
@@ -336,7 +337,12 @@ class LuaState:
                     if on_suspend is not None:
                         on_suspend()
                     try:
-                        values = await service(*result[2:])
+                        serving = service(*result[2:])
+                        if asyncio.current_task() is None:
+                            # Stepped outside any task (a request answered in the listener's
+                            # protocol callback): libraries such as aiohttp need one.
+                            serving = asyncio.ensure_future(serving)
+                        values = await serving
                     except Exception as error:  # bad yield arguments: the task's error
                         raise LuaScriptError(
                             f"{kind}: {error}", traceback.format_exc()
