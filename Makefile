@@ -13,7 +13,8 @@ $(BIN)/momentum-httpsrv: pyproject.toml
 	@echo "make: upgrading pip"
 	@$(BIN)/pip install --quiet --upgrade pip
 	@echo "make: installing momentum-httpsrv and its dependencies (about a minute)"
-	@$(BIN)/pip install --quiet -e '.[test]'
+	@# setuptools' editable-install notice is a UserWarning meant for package authors, not users.
+	@PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e '.[test]'
 	@echo "make: installed; $(BIN)/momentum-httpsrv is ready"
 	@touch $@
 

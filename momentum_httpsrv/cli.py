@@ -89,7 +89,15 @@ def _echo_log(level: str, text: str) -> None:
 
 
 def _coverage_starts(coverage_xml: Path | None) -> None:
+    """Start counting; FILE is created now, so a path that cannot be written is a usage
+    error before anything runs, not a traceback at the end."""
     if coverage_xml is not None:
+        try:
+            coverage_xml.parent.mkdir(parents=True, exist_ok=True)
+            coverage_xml.touch()
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {coverage_xml}: {error.strerror}",
+                                     param_hint="--coverage") from None
         coverage.start_line_coverage()
 
 
@@ -129,10 +137,14 @@ def serve(config_path: Path | None, http_parser: str, access_log_path: str | Non
     if workers > 1 and watch:
         raise click.BadParameter("--reload serves one process; drop it or --workers",
                                  param_hint="--workers")
+    try:
+        # with --workers, each worker writes the access log (the supervisor serves no HTTP)
+        access_log = AccessLog.open(access_log_path) if access_log_path and workers == 1 else None
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {access_log_path}: {error.strerror}",
+                                 param_hint="--access-log") from None
     _coverage_starts(coverage_xml)
     node = _started_node(config_path, echo_log=True)
-    # with --workers, each worker writes the access log (the supervisor serves no HTTP)
-    access_log = AccessLog.open(access_log_path) if access_log_path and workers == 1 else None
     announce = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
         if worker_spec is not None:

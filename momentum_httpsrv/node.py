@@ -38,10 +38,11 @@ from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
 from .httpsrv.tls import tls_context_for
 from .lua import coverage
+from .lua.hooks import DEFAULT_CPU_LIMIT, clear_interrupt, interrupt_lua_work
 from .lua.lib.policy_data import PolicyData
 from .lua.msys_core import BindingTable
-from .lua.runtime import LuaScriptError, LuaState
-from .lua.scriptlet import load_scripts
+from .lua.runtime import DEFAULT_MAX_MEMORY, LuaScriptError, LuaState, script_search_path
+from .lua.scriptlet import ScriptSource, load_scripts, read_scripts
 from .netlistener import configured_listen_address
 from .paniclog import Paniclog
 from .reload_watch import reload_on_change
@@ -80,14 +81,17 @@ def create_lua_environment(
     mail_queue: MailQueue | None = None,
     policy_data: PolicyData | None = None,
     config: Configuration | None = None,
+    limits: LuaLimits | None = None,
 ) -> LuaEnvironment:
     """A Lua state with everything Momentum scripts may use (msys.*, json, httpsrv,
     registerControl…): the one environment of loaded scripts, `lua` and Lua tests.
     ``mail_queue`` and ``policy_data`` are the node's, which outlive its generations;
     without a ``config``, what needs one (msys.config, binding look-ups) says so."""
+    limits = limits or LuaLimits()
     state = LuaState(
         search_path, print_sink=print_sink, warn=warn, gc_pause=gc_pause,
         gc_stepmul=gc_stepmul, policy_data=policy_data,
+        cpu_limit=limits.cpu_seconds, max_memory=limits.memory_bytes,
     )
     httpsrv = LuaHttpsrvBinding(state)
     control = LuaControlBinding(state, mail_queue or MailQueue(), config)
@@ -96,6 +100,31 @@ def create_lua_environment(
     else:
         state.bindings = BindingTable.from_config(config.root)
     return LuaEnvironment(state, httpsrv, control)
+
+
+@dataclass(frozen=True)
+class LuaLimits:
+    """How long Lua may run without yielding and how much memory a state may hold:
+    ``scriptlet { CPU_Time_Limit = seconds; Memory_Limit = megabytes }``, 0 for none."""
+
+    cpu_seconds: float = DEFAULT_CPU_LIMIT
+    memory_bytes: int = DEFAULT_MAX_MEMORY
+
+    @classmethod
+    def from_config(cls, scriptlet: ConfigScope | None) -> LuaLimits:
+        if scriptlet is None:
+            return cls()
+        values = []
+        for name, convert, default in (
+            ("cpu_time_limit", "as_float", DEFAULT_CPU_LIMIT),
+            ("memory_limit", "as_int", DEFAULT_MAX_MEMORY // 2**20),
+        ):
+            option = scriptlet.option(name)
+            value = default if option is None else getattr(option, convert)()
+            if value < 0:
+                raise ConfigValueError(option.location, f"{option.name} must be 0 or more")
+            values.append(value)
+        return cls(cpu_seconds=values[0], memory_bytes=int(values[1]) * 2**20)
 
 
 def access_control(
@@ -168,15 +197,24 @@ def paniclog_path_for(config: Configuration) -> Path:
     return config.directory / "paniclog.ec"
 
 
+def read_configuration(path: Path) -> tuple[Configuration, list[ScriptSource]]:
+    """Parse a configuration and read its scripts: only file work (a reload runs it in a
+    thread, off the event loop). ConfigError, LuaScriptError or OSError."""
+    config = load_config(path)
+    return config, read_scripts(config, script_search_path(list(config.search_path)))
+
+
 def build_generation(
     config: Configuration,
     number: int,
     paniclog: Paniclog,
     mail_queue: MailQueue | None = None,
     policy_data: PolicyData | None = None,
+    sources: list[ScriptSource] | None = None,
 ) -> Generation:
-    """Load scripts, run ``init`` then ``rsrc_setup``; raise GenerationError on failure
-    (ConfigError for listener options or addresses that cannot be used)."""
+    """Load scripts (``sources``: read beforehand), run ``init`` then ``rsrc_setup``;
+    raise GenerationError on failure (ConfigError for listener options or addresses
+    that cannot be used)."""
     listens, control_listens = http_listens(config), control_listen_specs(config)
     scriptlet = config.root.scope("scriptlet")
     state, binding, control = create_lua_environment(
@@ -188,6 +226,7 @@ def build_generation(
         mail_queue=mail_queue,
         policy_data=policy_data,
         config=config,
+        limits=LuaLimits.from_config(scriptlet),
     )
     try:
         state.msys_async.pools.configure(config)  # threadpool stanzas
@@ -196,7 +235,7 @@ def build_generation(
         ):
             paniclog.warn(warning)
         try:
-            scripts = load_scripts(state, config)
+            scripts = load_scripts(state, config, sources)
         except LuaScriptError as error:
             paniclog.error(error.message, error.traceback)
             raise GenerationError(error.message) from error
@@ -317,9 +356,13 @@ class MomentumNode:
         already running finish on the old one. ReconfigureError leaves everything as it was."""
         assert self.generation is not None and self.paniclog is not None, "start() first"
         try:
-            config = load_config(Path(path) if path else self.config_path)
+            # Files are read in a thread: a slow disk or a FIFO never holds up the loop.
+            config, sources = await asyncio.to_thread(
+                read_configuration, Path(path) if path else self.config_path
+            )
             generation = build_generation(
-                config, self._generations + 1, self.paniclog, self.mail_queue, self.policy_data
+                config, self._generations + 1, self.paniclog, self.mail_queue, self.policy_data,
+                sources,
             )
         except (ConfigError, GenerationError, LuaScriptError, OSError) as error:
             self.paniclog.error(f"config reload failed: {error}")
@@ -451,10 +494,16 @@ class MomentumNode:
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         stopped_by: list[str] = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(
-                signum, lambda name=signum.name: (stopped_by.append(name), stop.set())
-            )
+
+        def on_signal(signum: int, frame: object) -> None:
+            # A Python-level handler (not loop.add_signal_handler): it also runs while Lua
+            # spins on the loop (the Lua hook polls Python) and ends that Lua work.
+            stopped_by.append(signal.Signals(signum).name)
+            interrupt_lua_work(f"interrupted: the server is stopping ({signal.strsignal(signum)})")
+            loop.call_soon_threadsafe(stop.set)
+
+        previous = {signum: signal.signal(signum, on_signal)
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
         if self.generation is not None:  # timers and jobs made during start-up
             self.generation.lua.msys_async.start()
         watcher = None
@@ -485,6 +534,9 @@ class MomentumNode:
             announce(f"shutting down ({stopped_by[0] if stopped_by else 'console shutdown'}): "
                      "closing listeners, then deinit")
         finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            clear_interrupt()
             if watcher is not None:
                 watcher.cancel()
             await self.close_listeners()
@@ -531,6 +583,13 @@ def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSet
         option = config.lookup(listen.path, name)
         return default if option is None else getattr(option, convert)()
 
+    def non_negative(name: str) -> float:
+        seconds = value(name, "as_float", 0.0)
+        if seconds < 0:
+            option = config.lookup(listen.path, name)
+            raise ConfigValueError(option.location, f"{option.name} must be 0 or more seconds")
+        return seconds
+
     max_request_size = value("max_request_size", "as_int", None)
     if max_request_size is not None and max_request_size < 0:
         option = config.lookup(listen.path, "max_request_size")
@@ -538,6 +597,7 @@ def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSet
     return ListenerSettings(
         max_request_size=max_request_size,
         idle_time=value("idle_time", "as_float", 0.0),
+        response_timeout=non_negative("response_timeout"),
         disable_chunked=value("disable_chunked", "as_bool", False),
         listen_backlog=value("listen_backlog", "as_int", 500),
         file_mode=value("file_mode", "as_int", 0o660),

@@ -2,15 +2,33 @@
 
 Lines are written to a file (Momentum's ``<unix-ts>:<subsystem>: text`` shape) and kept in
 an in-memory ring for the console's ``paniclog`` command and for tests.
+
+The paniclog is a ``logging.Handler``: every entry is also a record of the
+``momentum_httpsrv.paniclog`` logger, so pytest's ``caplog`` and any logging setup see
+it. A warning or error identical to one written less than a minute ago is not written
+again; when its minute is over, one line says how many times it came. A failing handler
+hit by every request, or a stream of malformed requests, cannot flood the log; a
+script's ``print`` lines are all kept.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+PANICLOG_LOGGER = logging.getLogger("momentum_httpsrv.paniclog")
+# Without a handler configured by the application, records stop here (no "last resort"
+# echo to stderr: the CLI echoes warnings itself).
+PANICLOG_LOGGER.addHandler(logging.NullHandler())
+
+LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
+REPEAT_WINDOW = 60.0  # seconds
+MAX_TRACKED_REPEATS = 1024  # distinct recent entries remembered for summarising
 
 
 @dataclass(frozen=True)
@@ -21,7 +39,14 @@ class PaniclogEntry:
     text: str
 
 
-class Paniclog:
+@dataclass
+class _Repeats:
+    since: float
+    subsystem: str
+    count: int = 0
+
+
+class Paniclog(logging.Handler):
     """Append-only log file plus the last ``ring_size`` entries in memory."""
 
     def __init__(
@@ -29,10 +54,15 @@ class Paniclog:
         path: Path | None,
         ring_size: int = 1000,
         echo: Callable[[str, str], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.path = path
         self._echo = echo  # (level, text): the CLI shows warnings and errors on stderr
+        self._clock = clock
         self.entries: deque[PaniclogEntry] = deque(maxlen=ring_size)
+        # (level, text) → its repeats in the window that began with its last write.
+        self._recent: OrderedDict[tuple[str, str], _Repeats] = OrderedDict()
         self._file = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,12 +70,55 @@ class Paniclog:
 
     def write(self, text: str, level: str = "info", subsystem: str = "scriptlet") -> None:
         """Log ``text`` (Latin-1 text; one entry even if it spans lines)."""
-        entry = PaniclogEntry(time.time(), level, subsystem, text)
+        record = PANICLOG_LOGGER.makeRecord(
+            PANICLOG_LOGGER.name, LEVELS[level], "paniclog", 0, text, None, None,
+            extra={"subsystem": subsystem},
+        )
+        record.created = self._clock()
+        self.handle(record)
+        PANICLOG_LOGGER.handle(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = LEVEL_NAMES.get(record.levelno, "info")
+        text, subsystem = record.getMessage(), getattr(record, "subsystem", "scriptlet")
+        now = record.created
+        self._summarise_older_than(now - REPEAT_WINDOW)
+        if level == "info":  # print output is the script's own: every line is kept
+            self._append(PaniclogEntry(now, level, subsystem, text))
+            return
+        repeats = self._recent.get((level, text))
+        if repeats is not None:
+            repeats.count += 1
+            return
+        if len(self._recent) >= MAX_TRACKED_REPEATS:
+            self._summarise(*self._recent.popitem(last=False))
+        self._recent[(level, text)] = _Repeats(now, subsystem)
+        self._append(PaniclogEntry(now, level, subsystem, text))
+
+    def _summarise_older_than(self, start: float) -> None:
+        while self._recent:
+            key, repeats = next(iter(self._recent.items()))
+            if repeats.since > start:
+                return
+            del self._recent[key]
+            self._summarise(key, repeats)
+
+    def _summarise(self, key: tuple[str, str], repeats: _Repeats) -> None:
+        if repeats.count:
+            level, text = key
+            first_line = text.split("\n", 1)[0]
+            times = "once more" if repeats.count == 1 else f"{repeats.count} times"
+            self._append(PaniclogEntry(
+                self._clock(), level, repeats.subsystem,
+                f"{first_line} ... repeated {times} in the last minute",
+            ))
+
+    def _append(self, entry: PaniclogEntry) -> None:
         self.entries.append(entry)
         if self._echo is not None:
-            self._echo(level, text)
+            self._echo(entry.level, entry.text)
         if self._file is not None:
-            line = f"{int(entry.timestamp)}:{subsystem}: {text}\n"
+            line = f"{int(entry.timestamp)}:{entry.subsystem}: {entry.text}\n"
             self._file.write(line.encode("latin-1", "replace"))
 
     def warn(self, text: str) -> None:
@@ -65,6 +138,9 @@ class Paniclog:
         return "".join(f"{entry.text}\n" for entry in self.entries)
 
     def close(self) -> None:
+        """Write the pending repeat counts, then close the file."""
+        self._summarise_older_than(float("inf"))
         if self._file is not None:
             self._file.close()
             self._file = None
+        super().close()

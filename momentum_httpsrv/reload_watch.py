@@ -37,10 +37,13 @@ async def reload_on_change(
     """Watch until ``stop`` is set; the watched set is re-read after each reload. The
     watcher says ``watching N files`` once it is up; a file that changed while it was
     starting is caught by comparing the files' stat with a snapshot taken before."""
+    before: dict[Path, tuple[int, int] | None] = {}
     while not stop.is_set():
         assert node.generation is not None, "serve() a started node"
         watched = watched_files(node.generation)
-        before = {path: _stat(path) for path in watched}
+        # Stats from before the reload read the files (an edit saved while it was loading
+        # is then caught); a file new to the set is stat'ed now.
+        before = {path: before[path] if path in before else _stat(path) for path in watched}
         directories = sorted({path.parent for path in watched})
         starting = True
         async for changes in awatch(
@@ -60,6 +63,7 @@ async def reload_on_change(
                 continue
             changed = ", ".join(sorted({str(Path(path)) for _, path in changes}))
             announce(f"changed: {changed}; reloading")
+            before = {path: _stat(path) for path in watched}
             try:
                 generation = await node.reload()
             except ReconfigureError:  # the node logged why

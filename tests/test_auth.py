@@ -5,6 +5,7 @@ import asyncio
 import base64
 import hashlib
 import http.client
+import time
 
 import pytest
 
@@ -122,11 +123,13 @@ def test_missing_credentials_file_is_an_error(node, tmp_path):
 # -- Digest ------------------------------------------------------------------------------
 
 
-def digest_header(challenge: str, user: str, password: str, uri: str = "/who", method="GET"):
+def digest_header(
+    challenge: str, user: str, password: str, uri: str = "/who", method="GET", nc="00000001",
+    cnonce="0a4f113b",
+):
     fields = parse_auth_params(challenge.removeprefix("Digest "))
     ha1 = hashlib.md5(f"{user}:{fields['realm']}:{password}".encode()).hexdigest()
     ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
-    nc, cnonce = "00000001", "0a4f113b"
     response = hashlib.md5(
         f"{ha1}:{fields['nonce']}:{nc}:{cnonce}:auth:{ha2}".encode()
     ).hexdigest()
@@ -168,6 +171,51 @@ def test_digest_authentication(node):
 def test_digest_rejects_wrong_answers(node, tamper):
     header = tamper(digest_challenge(node))
     assert node.call(request(listener=":2090", headers=[header])).status == 401
+
+
+def test_digest_replay_and_decreasing_nc_are_refused(node):
+    challenge = digest_challenge(node)
+    first = digest_header(challenge, "carol", "wonder", nc="00000002")
+    assert node.call(request(listener=":2090", headers=[first])).status == 200
+    assert node.call(request(listener=":2090", headers=[first])).status == 401  # replayed
+    lower = digest_header(challenge, "carol", "wonder", nc="00000001")
+    assert node.call(request(listener=":2090", headers=[lower])).status == 401
+    higher = digest_header(challenge, "carol", "wonder", nc="00000003")
+    assert node.call(request(listener=":2090", headers=[higher])).status == 200
+
+
+def test_digest_uri_must_name_the_request_target(node):
+    header = digest_header(digest_challenge(node), "carol", "wonder", uri="/who")
+    assert node.call(request("/who?y=2", listener=":2090", headers=[header])).status == 401
+    absolute = digest_header(digest_challenge(node), "carol", "wonder", uri="/who?x=1")
+    response = node.call(
+        request("http://localhost/who?x=1", listener=":2090", headers=[absolute])
+    )
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"cnonce": ""}, {"nc": "1"}, {"nc": "0000000g"}],
+    ids=["no-cnonce", "short-nc", "hex-nc"],
+)
+def test_digest_cnonce_and_nc_are_checked(node, fields):
+    """Each header is a correct response for its values; the values are not valid ones."""
+    header = digest_header(digest_challenge(node), "carol", "wonder", **fields)
+    assert node.call(request(listener=":2090", headers=[header])).status == 401
+
+
+def test_an_expired_nonce_is_answered_stale(node, monkeypatch):
+    challenge = digest_challenge(node)
+    header = digest_header(challenge, "carol", "wonder")
+    later = time.time() + 301
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = node.call(request(listener=":2090", headers=[header]))
+    assert response.status == 401
+    assert "stale=true" in response.header("WWW-Authenticate")
+    wrong = digest_header(challenge, "carol", "wrong")
+    stale_wrong = node.call(request(listener=":2090", headers=[wrong]))
+    assert "stale" not in stale_wrong.header("WWW-Authenticate")
 
 
 def b64(text: str) -> str:

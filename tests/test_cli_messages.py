@@ -173,3 +173,19 @@ def test_serve_says_what_it_serves_and_when_it_stops(tmp_path, listeners, expect
     assert "shutting down (SIGTERM)" in rest and rest.rstrip().endswith("stopped"), rest
     assert process.returncode == 0
 
+
+
+def test_an_unwritable_access_log_or_coverage_file_is_a_usage_error(cli, tmp_path):
+    config = write_site(tmp_path)
+    not_a_directory = tmp_path / "plain-file"
+    not_a_directory.write_text("")
+    for args, option in (
+        (["serve", "-c", str(config), "--access-log", str(not_a_directory / "a.log")],
+         "--access-log"),
+        (["call", "-c", str(config), "--coverage", str(not_a_directory / "cov.xml"),
+          "GET", "/bits"], "--coverage"),
+    ):
+        result = cli(*args, cwd=tmp_path)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert option in result.stderr and "plain-file" in result.stderr, result.stderr
+        assert isinstance(result.exception, SystemExit), result.exception

@@ -115,19 +115,23 @@ def test_lines_run_everywhere_a_site_runs_lua_are_counted(site, collector):
     assert {3, 16}.isdisjoint(entry.missed)
 
 
-def test_no_hook_runs_while_coverage_is_off():
+# Whether the line hook runs in the task's coroutine (the hooks table's probe is passed
+# in: a script's own debug.gethook never shows the emulator's hook).
+LINE_HOOK_PROBE = "local line_hooked = ...; return line_hooked(coroutine.running())"
+
+
+def test_no_line_hook_runs_while_coverage_is_off():
     state = LuaState()
     assert state.line_coverage is None
-    assert state.execute("return tostring(debug.gethook())", "=probe") == ("nil",)
-    chunk = state.compile("return tostring(debug.gethook())", "=task")
-    task = asyncio.run(state.run_in_task(chunk))
-    assert task == ("nil",)
+    assert state.hooks.line_hooked() is False
+    chunk = state.compile(LINE_HOOK_PROBE, "=task")
+    assert asyncio.run(state.run_in_task(chunk, state.hooks.line_hooked)) == (False,)
 
 
 def test_coverage_hooks_every_task_when_on(collector):
     state = LuaState()
-    task = asyncio.run(state.run_in_task(state.compile("return (debug.gethook())", "=task")))
-    assert task[0] is not None
+    chunk = state.compile(LINE_HOOK_PROBE, "=task")
+    assert asyncio.run(state.run_in_task(chunk, state.hooks.line_hooked)) == (True,)
 
 
 def test_call_with_coverage_writes_cobertura_and_html(site):
@@ -199,3 +203,40 @@ def test_a_command_without_coverage_leaves_pytest_coverage_running(site, collect
     assert result.exit_code == 0, result.output
     assert coverage.attach_if_active(LuaState()) is not None
     assert collector.files[(site / "cov.lua").resolve()].hits[GET] == 1
+
+
+def test_lines_are_counted_in_their_own_file_across_errors_calls_and_coroutine_switches(
+    tmp_path, collector
+):
+    """The hook looks the running function up only after a call or a return: a caught
+    error, a yield and a resume must each hand the count back to the right file."""
+    (tmp_path / "b.lua").write_text(
+        "local b = {}\nfunction b.fail()\n  error('boom')\nend\n"
+        "function b.pause()\n  coroutine.yield()\n  return 1\nend\nreturn b\n")
+    (tmp_path / "a.lua").write_text(
+        'local b = require("b")\nlocal ok = pcall(b.fail)\nlocal x = 1\n'
+        "local co = coroutine.wrap(function()\n  b.pause()\n  return 2\nend)\n"
+        "co()\nx = x + 1\nco()\nreturn x\n")
+    state = LuaState([tmp_path], print_sink=lambda text: None)
+    assert state.execute_file(tmp_path / "a.lua") == (2,)
+    collector.harvest(state)
+    assert collector.files[tmp_path / "a.lua"].hits == {line: 1 for line in range(1, 12)} | {4: 2}
+    assert collector.files[tmp_path / "b.lua"].hits == {line: 1 for line in range(1, 10)}
+
+
+def test_the_html_page_numbers_lines_as_lua_does(tmp_path, collector):
+    """Lua ends a line only at \\n or \\r: a form feed or U+2028 in a comment starts no
+    new line, and \\r\\n is one line break."""
+    from momentum_httpsrv.testing.coverage_report import write_html
+
+    script = tmp_path / "paged.lua"
+    script.write_bytes("-- page one\x0cpage two \u2028 still line 1\r\nlocal x = 1\r\n"
+                       "return x\r\n".encode())
+    state = LuaState()
+    state.execute_file(script)
+    collector.harvest(state)
+    write_html(collector, tmp_path / "html", tmp_path)
+    page = (tmp_path / "html" / "script1.html").read_text()
+    assert '<tr class="run" id="L2"><td class="number">2</td><td class="mark"></td>' \
+        '<td class="count">1</td><td>local x = 1</td></tr>' in page
+    assert 'id="L4"' not in page

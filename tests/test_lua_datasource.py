@@ -247,3 +247,39 @@ def test_bad_arguments_are_lua_errors_at_the_script_line(sqlite_site):
             state.execute('local x\nx = msys.db.query("lite", "select 1", "oops")', "=t")
         with pytest.raises(LuaScriptError, match=r"^t:1: execute: parameter 'a' is a table"):
             state.execute('local ok = msys.db.execute("lite", "select :a", {a = {}})', "=t")
+
+
+def test_cached_results_expire_after_cache_life_and_the_oldest_go_past_cache_size(
+    tmp_path, momentum_clock
+):
+    with sqlite3.connect(tmp_path / "people.db") as connection:
+        for statement in SETUP:
+            connection.execute(statement)
+    config = write_site(
+        tmp_path, {"lite": "sqlite:people.db"}, extra="  cache_life = 60\n  cache_size = 2\n"
+    )
+    with MomentumTestClient(config) as client:
+        assert get(client, "lite", "cached") == (200, "36")
+        _execute(client, "lite", "update people set score = 50 where name = 'ada'")
+        momentum_clock.advance(59)
+        assert get(client, "lite", "cached") == (200, "36")  # still cached
+        momentum_clock.advance(2)
+        assert get(client, "lite", "cached") == (200, "50")  # expired: asked again
+        # two other results push the cached one out (least recently used first)
+        assert get(client, "lite", "named", who="alan") == (200, "alan 41")
+        assert get(client, "lite", "named", who="grace") == (200, "grace 85")
+        _execute(client, "lite", "update people set score = 51 where name = 'ada'")
+        assert get(client, "lite", "cached") == (200, "51")
+        stats = client.node.console("ds_core stats").splitlines()[4].split()
+        assert stats[-4:] == ["0", "33", "67", "3"]  # deletions: manual, ttl, lru %, total
+
+
+def test_a_datasource_with_no_cache_always_asks_the_database(tmp_path):
+    with sqlite3.connect(tmp_path / "people.db") as connection:
+        for statement in SETUP:
+            connection.execute(statement)
+    config = write_site(tmp_path, {"lite": "sqlite:people.db"}, extra="  no_cache = true\n")
+    with MomentumTestClient(config) as client:
+        assert get(client, "lite", "cached") == (200, "36")
+        _execute(client, "lite", "update people set score = 50 where name = 'ada'")
+        assert get(client, "lite", "cached") == (200, "50")

@@ -166,3 +166,11 @@ def test_a_server_option_that_is_no_address_is_formerr(state):
     assert lookup(state, "not an address", 'msys.dnsLookup("example.com", "A", {server = S})') == (
         None, "FORMERR"
     )
+
+
+@pytest.mark.parametrize("server", ["127.0.0.1:99999", "127.0.0.1:0", "[::1]:70000"])
+def test_a_server_port_out_of_range_is_formerr_without_a_traceback(state, server, caplog):
+    """Caught before any packet: no 'Fatal write error' traceback from asyncio, no wait."""
+    call = 'msys.dnsLookup("example.com", "A", {server = S})'
+    assert lookup(state, server, call) == (None, "FORMERR")
+    assert not [record for record in caplog.records if record.exc_info]

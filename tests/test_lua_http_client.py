@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 import ssl
+import threading
+import weakref
 
 import pytest
 import trustme
@@ -159,3 +162,52 @@ def test_outside_a_task_the_request_blocks_and_answers(state, http_server):
         "return c:get_status()", "=top"
     )
     assert result == (200, "OK")
+
+
+def test_the_ca_store_is_loaded_once_off_the_event_loop(state, http_server, monkeypatch):
+    """Loading the host's CA store takes tens of ms (more on a busy machine): done on the
+    loop, the first outbound call would hold every other request that long; done once
+    for all the calls that start together, not once for each."""
+    threads = []
+    real = ssl.create_default_context
+
+    def recording(*args: object, **kwargs: object) -> ssl.SSLContext:
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("momentum_httpsrv.lua.msys_http.ssl.create_default_context", recording)
+
+    async def first_calls() -> tuple:
+        loop_thread = threading.get_ident()
+        chunk = state.compile(f"""
+            local c = msys.http.client.new()
+            local ok = c:do_request("GET", "{http_server.url}/echo")
+            return ok, c:get_status()
+        """, "@client.lua")
+        return loop_thread, await asyncio.gather(*(state.run_in_task(chunk) for _ in range(20)))
+
+    with WORLD.replaced(http=AiohttpTransport()):
+        loop_thread, results = asyncio.run(first_calls())
+    assert results == [(True, 200, "OK")] * 20
+    assert len(threads) == 1 and loop_thread not in threads
+
+
+def test_event_loops_are_not_kept_alive_by_the_client_or_task_resumption(state, http_server):
+    """Each asyncio.run (MomentumTestClient, a blocking top-level call) is a new loop: what
+    was kept per loop must go with it, or every test's loop stays in memory."""
+    loops: list[weakref.ref] = []
+    chunk = state.compile(f"""
+        msys.sleep(0)
+        local c = msys.http.client.new()
+        return c:do_request("GET", "{http_server.url}/echo")
+    """, "@client.lua")
+
+    async def call() -> tuple:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        return await state.run_in_task(chunk)
+
+    with WORLD.replaced(http=AiohttpTransport()):
+        for _ in range(3):
+            assert asyncio.run(call()) == (True,)
+        gc.collect()
+        assert [loop() for loop in loops] == [None, None, None]

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState
+from momentum_httpsrv.lua.runtime import LuaScriptError, LuaState, ResumeBatches
 
 
 @pytest.fixture
@@ -112,6 +112,34 @@ def test_sleep_suspends_inside_tasks_only(state):
     assert state.execute("return msys.asyncOk()", "=t") == (False,)
     with pytest.raises(LuaScriptError, match="bad argument #1 to 'sleep'"):
         state.execute("msys.sleep('x')", "=t")
+
+
+def test_tasks_woken_together_resume_a_batch_per_loop_iteration(state):
+    """100 tasks whose msys.sleep(0) ends in the same loop iteration are resumed a batch
+    per iteration, so a request arriving meanwhile is not queued behind all of them."""
+    resumed = [0]
+    per_iteration: list[int] = []
+    state.lua.globals().note_resumed = lambda: resumed.__setitem__(0, resumed[0] + 1)
+    chunk = state.compile("msys.sleep(0); note_resumed(); return 'woke'", "=t")
+
+    async def main() -> list[tuple]:
+        loop = asyncio.get_running_loop()
+        running = True
+
+        def probe() -> None:  # runs once per loop iteration
+            per_iteration.append(resumed[0])
+            resumed[0] = 0
+            if running:
+                loop.call_soon(probe)
+
+        loop.call_soon(probe)
+        results = await asyncio.gather(*(state.run_in_task(chunk) for _ in range(100)))
+        running = False
+        return results
+
+    assert asyncio.run(main()) == [("woke",)] * 100
+    assert sum(per_iteration) + resumed[0] == 100
+    assert 0 < max(per_iteration) <= 2 * ResumeBatches.per_turn
 
 
 def test_loadstring_returns_nil_and_message_for_a_rejected_escape(state):

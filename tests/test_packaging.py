@@ -41,3 +41,24 @@ def test_make_announces_each_install_step_and_keeps_pip_quiet():
     assert len(steps) >= 3 and any("about a minute" in step for step in steps), planned
     installs = [line for line in planned.splitlines() if " install " in line]
     assert installs and all("--quiet" in line for line in installs), planned
+
+
+def test_the_editable_install_make_runs_prints_nothing(tmp_path):
+    """`make run` and `make test` install in editable mode: that step must be silent too."""
+    planned = subprocess.run(
+        ["make", "-n", "-B", ".venv/bin/momentum-httpsrv"],
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=60,
+    ).stdout
+    installs = [line for line in planned.splitlines() if " install " in line]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # The same commands (pip's upgrade, then ours), into a scratch venv, without our
+    # dependencies (the wheel test above covers what ships).
+    command = " && ".join(installs).replace(".venv/bin/pip", f"{venv}/bin/pip").replace(
+        "-e '.[test]'", f"--no-deps -e '{REPOSITORY}'")
+    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    noise = [line for line in (done.stdout + done.stderr).splitlines()
+             if line.strip() and "is ignored: it is neither a file nor a directory" not in line]
+    assert noise == [], "\n".join(noise)

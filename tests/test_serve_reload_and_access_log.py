@@ -4,11 +4,16 @@ writes one Common Log Format line per request."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from momentum_httpsrv.httpsrv.access_log import AccessLog
+from momentum_httpsrv.httpsrv.requests import ConnectionInfo, Request
 from momentum_httpsrv.testing.process import serve_process, stderr_until
 
 GREETING = """\
@@ -68,6 +73,27 @@ def test_reload_follows_script_module_and_include_edits_and_survives_a_broken_on
         assert "listen.conf:2:1: warning: unknown option" in log
 
 
+def test_an_edit_saved_while_a_reload_is_loading_is_reloaded_too(tmp_path):
+    """Rapid saves: the second lands while the first one's reload is running its scripts.
+    The script of the first save signals that it is loading and waits for a gate file."""
+    config = write_site(tmp_path)
+    loading, gate = tmp_path / "loading", tmp_path / "gate"
+    slow = (f'io.open("{loading}", "w"):close()\n'
+            "local deadline = os.time() + 20\n"
+            f'while os.time() < deadline and not io.open("{gate}") do end\n')
+    with serve_process(config, 30.0, "--reload") as (process, port):
+        stderr_until(process, r"--reload: watching \d+ files")
+        (tmp_path / "hi.lua").write_text(slow + GREETING.replace("greeting.text", '"two"'))
+        deadline = time.monotonic() + 30
+        while not loading.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert loading.exists(), "the first save was never reloaded"
+        (tmp_path / "hi.lua").write_text(GREETING.replace("greeting.text", '"three"'))
+        gate.touch()
+        stderr_until(process, r"reloaded: generation 3", timeout=20)
+        assert get(port, "/hi") == (200, "three")
+
+
 def test_the_access_log_has_one_common_log_format_line_per_request(tmp_path):
     config = write_site(tmp_path)
     access_log = tmp_path / "access.log"
@@ -94,3 +120,37 @@ def test_no_access_log_unless_asked(tmp_path):
         assert get(port, "/hi") == (200, "one")
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "ecelerity.conf", "greeting.lua", "hi.lua", "listen.conf", "paniclog.ec"]
+
+
+def test_the_access_log_escapes_what_would_break_a_line_as_apache_does():
+    """A target may carry a quote or a backslash (the parser accepts them) or bytes that
+    are not printable: escaped (\\" \\\\ \\xhh), so each line keeps its quoted fields."""
+    stream = io.StringIO()
+    access_log = AccessLog(stream)
+    connection = ConnectionInfo(1, "127.0.0.1:0", ("127.0.0.1", 5555), ("127.0.0.1", 80))
+    access_log.request(Request("GET", '/a"b\\c\x7f\xe9', "1.1", [], b"", connection),
+                       404, 0, 0.5)
+    access_log.request(Request("GET", "/plain?x=1", "1.0", [], b"", connection), 200, 3, 0.25)
+    first, second = stream.getvalue().splitlines()
+    assert first.endswith(' "GET /a\\"b\\\\c\\x7f\\xe9 HTTP/1.1" 404 - 0.500000'), first
+    assert second.endswith(' "GET /plain?x=1 HTTP/1.0" 200 3 0.250000'), second
+
+
+def test_an_access_log_line_reaches_the_file_within_a_second_or_two_while_idle(tmp_path):
+    """Lines are buffered, but one written just after a flush must not wait for the next
+    request (``tail -f`` on a quiet server) or for shutdown."""
+    path = tmp_path / "access.log"
+    connection = ConnectionInfo(1, "127.0.0.1:0", ("127.0.0.1", 5555), ("127.0.0.1", 80))
+
+    async def two_requests_then_idle() -> list[str]:
+        access_log = AccessLog.open(str(path))
+        for target in ("/first", "/second"):
+            access_log.request(Request("GET", target, "1.1", [], b"", connection), 200, 1, 0.1)
+        deadline = time.monotonic() + 10
+        while len(path.read_text().splitlines()) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        lines = path.read_text().splitlines()
+        access_log.close()
+        return lines
+
+    assert len(asyncio.run(two_requests_then_idle())) == 2

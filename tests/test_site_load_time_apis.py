@@ -280,13 +280,11 @@ def test_datasource_cidrs_load_refresh_and_reload(tmp_path):
         assert node.console("q 11.0.0.1") == "eleven\tnil\n"  # refreshed; refresh 0 is not
         node.console("reload")
         assert node.console("q 11.0.0.1") == "eleven\ttrue\n"
-        two_columns = node.console(
+        no_such_column = node.console(
             'scriptlet eval msys.cidr.define("x", { type = "datasource",'
-            ' cachename = "wl", query = "select net, label from wl" })'
+            ' cachename = "wl", query = "select net, label from wl", value_column = 3 })'
         )
-        assert two_columns.endswith(
-            "msys.cidr.define: name the cidr_column: the query's rows have 2 columns\n"
-        )
+        assert no_such_column.endswith("msys.cidr.define: no column 3 in the query's rows\n")
         unknown = node.console(
             'scriptlet eval msys.cidr.define("x", { type = "datasource",'
             ' cachename = "nope", query = "select 1" })'
@@ -294,5 +292,109 @@ def test_datasource_cidrs_load_refresh_and_reload(tmp_path):
         assert unknown.endswith(
             "msys.cidr.define: the query failed: no datasource named 'nope'\n"
         )
+    finally:
+        node.stop()
+
+
+SERIES = 'msys.audit_series.define("s", "string", 60, 2); '
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'msys.audit_series.define("s", "string", 0/0, 2)',
+        'msys.audit_series.define("s", "string", 1/0, 2)',
+        'msys.audit_series.define("s", "string", 60, 0/0)',
+        'msys.audit_series.define("s", "string", 60, 1/0)',
+        SERIES + 'msys.audit_series.add("s", {key = "k", count = 0/0})',
+        SERIES + 'msys.audit_series.count("s", {key = "k", startv = "x"})',
+        SERIES + 'msys.audit_series.count("s", {key = "k", endv = 0/0})',
+        'msys.gauge_cache.define("g", 0/0, 10)',
+        'msys.gauge_cache.define("g", 1/0, 10)',
+        'msys.gauge_cache.define("g", 10, 0/0)',
+        'msys.counter.add("/site/c", 0/0)',
+        'msys.counter.add("/site/c", 1/0)',
+        'msys.counter.add("/site/c", 1e300)',
+        'msys.cidr.define("e", { type = "empty", refresh = 0/0 })',
+    ],
+)
+def test_policy_data_refuses_numbers_it_cannot_count_with(tmp_path, call):
+    """NaN, infinities and non-numbers are the script's error at its line, not Python's
+    'cannot convert float NaN to integer' (or a series that silently never counts)."""
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:1: (bad argument #|msys\.\w+\.\w+: )"):
+        state.execute(call, "@t.lua")
+
+
+def test_msys_core_constants_have_the_values_momentum_documents(tmp_path):
+    """Where the Momentum docs give a number (ec_string's storage types, the final
+    validation hook's statuses), msys.core has that number."""
+    state = LuaState([tmp_path])
+    names = ("STRING_TYPE_STATIC", "STRING_TYPE_DISK_BACKED", "STRING_TYPE_IO_OBJECT",
+             "STRING_TYPE_GROWBUF", "STRING_TYPE_GROWABLE_STATIC",
+             "EC_HOOK_CONT", "EC_HOOK_DONE", "EC_HOOK_RETRY")
+    script = "local c = require('msys.core'); return " + " .. ' ' .. ".join(
+        f"tostring(c.{n})" for n in names)
+    assert state.execute(script, "=t") == ("-100 -101 -102 -103 -104 0 1 2",)
+
+
+@pytest.mark.parametrize("timeout", ["0/0", "1/0", "-1/0"])
+def test_condition_wait_refuses_a_timeout_pthreads_refuses(tmp_path, timeout):
+    """thrLua hands a NaN or infinite timeout to pthread_cond_timedwait, which answers
+    EINVAL: an error at the script's line, in a task (not a wait that never ends) and
+    outside one (not Python's 'Invalid value NaN')."""
+    state = LuaState([tmp_path])
+    state.execute("c = thread.condition()", "=setup")
+    waiting = state.compile(f"c:acquire()\nc:wait({timeout})", "@t.lua")
+
+    async def in_a_task():
+        return await asyncio.wait_for(state.run_in_task(waiting), 2)
+
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: cond:wait failed Invalid argument"):
+        asyncio.run(in_a_task())
+    state.execute("c:release()", "=release")
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:2: cond:wait failed Invalid argument"):
+        state.execute(f"c:acquire()\nc:wait({timeout})", "@t.lua")
+
+
+@pytest.mark.parametrize("seconds", ["0/0", "1/0"])
+def test_thread_sleep_needs_a_whole_number_of_seconds(tmp_path, seconds):
+    state = LuaState([tmp_path])
+    with pytest.raises(LuaScriptError, match=r"^t\.lua:1: bad argument #1 to 'sleep' \(number"
+                       r" has no integer representation\)"):
+        state.execute(f"thread.sleep({seconds})", "@t.lua")
+
+
+def test_datasource_cidrs_take_columns_by_position_and_the_first_by_default(tmp_path):
+    """As the cidr.define docs say: cidr_column and value_column are a name or an ordinal
+    position, and without cidr_column the first column holds the networks."""
+    import sqlite3
+
+    database = tmp_path / "wl.db"
+    with sqlite3.connect(database) as db:
+        db.execute("create table wl (net text, label text)")
+        db.execute("insert into wl values ('10.0.0.0/8', 'ten')")
+    (tmp_path / "ecelerity.conf").write_text(
+        f'Datasource "wl" {{ uri = ( "sqlite:{database}" ) }}\n'
+        'scriptlet "scriptlet" { script "s" { source = "s" } }\n'
+    )
+    (tmp_path / "s.lua").write_text(
+        "local mod = {}\n"
+        "function mod:init()\n"
+        '  msys.cidr.define("first", { type = "datasource", cachename = "wl",'
+        ' query = "select net, label from wl" })\n'
+        '  msys.cidr.define("ordinal", { type = "datasource", cachename = "wl",'
+        ' query = "select label, net from wl", cidr_column = 2, value_column = 1 })\n'
+        '  answers = { msys.cidr.query("first", "10.1.1.1"),'
+        ' msys.cidr.query("ordinal", "10.1.1.1") }\n'
+        "  return true\n"
+        "end\n"
+        'msys.registerModule("m", mod)\n'
+    )
+    node = MomentumNode(tmp_path / "ecelerity.conf")
+    node.start()
+    try:
+        answers = node.generation.lua.execute("return answers[1], answers[2]", "=t")
+        assert answers == (True, "ten")
     finally:
         node.stop()

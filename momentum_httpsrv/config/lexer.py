@@ -135,6 +135,9 @@ def tokenize(text: str, filename: str) -> list[Token]:
             word = _BARE_WORD.match(text, pos).group()  # type: ignore[union-attr]
             tokens.append(Token(TokenKind.WORD, word, word, location(pos)))
             pos += len(word)
+        if tokens and "\0" in tokens[-1].text:  # no path, name or URI can hold one
+            offset = pos - len(tokens[-1].text) + tokens[-1].text.index("\0")
+            raise ConfigSyntaxError(location(offset), "a NUL byte is not allowed here")
     tokens.append(Token(TokenKind.EOF, "", "", location(end)))
     return tokens
 

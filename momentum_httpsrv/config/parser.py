@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import ConfigDiagnostic, ConfigError, ConfigLocation, ConfigSyntaxError
 from .lexer import Token, TokenKind, tokenize
+from .reading import UnreadableSourceError, read_regular_file
 from .tree import ConfigOption, ConfigScope
 from .values import ValueNode, read_value
 
@@ -79,7 +80,11 @@ class Loader:
             chain = " -> ".join([shown for _, shown in self._active] + [display])
             raise ConfigSyntaxError(included_at, f"include cycle: {chain}")
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path)
+        except UnreadableSourceError as exc:
+            if included_at is None:
+                raise ConfigError(str(exc)) from None
+            raise ConfigSyntaxError(included_at, str(exc)) from None
         except OSError as exc:
             message = f"cannot read '{display}': {exc.strerror or exc}"
             if included_at is None:

@@ -244,6 +244,7 @@ Max_Recipients_Per_Batch       int    100      @send
 Max_Recipients_Per_Connection  int    0        esmtp_listener listen peer @send
 Max_Recipients_Per_Message     int    0        @recv
 Max_Request_Size               int    -        http_listener listen peer @pw
+Response_Timeout               any    0        http_listener listen
 Max_Resident_Active_Queue      int    250      @send
 Max_Resident_Messages          int    32768    binding binding_group global
 Max_Resident_Transfails        int    100      global
@@ -419,6 +420,9 @@ Max_Uses_Per_Thread            any    -        scriptlet
 Pin_Thread_For_Completion_In_Event_Loop any - scriptlet
 Use_Reusable_Thread            any    -        scriptlet
 Warn_On_Log_GC                 any    -        scriptlet
+# The emulator's own limits on Lua work (README "Limits"; not Momentum options).
+CPU_Time_Limit                 any    10       scriptlet
+Memory_Limit                   int    1024     scriptlet
 Source                         str    -        script
 Mainlog                        str    -        ec_logger
 Paniclog                       str    -        ec_logger

@@ -3,7 +3,7 @@
 -- console command, a timer) the command runs as the console runs it; elsewhere (top
 -- level, init, rsrc_setup) on the tree being loaded.
 local host, tasks = ...
-local current_task, yield = tasks.current_task, coroutine.yield
+local can_suspend, host_yield = tasks.can_suspend, tasks.host_yield
 local type, select, tostring, error, format = type, select, tostring, error, string.format
 
 local function words(...)
@@ -24,6 +24,8 @@ rawset(msys, "config", function(action, ...)
     error(format("bad argument #1 to 'config' (string expected, got %s)", type(action)), 2)
   end
   local list, n = words(...)
-  if current_task() then return yield("config", action, unpack(list, 1, n)) end
+  if can_suspend() then
+    return host_yield("msys.config", "config", action, unpack(list, 1, n))
+  end
   return host.config_now(action, unpack(list, 1, n))
 end)

@@ -7,11 +7,14 @@ Each line is the Common Log Format with the time taken appended, as Apache's
 
 ``%b`` is the number of body bytes sent (``-`` for none). The listener pays one ``is
 None`` test per request while no log is configured; with one, a line costs a formatted
-string and a buffered write (flushed at most once a second, and at close).
+string and a buffered write (flushed a second after the first unflushed line, and at
+close).
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import sys
 import time
 from typing import TextIO
@@ -19,6 +22,19 @@ from typing import TextIO
 from .requests import Request
 
 _FLUSH_EVERY = 1.0  # seconds
+# What Apache's log escaping rewrites: a quote or backslash would end or confuse the
+# quoted request field; bytes outside printable ASCII become \xhh (strings are Latin-1).
+_UNSAFE = re.compile(r'[^\x21\x23-\x5b\x5d-\x7e]')
+
+
+def _escaped_character(match: re.Match[str]) -> str:
+    character = match.group()
+    return "\\" + character if character in '"\\' else f"\\x{ord(character):02x}"
+
+
+def escaped(text: str) -> str:
+    """``text`` safe inside a quoted log field."""
+    return _UNSAFE.sub(_escaped_character, text)
 
 
 class AccessLog:
@@ -29,7 +45,7 @@ class AccessLog:
         self._owned = owned
         self._stamp_second = -1
         self._stamp = ""
-        self._flushed_at = 0.0
+        self._flush_pending = False
 
     @classmethod
     def open(cls, path: str) -> AccessLog:
@@ -47,11 +63,19 @@ class AccessLog:
         peer = request.connection.peer
         self._stream.write(
             f'{peer[0] if peer else "-"} - - [{self._stamp}] '
-            f'"{request.method} {request.target} HTTP/{request.http_version}" {status} '
-            f"{body_bytes or '-'} {seconds:.6f}\n"
+            f'"{escaped(request.method)} {escaped(request.target)} HTTP/{request.http_version}" '
+            f"{status} {body_bytes or '-'} {seconds:.6f}\n"
         )
-        if now - self._flushed_at >= _FLUSH_EVERY:
-            self._flushed_at = now
+        if not self._flush_pending:  # one flush a second at most, and a second late at most
+            try:
+                asyncio.get_running_loop().call_later(_FLUSH_EVERY, self._flush)
+                self._flush_pending = True
+            except RuntimeError:  # no event loop: written through
+                self._stream.flush()
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if not self._stream.closed:
             self._stream.flush()
 
     def close(self) -> None:

@@ -13,13 +13,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
-import hmac
 import inspect
-import os
-import re
 import socket
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +25,8 @@ from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.msys_core import CORE_CONSTANTS
 from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver, access_scopes
+from .digest import DigestNonces, DigestOutcome, md5_hex, same_text
+from .requests import Request
 from .responses import ResponseSink
 from .routing import EndpointRegistry
 from .session import HttpSession
@@ -40,9 +37,6 @@ AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
 AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
 
 ErrorLog = Callable[[str, str | None], None]
-NONCE_LIFETIME = 300  # seconds a Digest nonce is accepted; an older one gets a new 401
-# What _new_nonce issues: hex seconds (16 digits last past year 10^12), "-", 32 hex of MAC.
-NONCE_SHAPE = re.compile(r"[0-9a-f]{1,16}-[0-9a-f]{32}")
 ACCESS_FLAGS = ("Always_Deny", "Always_Allow", "Enable_Authentication",
                 "TLS_Verified_Peer_Is_Authorized")
 MECHANISM_OPTIONS = (("Digest", "AuthDigestMD5Parameters"), ("Basic", "AuthPlainParameters"))
@@ -153,7 +147,7 @@ class AccessControl:
         self._base = config_directory or Path.cwd()
         self._hostname = hostname or root.get_str("Hostname") or socket.gethostname()
         self._files: dict[Path, CredentialFile] = {}
-        self._nonce_key = os.urandom(16)
+        self._digest = DigestNonces()
 
     def _warn_unknown_stores(self, root: ConfigScope, log_error: ErrorLog) -> None:
         """A ``uri`` whose scheme is neither a file store nor registered with
@@ -198,11 +192,12 @@ class AccessControl:
             return True
         mechanisms = self._mechanisms(scopes)
         registration = self.auth_registry.match(session.request.method, path)
+        stale = False
         try:
             if registration is not None:
                 verdict, user = await self._run_auth_handler(registration, session)
             else:
-                verdict, user = self._check_credentials(session, mechanisms)
+                verdict, user, stale = self._check_credentials(session, mechanisms)
         except CredentialStoreError as error:
             self._log_error(f"httpsrv: authentication: {error}", None)
             verdict, user = AUTH_ERROR, None
@@ -226,7 +221,7 @@ class AccessControl:
                 "httpsrv: Enable_Authentication is on but neither AuthPlainParameters nor "
                 "AuthDigestMD5Parameters applies; every request is refused"
             )
-        challenges = [("WWW-Authenticate", self._challenge(m)) for m in mechanisms]
+        challenges = [("WWW-Authenticate", self._challenge(m, stale)) for m in mechanisms]
         _reply(session, sink, 401, standard_reason(401), challenges)
         return False
 
@@ -259,22 +254,25 @@ class AccessControl:
 
     def _check_credentials(
         self, session: HttpSession, mechanisms: list[Mechanism]
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None, bool]:
+        """(verdict, user, whether a Digest nonce was stale)."""
         header = session.request.header("Authorization")
         if header is None or not _is_wire_text(header):
-            return AUTH_FAIL, None
+            return AUTH_FAIL, None, False
         scheme, _, credentials = header.strip().partition(" ")
         for mechanism in mechanisms:
             if mechanism.name.lower() != scheme.lower():
                 continue
             if self._registered_scheme(mechanism) is not None:
-                return self._check_registered(mechanism, credentials, session.request.method)
+                return self._check_registered(mechanism, credentials, session.request)
             if mechanism.name == "Basic":
                 user = self._check_basic(mechanism, credentials.strip())
-            else:
-                user = self._check_digest(mechanism, credentials, session.request.method)
-            return (AUTH_OK, user) if user is not None else (AUTH_FAIL, None)
-        return AUTH_FAIL, None
+                return (AUTH_OK, user, False) if user is not None else (AUTH_FAIL, None, False)
+            outcome = self._check_digest(mechanism, credentials, session.request)
+            if outcome.user is not None:
+                return AUTH_OK, outcome.user, False
+            return AUTH_FAIL, None, outcome.stale
+        return AUTH_FAIL, None, False
 
     def _credential_file(self, mechanism: Mechanism, scheme: str) -> dict[str, list[list[str]]]:
         path = store_path(mechanism.uri, scheme, self._base)
@@ -292,8 +290,8 @@ class AccessControl:
         return None
 
     def _check_registered(
-        self, mechanism: Mechanism, credentials: str, method: str
-    ) -> tuple[int, str | None]:
+        self, mechanism: Mechanism, credentials: str, request: Request
+    ) -> tuple[int, str | None, bool]:
         """Ask the registered scheme: Basic passes the password; Digest asks for it and
         checks the response against it."""
         assert self._schemes is not None
@@ -301,12 +299,12 @@ class AccessControl:
         if mechanism.name == "Basic":
             pair = _basic_pair(credentials.strip())
             if pair is None:
-                return AUTH_FAIL, None
+                return AUTH_FAIL, None, False
             user, password = pair
             verdict, _ = self._schemes.authenticate(
                 scheme, filename, mechanism.params, user, password
             )
-            return verdict, (user if verdict == AUTH_OK else None)
+            return verdict, (user if verdict == AUTH_OK else None), False
         asked: dict[str, int] = {}
 
         def ha1_from_scheme(user: str) -> str | None:
@@ -321,12 +319,13 @@ class AccessControl:
                 )
             if verdict != AUTH_OK or password is None:
                 return None
-            return _md5(f"{user}:{mechanism.realm}:{password}")
+            return md5_hex(f"{user}:{mechanism.realm}:{password}")
 
-        user = self._check_digest(mechanism, credentials, method, ha1_from_scheme)
-        if user is not None:
-            return AUTH_OK, user
-        return (AUTH_ERROR if asked.get("verdict") == AUTH_ERROR else AUTH_FAIL), None
+        outcome = self._check_digest(mechanism, credentials, request, ha1_from_scheme)
+        if outcome.user is not None:
+            return AUTH_OK, outcome.user, False
+        failed = AUTH_ERROR if asked.get("verdict") == AUTH_ERROR else AUTH_FAIL
+        return failed, None, outcome.stale
 
     def _check_basic(self, mechanism: Mechanism, credentials: str) -> str | None:
         """The user when ``user:password`` matches the ``file://`` store, else None."""
@@ -337,30 +336,17 @@ class AccessControl:
         lines = self._credential_file(mechanism, "file").get(user)
         if not lines:
             return None
-        return user if _same_text(":".join(lines[0]), password) else None
+        return user if same_text(":".join(lines[0]), password) else None
 
     # -- Digest (RFC 7616 with MD5 and qop=auth) ----------------------------------------
 
-    def _challenge(self, mechanism: Mechanism) -> str:
+    def _challenge(self, mechanism: Mechanism, stale: bool = False) -> str:
         if mechanism.name == "Basic":
             return f'Basic realm="{mechanism.realm}"'
         return (
-            f'Digest realm="{mechanism.realm}", nonce="{self._new_nonce()}", '
-            'qop="auth", algorithm=MD5'
+            f'Digest realm="{mechanism.realm}", nonce="{self._digest.issue()}", '
+            f'qop="auth", algorithm=MD5{", stale=true" if stale else ""}'
         )
-
-    def _new_nonce(self, issued: int | None = None) -> str:
-        issued = int(time.time()) if issued is None else issued
-        mac = hmac.new(self._nonce_key, str(issued).encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{issued:x}-{mac}"
-
-    def _nonce_valid(self, nonce: str) -> bool:
-        """Only a nonce shaped like ours is read, so no client number reaches arithmetic."""
-        if not NONCE_SHAPE.fullmatch(nonce):
-            return False
-        issued = int(nonce.partition("-")[0], 16)
-        fresh = int(time.time()) - issued <= NONCE_LIFETIME
-        return fresh and _same_text(self._new_nonce(issued), nonce)
 
     def _file_ha1(self, mechanism: Mechanism, user: str) -> str | None:
         """The user's HA1 for the realm in the ``digest://`` (htdigest) store."""
@@ -372,26 +358,18 @@ class AccessControl:
         self,
         mechanism: Mechanism,
         credentials: str,
-        method: str,
+        request: Request,
         ha1_for: Callable[[str], str | None] | None = None,
-    ) -> str | None:
-        """The user when the Digest response matches the user's HA1 (from the
-        ``digest://`` store unless ``ha1_for`` gives it)."""
-        fields = parse_auth_params(credentials)
-        user, nonce = fields.get("username"), fields.get("nonce", "")
-        needed = ("uri", "response", "nc", "cnonce")
-        if user is None or fields.get("qop") != "auth" or any(k not in fields for k in needed):
-            return None
-        if fields.get("realm") != mechanism.realm or not self._nonce_valid(nonce):
-            return None
-        if fields.get("algorithm", "MD5").upper() != "MD5":
-            return None
-        ha1 = (ha1_for or functools.partial(self._file_ha1, mechanism))(user)
-        if ha1 is None:
-            return None
-        ha2 = _md5(f"{method}:{fields['uri']}")
-        expected = _md5(f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
-        return user if _same_text(expected, fields["response"].lower()) else None
+    ) -> DigestOutcome:
+        """Check the Digest response (digest.py) against the user's HA1, from the
+        ``digest://`` store unless ``ha1_for`` gives it."""
+        return self._digest.check(
+            parse_auth_params(credentials),
+            mechanism.realm,
+            request.method,
+            request.target,
+            ha1_for or functools.partial(self._file_ha1, mechanism),
+        )
 
 
 def _basic_pair(credentials: str) -> tuple[str, str] | None:
@@ -404,10 +382,6 @@ def _basic_pair(credentials: str) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("latin-1")).hexdigest()
-
-
 def _is_wire_text(text: str) -> bool:
     """Header text as the wire carries it: one char per byte (an offline Request may hold
     any str, which no client could send)."""
@@ -416,11 +390,6 @@ def _is_wire_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _same_text(expected: str, given: str) -> bool:
-    """Constant-time equality for wire text (compare_digest refuses non-ASCII str)."""
-    return hmac.compare_digest(expected.encode("latin-1"), given.encode("latin-1"))
 
 
 def parse_auth_params(text: str) -> dict[str, str]:

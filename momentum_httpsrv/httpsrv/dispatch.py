@@ -62,8 +62,9 @@ class Dispatcher:
         session = HttpSession(request, sink)
         try:
             path = plain_path(request.target) or session.url.path
-        except UrlParseError as error:
-            self._log_error(f"httpsrv: {error}", None)
+        except UrlParseError:
+            # Without the target: one line for a stream of them (the paniclog counts).
+            self._log_error("httpsrv: answered 400 to a request-target ec_parse_url rejects", None)
             # No handler is involved: answer like the listener's own 400s (plain text,
             # the connection closes; a Connection: close header is the sink's signal).
             sink.start(400, reason_for(400), [*SERVER_ERROR_HEADERS, ("Connection", "close")], 0)

@@ -305,16 +305,15 @@ class _Connection(asyncio.Protocol):
             proto.close_after_response()
         sink = _ConnectionSink(self)
         self._dispatching = True
-        if self._listener.access_log is not None:
-            self._dispatch_started = self._loop.time()
+        self._dispatch_started = self._loop.time()
         running = self._listener._dispatch(request, sink)
         try:
             waiting_on = running.send(None)
         except StopIteration:
             self._dispatched(request, sink, None)
             return True
-        except Exception as error:
-            self._dispatched(request, sink, error)
+        except Exception:
+            self._dispatched(request, sink, "dispatcher raised:\n" + traceback.format_exc())
             return True
         self.task = self._loop.create_task(
             self._finish_dispatch(running, waiting_on, request, sink)
@@ -325,47 +324,35 @@ class _Connection(asyncio.Protocol):
         self, running: Coroutine[Any, Any, None], waiting_on: object, request: Request,
         sink: _ConnectionSink,
     ) -> None:
-        """Drive a dispatch that suspended, as a task would (what it awaits is awaited
-        here; a cancellation is thrown into it), then go on with the request loop."""
-        error: BaseException | None = None
+        """Drive a dispatch that suspended to its end, within Response_Timeout of its
+        start, then go on with the request loop."""
+        failure: str | None = None
+        timeout = self._listener.settings.response_timeout
         try:
-            while True:
-                try:
-                    if waiting_on is None:  # a bare yield (asyncio.sleep(0))
-                        await asyncio.sleep(0)
-                    else:
-                        await asyncio.wait([waiting_on])  # type: ignore[list-item]
-                        waiting_on._asyncio_future_blocking = False  # type: ignore[attr-defined]
-                    waiting_on = running.send(None)
-                except asyncio.CancelledError as cancelled:
-                    waiting_on = running.throw(cancelled)
-        except StopIteration:
-            pass
-        except Exception as exc:
-            error = exc
+            async with asyncio.timeout_at(self._dispatch_started + timeout if timeout else None):
+                await _drive(running, waiting_on)
+        except TimeoutError:
+            failure = f"no response within Response_Timeout ({timeout:g} s)"
+        except Exception:
+            failure = "dispatcher raised:\n" + traceback.format_exc()
         except BaseException:
             self._dispatching = False
             sink.ended = True
             raise
         finally:
             self.task = None
-        self._dispatched(request, sink, error)
+        self._dispatched(request, sink, failure)
         self._advance()
 
-    def _dispatched(
-        self, request: Request, sink: _ConnectionSink, error: BaseException | None
-    ) -> None:
-        """The dispatcher ended (``error`` if it raised): make sure a response is complete."""
+    def _dispatched(self, request: Request, sink: _ConnectionSink, failure: str | None) -> None:
+        """The dispatcher ended (``failure`` says why it failed): make sure a response is
+        complete, and log it."""
         proto = self._proto
         assert proto is not None
         self._dispatching = False
         try:
-            if error is not None:
-                self._report(
-                    request,
-                    "dispatcher raised:\n"
-                    + "".join(traceback.format_exception(error)),
-                )
+            if failure is not None:
+                self._report(request, failure)
                 if not proto.response_started and proto.awaiting_response:
                     self._send_error(500)
                 elif not sink.ended:
@@ -504,6 +491,25 @@ class _Connection(asyncio.Protocol):
             transport.abort()
         else:
             transport.close()
+
+
+async def _drive(running: Coroutine[Any, Any, None], waiting_on: object) -> None:
+    """Run a coroutine that was stepped by hand and is waiting on ``waiting_on`` to its
+    end, as a task would: what it awaits is awaited here, a cancellation is thrown into it,
+    and what it raises comes out."""
+    try:
+        while True:
+            try:
+                if waiting_on is None:  # a bare yield (asyncio.sleep(0))
+                    await asyncio.sleep(0)
+                else:
+                    await asyncio.wait([waiting_on])  # type: ignore[list-item]
+                    waiting_on._asyncio_future_blocking = False  # type: ignore[attr-defined]
+                waiting_on = running.send(None)
+            except asyncio.CancelledError as cancelled:
+                waiting_on = running.throw(cancelled)
+    except StopIteration:
+        return
 
 
 class _ConnectionSink:

@@ -46,6 +46,10 @@ class ListenerSettings:
     head_timeout: float = 10.0  # total deadline for a request head from its first byte
     body_timeout: float = 15.0  # no body progress for this long -> 408 and close
     send_timeout: float = 60.0  # a client that reads nothing for this long is dropped
+    # Response_Timeout: seconds a request may wait for its handler's response (one that
+    # suspended and never resumed); then 500, or a cut connection once output began.
+    # 0 = never, as Momentum (which documents no such limit).
+    response_timeout: float = 0
     parser: str = "httptools"  # "httptools" (llhttp), or "h11" (the conformance reference)
     # Use_SSL + TLS_* (httpsrv.md §5.7, built by httpsrv/tls.py): None = plain HTTP
     ssl_context: ssl.SSLContext | None = field(default=None, compare=False)

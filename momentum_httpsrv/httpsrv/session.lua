@@ -325,8 +325,8 @@ function Session:response_flush(final)
   local sid = session_id(self, 2)
   hand_over(sid)
   local rc = checked(call("response_flush", sid, final))
-  if rc == EAGAIN and tasks.current_task() then
-    rc = coroutine.yield("drain_response", sid)
+  if rc == EAGAIN and tasks.can_suspend() then
+    rc = tasks.host_yield("session:response_flush", "drain_response", sid)
   end
   return rc
 end

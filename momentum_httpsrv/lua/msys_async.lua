@@ -2,9 +2,8 @@
 -- Called with the host table, the prelude's task api and msys.core's class maker.
 -- Functions the host runs later (jobs, timer callbacks) stay here, keyed by number.
 local host, tasks, new_class = ...
-local current_task, task_root = tasks.current_task, tasks.task_root
-local type, error, pcall, coroutine, pairs, setmetatable =
-  type, error, pcall, coroutine, pairs, setmetatable
+local task_root, host_yield, can_suspend = tasks.task_root, tasks.host_yield, tasks.can_suspend
+local type, error, pcall, pairs, setmetatable = type, error, pcall, pairs, setmetatable
 
 local function check_function(value, position, fname)
   if type(value) ~= "function" then
@@ -15,8 +14,8 @@ end
 
 -- Synchronous form: a task yields to the host, which runs fn as its own task; outside
 -- a task (init, top level) fn runs at once under pcall.
-local function run_now(pool, fn)
-  if current_task() then return coroutine.yield("run_in_pool", pool, fn, task_root()) end
+local function run_now(fname, pool, fn)
+  if can_suspend() then return host_yield(fname, "run_in_pool", pool, fn, task_root()) end
   return pcall(fn)
 end
 
@@ -30,7 +29,7 @@ function msys.runInPool(pool, fn, mode, completion_mode)
   end
   check_function(fn, 2, "runInPool")
   host.check_pool(pool)
-  if mode == nil or mode == false then return run_now(pool, fn) end
+  if mode == nil or mode == false then return run_now("msys.runInPool", pool, fn) end
   if mode ~= true then check_function(mode, 3, "runInPool") end
   -- Every completion runs on the scheduler (the loop), whatever completion_mode says.
   last_job = last_job + 1
@@ -54,14 +53,14 @@ function msys.runInInst(inst, fn)
   if msys.type(inst) == "Event" then inst = inst.scheduler end
   check_scheduler_inst(inst, "runInInst", 2)
   check_function(fn, 2, "runInInst")
-  return run_now(nil, fn)
+  return run_now("msys.runInInst", nil, fn)
 end
 
 function msys.readfile(name)
   if type(name) ~= "string" then
     error("bad argument #1 to 'readfile' (string expected, got " .. type(name) .. ")", 2)
   end
-  if current_task() then return coroutine.yield("readfile", name) end
+  if can_suspend() then return host_yield("msys.readfile", "readfile", name) end
   return host.read_file(name)
 end
 

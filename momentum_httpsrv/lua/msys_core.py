@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from ..config import ConfigScope
 from .outside import WORLD
 
-# Momentum does not document the numeric values; scripts compare against the names.
+# Momentum documents few numeric values (those it does are used); scripts compare against
+# the names.
 # O_* follow the host, as lua-runtime.md §4.2 asks.
 CORE_CONSTANTS: dict[str, int] = {
     "VALIDATE_CONT": 0,
@@ -58,17 +59,24 @@ CORE_CONSTANTS: dict[str, int] = {
     "EC_MSG_RENDER_DEBUG": 128,
     "EC_MSG_RENDER_AVOID_IO": 256,
     "EC_MSG_RENDER_SUPPRESS_WRITE_ERRORS": 512,
-    # ec_string storage types.
+    # ec_string storage types: the negative ones are the values misc/ec_string.h has
+    # (Momentum 3 API docs, "string"); ECSTRING's (a memory type) is not published.
     "STRING_TYPE_ECSTRING": 0,
-    "STRING_TYPE_IO_OBJECT": 1,
+    "STRING_TYPE_STATIC": -100,
+    "STRING_TYPE_DISK_BACKED": -101,
+    "STRING_TYPE_IO_OBJECT": -102,
+    "STRING_TYPE_GROWBUF": -103,
+    "STRING_TYPE_GROWABLE_STATIC": -104,
     # RFC 3464 actions (msys.rfc3464.*).
     "FAILED": 1,
     "DELAYED": 2,
     "DELIVERED": 3,
     "RELAYED": 4,
     "EXPANDED": 5,
+    # core_final_validation2's statuses, as its hook reference numbers them.
     "EC_HOOK_CONT": 0,
     "EC_HOOK_DONE": 1,
+    "EC_HOOK_RETRY": 2,
     "EM_SUCCEEDED": 0,
     "LOG_WARNING": 4,  # syslog's
     "EC_MIME_TE_7BIT": 0,

@@ -23,14 +23,18 @@ RECORD_TYPES = ("A", "AAAA", "TXT", "MX", "PTR", "NS")
 
 
 def parse_server(server: str) -> tuple[str, int]:
-    """``options.server``: ``1.2.3.4``, ``1.2.3.4:5353``, ``::1`` or ``[::1]:5353``."""
+    """``options.server``: ``1.2.3.4``, ``1.2.3.4:5353``, ``::1`` or ``[::1]:5353``;
+    ValueError for a port no packet can go to."""
+    host, port = server, 53
     if server.startswith("["):
         host, _, rest = server[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else 53
-    if server.count(":") == 1:
-        host, _, port = server.partition(":")
-        return host, int(port)
-    return server, 53
+        port = int(rest[1:]) if rest.startswith(":") else 53
+    elif server.count(":") == 1:
+        host, _, port_text = server.partition(":")
+        port = int(port_text)
+    if not 0 < port < 65536:
+        raise ValueError(f"port {port} out of range")
+    return host, port
 
 
 def _record(rdata: object, rdtype: str) -> DnsRecord:

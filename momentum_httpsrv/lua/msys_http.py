@@ -15,9 +15,11 @@ against 0.15–0.4 ms for aiohttp, and that CPU is time the event loop serves no
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ssl
+import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 
@@ -59,31 +61,61 @@ def curl_failure(error: BaseException) -> tuple[int, str]:
     return CURLE_RECV_ERROR
 
 
+def _load_ca_store() -> concurrent.futures.Future[ssl.SSLContext]:
+    """The host's CA store, loaded on a thread of its own; a future any loop can await."""
+    future: concurrent.futures.Future[ssl.SSLContext] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(ssl.create_default_context())
+        except BaseException as error:  # handed to whoever awaits it
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="ca-store", daemon=True).start()
+    return future
+
+
 class AiohttpTransport:
     """One aiohttp session (connection pool) per event loop, made on first use there and
     closed when that loop shuts down."""
 
     def __init__(self) -> None:
         self._ssl: ssl.SSLContext | None = None
+        self._ssl_loading: concurrent.futures.Future[ssl.SSLContext] | None = None
         self._sessions: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncIterator[None]]
         ] = weakref.WeakKeyDictionary()
 
     async def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
+        if self._ssl is None:  # loading the CA store takes tens of ms: once, off the loop
+            if self._ssl_loading is None:
+                self._ssl_loading = _load_ca_store()
+            # then dropped: the future's callbacks refer to the loops that awaited it
+            self._ssl, self._ssl_loading = await asyncio.wrap_future(self._ssl_loading), None
         entry = self._sessions.get(loop)
         if entry is None or entry[0].closed:
-            if self._ssl is None:  # loading the CA store takes tens of ms: once
-                self._ssl = ssl.create_default_context()
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ssl=self._ssl),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
                 trust_env=False,
             )
-            keeper = await close_with_loop(session.close)
+            keeper = await close_with_loop(self._closer(loop, session))
             entry = self._sessions[loop] = (session, keeper)
         return entry[0]
+
+    def _closer(
+        self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession
+    ) -> Callable[[], Awaitable[None]]:
+        """Close ``session`` and forget it (the entry refers to its loop: kept, the loop
+        would never be freed)."""
+
+        async def close() -> None:
+            self._sessions.pop(loop, None)
+            await session.close()
+
+        return close
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         try:

@@ -6,10 +6,14 @@
 local host, tasks, new_class = ...
 local type, error, select, tostring, tonumber, pairs, ipairs, setmetatable =
   type, error, select, tostring, tonumber, pairs, ipairs, setmetatable
-local concat, yield, current_task, unpack = table.concat, coroutine.yield, tasks.current_task, unpack
+local concat, unpack = table.concat, unpack
+local can_suspend, host_yield = tasks.can_suspend, tasks.host_yield
+local helper_names = {
+  dns_lookup = "msys.dnsLookup", http_request = "msys.http.client", db = "msys.db",
+}
 
 local function outside(kind, ...)
-  if current_task() then return yield(kind, ...) end
+  if can_suspend() then return host_yield(helper_names[kind], kind, ...) end
   return host.block(kind, ...)
 end
 
@@ -131,6 +135,10 @@ function http_client.new()
 end
 
 -- msys.db ----------------------------------------------------------------------------
+-- Each row's column names in the query's order (rows are keyed by name; msys.cidr's
+-- datasource type also takes columns by position).
+local columns_of = setmetatable({}, { __mode = "k" })
+
 -- The host answers true, ncolumns, names..., values... (row after row) or false, message.
 local function rows_from(ok, ...)
   if not ok then return nil, (...) end
@@ -144,6 +152,7 @@ local function rows_from(ok, ...)
   for first = ncol + 2, n, ncol do
     local row = {}
     for c = 1, ncol do row[names[c]] = packed[first + c - 1] end
+    columns_of[row] = names
     rows[#rows + 1] = row
   end
   return rows
@@ -204,4 +213,8 @@ function db.execute(...)
   return true
 end
 
-return { http_client = http_client, db = db }
+return {
+  http_client = http_client,
+  db = db,
+  row_columns = function(row) return columns_of[row] end,
+}

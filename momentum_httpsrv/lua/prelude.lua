@@ -3,8 +3,10 @@
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
 local hooks = host.hooks  -- hooks.lua: the one debug hook every coroutine runs under
+local trusted_prefix, enter = host.trusted_prefix, hooks.enter
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
+local getinfo, debug_traceback = debug.getinfo, debug.traceback
 
 local api = {}
 
@@ -14,9 +16,24 @@ local function file_loaded(chunkname) host.file_loaded(chunkname) end
 function api.get_file_loaded() return file_loaded end
 function api.set_file_loaded(fn) file_loaded = fn end
 
+-- How Lua names a chunk in messages (luaO_chunkid, without its length limits).
+local function chunk_display(chunkname)
+  local first = chunkname:sub(1, 1)
+  if first == "=" or first == "@" then return chunkname:sub(2) end
+  return '[string "' .. chunkname:match("^[^\n]*") .. '"]'
+end
+
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
+  -- Precompiled chunks are refused: crafted bytecode can break out of any Lua sandbox.
+  if type(source) == "string" and source:sub(1, 1) == "\27" then
+    return nil, chunk_display(chunkname) .. ": precompiled chunks are not accepted"
+  end
+  -- A script's chunk never passes for one of ours (the CPU-time hook trusts those).
+  if type(chunkname) == "string" and chunkname:sub(1, #trusted_prefix) == trusted_prefix then
+    chunkname = "=(script) " .. chunkname:sub(2)
+  end
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
   local chunk, load_err = raw_loadstring(text, chunkname)
@@ -187,12 +204,13 @@ end
 
 
 local function traceback(message)
-  return { message = tostring(message), traceback = debug.traceback(tostring(message), 2) }
+  return { message = tostring(message), traceback = debug_traceback(tostring(message), 2) }
 end
 
 -- Run `chunk` under a traceback handler: true, results... or false, message, traceback.
 local function call_traced(fn, ...)
   local args, n = { ... }, select("#", ...)
+  enter()
   local result = { xpcall(function() return fn(unpack(args, 1, n)) end, traceback) }
   if result[1] then return unpack(result) end
   return false, result[2].message, result[2].traceback
@@ -238,9 +256,10 @@ end
 
 -- `require(name)` returns `opener()` (a host function: Lua's require accepts only Lua
 -- functions from package.preload). System packages also get their global path.
+api.seal = function(module) return module end  -- sandbox.lua replaces it
 function api.preload(name, opener, system)
   package.preload[name] = function()
-    local module = opener()
+    local module = api.seal(opener())
     if system then set_global_path(name, module) end
     return module
   end
@@ -251,17 +270,18 @@ end
 -- of the work of its root: itself, or the task that started it (runInPool); plain
 -- coroutines a task creates belong to its root too. Console print capture and the
 -- ownership of fire-and-forget jobs go by root.
-local raw_create, raw_wrap, resume, running = coroutine.create, coroutine.wrap,
-  coroutine.resume, coroutine.running
+local raw_create, resume, raw_yield, running, status = coroutine.create,
+  coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
 local tasks = {}                                     -- task id -> its coroutine
 local task_of = setmetatable({}, { __mode = "k" })   -- task coroutine -> task id
 local root_of = {}                                   -- task id -> root task id
 local owner_of = setmetatable({}, { __mode = "k" })  -- plain coroutine -> root task id
 
 local at_end = {}                                    -- task id -> function run when it ends
+local os_tls_of = {}                                 -- thread.create task id -> its _OSTLS
 
 local function finish(id)
-  tasks[id], root_of[id] = nil, nil
+  tasks[id], root_of[id], os_tls_of[id] = nil, nil, nil
   local ender = at_end[id]
   if ender then
     at_end[id] = nil
@@ -269,16 +289,21 @@ local function finish(id)
   end
 end
 
+-- What a helper yields to ask the host for a service (HOST, kind, args...); other
+-- yields are the script's own.
+local HOST = setmetatable({}, { __tostring = function() return "host request" end })
+
 local function task_step(id, co, ok, ...)
   if not ok then
     local message = tostring((...))
     finish(id)
-    return "error", message, debug.traceback(co, message)
+    return "error", message, debug_traceback(co, message)
   end
-  if coroutine.status(co) == "dead" then
+  if status(co) == "dead" then
     finish(id)
     return "done", ...
   end
+  if ... == HOST then return "yield", select(2, ...) end
   return "yield", ...
 end
 
@@ -288,21 +313,26 @@ function api.start_task(id, parent, fn, ...)
   if hooks.active then hooks.install(co) end
   tasks[id], task_of[co] = co, id
   root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
+  enter()
   return task_step(id, co, resume(co, ...))
 end
 
 function api.resume_task(id, ...)
   local co = tasks[id]
+  enter()
   return task_step(id, co, resume(co, ...))
 end
 
 -- The host gave up on a task (cancelled): forget it.
 api.drop_task = finish
 
-local function in_task()
+-- Whether a suspension here would reach the host: the running coroutine is a task's
+-- or one a task made (resumed through coroutine.resume/wrap, which pass it on).
+local function can_suspend()
   local co = running()
-  return co ~= nil and task_of[co] ~= nil
+  return co ~= nil and (task_of[co] ~= nil or owner_of[co] ~= nil)
 end
+api.can_suspend = can_suspend
 
 -- The root task of the code running now, or nil outside any task.
 function api.task_root()
@@ -331,29 +361,76 @@ function api.current_thread()
 end
 local current_thread = api.current_thread
 
-function coroutine.create(fn)
-  check_coroutine_body(fn, "create")
+local function new_coroutine(fn)
   local co = raw_create(fn)
   if hooks.active then hooks.install(co) end
   owner_of[co], thread_of[co] = task_root(), current_thread()
   return co
 end
 
+function coroutine.create(fn)
+  check_coroutine_body(fn, "create")
+  return new_coroutine(fn)
+end
+
+-- Lua 5.1 cannot yield across a C function (pcall, xpcall, table.sort, gsub…): the
+-- level of the first such frame of the running coroutine, or nil.
+local function c_boundary()
+  local level = 3
+  while true do
+    local info = getinfo(level, "S")
+    if info == nil then return nil end
+    if info.what == "C" then return level end
+    level = level + 1
+  end
+end
+
+-- Suspend the running task for the host's service `kind`: from the task's own coroutine
+-- or one it made (each coroutine.resume on the way passes the request up and the answer
+-- down). `fname` names the helper in the errors of the cases that cannot suspend.
+local function host_yield(fname, kind, ...)
+  if not can_suspend() then
+    error(fname .. ": cannot suspend here (only a handler, console command, timer or job "
+      .. "can, not init, rsrc_setup or a chunk's top level)", 3)
+  end
+  if c_boundary() then
+    error(fname .. ": cannot suspend inside pcall, xpcall or a function called from C "
+      .. "(table.sort, string.gsub…); call it outside", 3)
+  end
+  return raw_yield(HOST, kind, ...)
+end
+api.host_yield = host_yield
+
+local function pass_on(co, ok, first, ...)
+  if ok and first == HOST and status(co) == "suspended" then
+    return pass_on(co, resume(co, host_yield("coroutine.resume", ...)))
+  end
+  return ok, first, ...
+end
+
+function coroutine.resume(co, ...)
+  return pass_on(co, resume(co, ...))
+end
+
+local function wrapped_result(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
+
 function coroutine.wrap(fn)
   check_coroutine_body(fn, "wrap")
-  local owner, thread = task_root(), current_thread()
-  if owner == nil and thread == 0 and not hooks.active then return raw_wrap(fn) end
-  return raw_wrap(function(...)
-    owner_of[running()], thread_of[running()] = owner, thread
-    if hooks.active then hooks.install(running()) end
-    return fn(...)
-  end)
+  local co = new_coroutine(fn)
+  return function(...)
+    return wrapped_result(pass_on(co, resume(co, ...)))
+  end
 end
 
 -- thrLua's _TLS and _OSTLS (lstate.c): globals resolved when no real global of that
 -- name exists. _TLS is one table per Lua thread, so each task and each coroutine has
--- its own; _OSTLS is one table per OS thread, and every Lua task here runs on the one
--- event-loop thread, so there is one.
+-- its own; _OSTLS is one table per OS thread: every Lua task here runs on the one
+-- event-loop thread and shares one, except a thread.create thread, which is an OS
+-- thread of its own in thrLua (api.own_os_thread) and shares its table with its
+-- coroutines.
 local tls_of = setmetatable({}, { __mode = "k" })
 local main_tls, os_tls = {}, {}
 setmetatable(_G, {
@@ -365,32 +442,32 @@ setmetatable(_G, {
       if tls == nil then tls = {}; tls_of[co] = tls end
       return tls
     elseif key == "_OSTLS" then
-      return os_tls
+      return os_tls_of[current_thread()] or os_tls
     end
     return nil
   end,
 })
 
--- msys.sleep suspends the running handler or command; elsewhere it blocks.
 function msys.sleep(seconds)
   if type(seconds) ~= "number" then
     error("bad argument #1 to 'sleep' (number expected, got " .. type(seconds) .. ")", 2)
   end
-  if in_task() then
-    coroutine.yield("sleep", seconds)
-  else
-    host.block_sleep(seconds)
-  end
+  host_yield("msys.sleep", "sleep", seconds)
 end
 
 function msys.asyncOk()
-  return in_task()
+  return can_suspend()
 end
 
 -- The id of the task running now, or nil (msys_async.lua: whose jobs are whose).
 function api.current_task()
   local co = running()
   return co and task_of[co]
+end
+
+-- The running task is a thread.create thread: it gets an _OSTLS of its own.
+function api.own_os_thread()
+  os_tls_of[api.current_task()] = {}
 end
 
 -- Run `fn` when the running task ends, however it ends (thread.create's join).

@@ -30,6 +30,7 @@ import importlib.util
 import itertools
 import traceback
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from lupa import lua51
 from . import coverage, dialect
 from .chunknames import INTERNAL_MARK, package_chunkname
 from .datasource import Datasources
+from .hooks import DEFAULT_CPU_LIMIT, hooks_host, trusted_chunk_prefix
 from .lib import LIBRARY_OPENERS
 from .lib.policy_data import PolicyData
 from .msys_async import MsysAsync
@@ -67,6 +69,8 @@ def shipped_lua_dir() -> Path:
 
 
 SHIPPED_LUA_DIR = shipped_lua_dir()
+DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024  # bytes per Lua state; scriptlet { Memory_Limit }
+MEMORY_ERROR = "not enough memory"  # Lua's message when an allocation fails
 
 PrintSink = Callable[[str], None]
 # A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
@@ -131,6 +135,11 @@ def as_tuple(result: object) -> tuple:
     return result if isinstance(result, tuple) else (result,)
 
 
+def script_search_path(directories: Sequence[Path]) -> list[Path]:
+    """Where a state finds scripts and modules: ``directories``, then what we ship."""
+    return [Path(p) for p in directories] + [SHIPPED_LUA_DIR]
+
+
 def lua_path_for(directories: Sequence[Path]) -> str:
     """``package.path`` for a directory list: ``dir/?.lua;dir/?/init.lua`` each."""
     return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
@@ -170,12 +179,19 @@ class LuaState:
         gc_pause: int = 200,
         gc_stepmul: int = 200,
         policy_data: PolicyData | None = None,
+        cpu_limit: float = DEFAULT_CPU_LIMIT,
+        max_memory: int = DEFAULT_MAX_MEMORY,
     ) -> None:
+        """``cpu_limit``: CPU seconds one entry into the state may run without yielding
+        (hooks.py); ``max_memory``: bytes the state may allocate (0: no limit), past which
+        the allocating work fails with Lua's "not enough memory"."""
         self.lua = lua51.LuaRuntime(
             encoding="latin-1",
             unpack_returned_tuples=True,
             register_eval=False,
             register_builtins=False,
+            max_memory=max_memory or None,
+            attribute_filter=_no_python_attributes,
         )
         self._print_sink: PrintSink = print_sink or (lambda text: None)
         self.warn = warn or (lambda message: None)
@@ -185,7 +201,7 @@ class LuaState:
         install = getattr(dialect, "install_dialect_runtime", None)
         if install is not None:
             install(self.lua)
-        self.search_path = [Path(p) for p in search_path] + [SHIPPED_LUA_DIR]
+        self.search_path = script_search_path(search_path)
         globals_.package.path = lua_path_for(self.search_path)
         # Momentum's documented defaults (scriptlet GC_Pause, GC_Stepmul: 200, 200). No
         # per-request Python object is handed to Lua, so Lua's own accounting sees what a
@@ -194,16 +210,17 @@ class LuaState:
         globals_.collectgarbage("setstepmul", gc_stepmul)
         # The files of every "@file" chunk loaded (scripts, required modules), in order.
         self.loaded_files: list[Path] = []
-        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua")
+        self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
+        self.hooks.set_limit(float(cpu_limit))
         host = self.lua.table_from(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
-                "block_sleep": lambda seconds: WORLD.clock.block(seconds),
                 "file_loaded": self._file_loaded,
                 "syntax_error": dialect.readable_syntax_error,
                 "hooks": self.hooks,
+                "trusted_prefix": trusted_chunk_prefix(),
             }
         )
         self._task_ids = itertools.count(1)
@@ -234,10 +251,14 @@ class LuaState:
             policy_data = PolicyData()
             policy_data.cidr.warn = self.warn
         self.policy_data = policy_data
-        openers = {**LIBRARY_OPENERS, **self.policy_data.openers()}
+        openers = {**LIBRARY_OPENERS, **self.policy_data.openers(self._db_row_columns)}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
             self.preload(name, lambda opener=opener: opener(self.lua))
         self.line_coverage = coverage.attach_if_active(self)
+        # Last: scripts see Lua values only from here on (sandbox.lua).
+        self.run_package_lua(
+            PACKAGE_DIR / "sandbox.lua", _no_python_attributes, self.api, trusted_chunk_prefix()
+        )
 
     def run_package_lua(self, path: Path, *args: object) -> object:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
@@ -271,6 +292,7 @@ class LuaState:
         self.preload("msys.http", lambda: http)
         db = outside.db
         self.preload("msys.db", lambda: db)
+        self._db_row_columns = outside.row_columns  # a msys.db row's column names, in order
         datasource = self.lua.table_from({})
         self.preload("msys.datasource", lambda: datasource)
 
@@ -292,7 +314,7 @@ class LuaState:
         """Call a Lua function under a traceback handler; raise LuaScriptError on error."""
         result = as_tuple(self.api.call_traced(function, *args))
         if result[0] is False:
-            raise LuaScriptError(str(result[1]), result[2])
+            raise self._error(str(result[1]), result[2])
         return result[1:]
 
     def execute(self, source: str, chunkname: str, *args: object) -> tuple:
@@ -347,6 +369,7 @@ class LuaState:
                         raise LuaScriptError(
                             f"{kind}: {error}", traceback.format_exc()
                         ) from error
+                    await resume_batches().turn()
                     if on_resume is not None:
                         on_resume()
                 result = as_tuple(self._resume_task(task_id, *values))
@@ -354,8 +377,15 @@ class LuaState:
             self.api.drop_task(task_id)
             raise
         if result[0] == "error":
-            raise LuaScriptError(str(result[1]), result[2])
+            raise self._error(str(result[1]), result[2])
         return result[1:]
+
+    def _error(self, message: str, traceback: str | None) -> LuaScriptError:
+        """The LuaScriptError of failed work; work that ran out of memory leaves garbage
+        as large as the limit, collected now so the process gives it back."""
+        if message == MEMORY_ERROR:
+            self.lua.gccollect()
+        return LuaScriptError(message, traceback)
 
     async def run_in_task(
         self, function: object, *args: object, parent: int | None = None
@@ -395,6 +425,71 @@ class LuaState:
         path = Path(chunkname[1:])
         if path not in self.loaded_files:
             self.loaded_files.append(path)
+
+
+def _no_python_attributes(obj: object, name: str, is_setting: bool) -> str:
+    """lupa's attribute filter: Lua reaches no attribute of a Python object, so one that
+    ever slipped through (a host error caught by ``pcall``) leads nowhere."""
+    raise AttributeError(f"{name}: Python attributes are not reachable from Lua")
+
+
+class ResumeBatches:
+    """Resumptions of suspended tasks, at most ``per_turn`` per event-loop iteration.
+
+    When many outside calls finish together (200 DNS answers or HTTP responses at once),
+    resuming every waiting task in the same iteration runs all their Lua back to back and
+    a request that arrives meanwhile waits for all of it. A batch per iteration lets the
+    loop read and start new requests (a start is never held back) between batches; the
+    work done is the same."""
+
+    per_turn = 8
+
+    def __init__(self) -> None:  # holds no reference to its loop: the loop is the key
+        self._used = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._refill_scheduled = False
+
+    async def turn(self) -> None:
+        """Return when this iteration's batch has room for one more resumption."""
+        if self._used < self.per_turn and not self._waiting:
+            self._used += 1
+            self._schedule_refill()
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        self._schedule_refill()
+        await waiter  # a cancelled waiter is skipped by _refill
+
+    def _schedule_refill(self) -> None:
+        if not self._refill_scheduled:
+            self._refill_scheduled = True
+            asyncio.get_running_loop().call_soon(self._refill)
+
+    def _refill(self) -> None:
+        """Next iteration: a new batch, first to those waiting longest."""
+        self._refill_scheduled = False
+        self._used = 0
+        while self._waiting and self._used < self.per_turn:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                self._used += 1
+        if self._used:
+            self._schedule_refill()
+
+
+_resume_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ResumeBatches] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def resume_batches() -> ResumeBatches:
+    """The running loop's batches (every state's tasks share them)."""
+    loop = asyncio.get_running_loop()
+    batches = _resume_batches.get(loop)
+    if batches is None:
+        batches = _resume_batches[loop] = ResumeBatches()
+    return batches
 
 
 async def _sleep_service(seconds: float) -> tuple:

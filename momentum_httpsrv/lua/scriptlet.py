@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Configuration
+from ..config.reading import read_regular_file
 from .runtime import LuaScriptError, LuaState
 
 
@@ -76,11 +77,35 @@ def script_chunkname(path: Path) -> str:
         return str(path)
 
 
-def load_scripts(state: LuaState, config: Configuration) -> list[ScriptSpec]:
-    """Run every configured script's top-level code, in stanza order."""
-    specs = configured_scripts(config)
-    for spec in specs:
-        path = resolve_source(spec.source, state.search_path)
-        if path is not None:  # None: a Momentum built-in, accepted with nothing to run
-            state.execute_file(path, script_chunkname(path))
-    return specs
+@dataclass(frozen=True)
+class ScriptSource:
+    """A configured script and its text (None for a Momentum built-in)."""
+
+    spec: ScriptSpec
+    path: Path | None
+    text: str | None
+
+
+def read_scripts(config: Configuration, search_path: Sequence[Path]) -> list[ScriptSource]:
+    """Find and read every configured script: file work only, so a reload does it off the
+    event loop. ScriptNotFoundError, or UnreadableSourceError for a FIFO, device or
+    oversized file."""
+    sources = []
+    for spec in configured_scripts(config):
+        path = resolve_source(spec.source, search_path)
+        text = None if path is None else read_regular_file(path).decode("latin-1")
+        sources.append(ScriptSource(spec, path, text))
+    return sources
+
+
+def load_scripts(
+    state: LuaState, config: Configuration, sources: list[ScriptSource] | None = None
+) -> list[ScriptSpec]:
+    """Run every configured script's top-level code, in stanza order (``sources``: read
+    beforehand by ``read_scripts``)."""
+    if sources is None:
+        sources = read_scripts(config, state.search_path)
+    for source in sources:
+        if source.path is not None and source.text is not None:  # None: a built-in
+            state.execute(source.text, "@" + script_chunkname(source.path))
+    return [source.spec for source in sources]

@@ -6,9 +6,9 @@
 -- Called with the host table, the prelude's task api, msys.core's class maker, the
 -- errno table and a function that runs a Lua function later as its own task.
 local host, tasks, new_class, errno, spawn = ...
-local current_thread, current_task = tasks.current_thread, tasks.current_task
-local type, error, floor = type, error, math.floor
-local yield = coroutine.yield
+local current_thread, can_suspend = tasks.current_thread, tasks.can_suspend
+local type, error, floor, huge = type, error, math.floor, math.huge
+local function yield(kind, ...) return tasks.host_yield("thread", kind, ...) end
 
 local thread = {
   MUTEX_NORMAL = 0,       -- glibc's PTHREAD_MUTEX_* values
@@ -32,7 +32,7 @@ end
 
 -- Wait until `key` is notified (or `timeout` seconds pass): true if notified.
 local function wait_for(key, what, timeout, level)
-  if current_task() == nil then
+  if not can_suspend() then
     error(what .. ": would wait for another task, and code outside a request, console"
       .. " command, pool job or timer cannot wait here (Momentum would block the thread)",
       level or 3)
@@ -145,11 +145,16 @@ function Condition:wait(timeout)
   if timeout ~= nil and type(timeout) ~= "number" then
     error("bad argument #2 to 'wait' (number expected, got " .. type(timeout) .. ")", 2)
   end
+  -- thrlib.c turns a NaN or infinite timeout into a timespec pthread_cond_timedwait
+  -- refuses with EINVAL.
+  if timeout ~= nil and (timeout ~= timeout or timeout == huge or timeout == -huge) then
+    error("cond:wait failed " .. errno.EINVAL_text, 2)
+  end
   local m = c.mutex
   if m.owner ~= me then
     error("cond:wait failed " .. errno.EPERM_text .. " (the caller does not hold its mutex)", 2)
   end
-  if timeout == nil and current_task() == nil then
+  if timeout == nil and not can_suspend() then
     error("cond:wait: nothing could signal it outside a request, console command, pool job"
       .. " or timer; it would wait forever", 2)
   end
@@ -158,7 +163,7 @@ function Condition:wait(timeout)
   local held = m.count
   m.owner, m.count = nil, 0
   host.notify(m.key)
-  if current_task() == nil then
+  if not can_suspend() then
     host.block_sleep(timeout)
   else
     local deadline = timeout and host.now() + timeout
@@ -259,7 +264,8 @@ local Thread = {}
 local new_thread, check_thread = new_class("thread.thread", Thread)
 
 -- thread.create(fn[, arg[, joinable]]): a joinable thread's function gets the thread
--- object (thrlib.c passes the userdata), a detached one gets `argument`.
+-- object (thrlib.c passes the userdata), a detached one gets `argument`. Each runs as
+-- its own OS thread would: with its own _OSTLS.
 function thread.create(fn, argument, ...)
   if type(fn) ~= "function" then
     error("bad argument #1 to 'create' (function expected)", 2)
@@ -274,13 +280,16 @@ function thread.create(fn, argument, ...)
   local fields = { key = new_key(), done = false }
   local t = joinable and new_thread(fields) or nil
   spawn(function()
+    tasks.own_os_thread()
     tasks.at_task_end(function()
       fields.done = true
       host.notify(fields.key)
     end)
     fn(joinable and t or argument)
   end)
-  return t
+  -- thrlib.c returns the top of its stack: the thread, or for a detached one `argument`.
+  if joinable then return t end
+  return argument
 end
 
 function Thread:join()
@@ -293,6 +302,9 @@ end
 function thread.sleep(seconds)
   if type(seconds) ~= "number" then
     error("bad argument #1 to 'sleep' (number expected, got " .. type(seconds) .. ")", 2)
+  end
+  if seconds ~= seconds or seconds == huge or seconds == -huge then
+    error("bad argument #1 to 'sleep' (number has no integer representation)", 2)
   end
   msys.sleep(floor(seconds))
   return 0

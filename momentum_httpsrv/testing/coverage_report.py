@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -147,9 +148,20 @@ def write_html(collector: LineCoverage, directory: Path, base: Path) -> Path:
     return index
 
 
+# Lua's lexer ends a line at \n or \r, a \r\n or \n\r pair counting once; str.splitlines
+# also breaks at form feeds, U+2028 and others, which would shift every later line.
+_LUA_LINE_BREAK = re.compile("\n\r?|\r\n?")
+
+
+def lua_lines(source: str) -> list[str]:
+    """``source``'s lines as Lua numbers them (line 1 first)."""
+    lines = _LUA_LINE_BREAK.split(source)
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
 def _script_page(entry: FileCoverage, name: str) -> str:
     try:
-        source = entry.path.read_bytes().decode("utf-8", "replace").splitlines()
+        source = lua_lines(entry.path.read_bytes().decode("utf-8", "replace"))
     except OSError as error:
         source = [f"(cannot read {entry.path}: {error.strerror})"]
     code = set(entry.lines)

@@ -190,6 +190,22 @@ def postgres_bindir() -> Path:
     )
 
 
+def _wait_for_logins(server: subprocess.Popen, conninfo: str, seconds: float = 60) -> None:
+    """Until a login succeeds: the port accepts TCP while the server still answers
+    'the database system is starting up' (longer on a busy machine)."""
+    import psycopg
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            psycopg.connect(conninfo, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("PostgreSQL did not start") from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def postgres_cluster() -> Iterator[str]:
     """A fresh PostgreSQL cluster in a temp dir on an ephemeral port, stopped and removed
@@ -217,17 +233,9 @@ def postgres_cluster() -> Iterator[str]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **run_as,  # type: ignore[arg-type]
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("PostgreSQL did not start") from None
-                    time.sleep(0.1)
-            time.sleep(0.3)  # accepting TCP is not yet accepting logins
-            yield f"pgsql:host=127.0.0.1;port={port};dbname=postgres;user=momentum"
+            uri = f"pgsql:host=127.0.0.1;port={port};dbname=postgres;user=momentum"
+            _wait_for_logins(server, uri.removeprefix("pgsql:").replace(";", " "))
+            yield uri
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -1,6 +1,6 @@
 -- thrLua's thread library and _TLS/_OSTLS, as thrlua's src/thrlib.c and lstate.c define them.
 require("Test.More")
-plan(33)
+plan(35)
 
 -- mutex types
 is(thread.MUTEX_NORMAL, 0, "MUTEX_NORMAL is glibc's value")
@@ -45,7 +45,7 @@ is(t:join(), true, "join returns true")
 is(table.concat(log, ","), "waits,released,locked", "the waiter got the mutex after the release")
 is(_TLS.who, "main", "_TLS is per task")
 local detached = thread.create(function(arg) log[#log + 1] = arg end, "detached arg", false)
-is(detached, nil, "a detached thread returns nothing")
+is(detached, "detached arg", "creating a detached thread returns its argument, as thrlib.c does")
 msys.sleep(0.02)
 is(log[#log], "detached arg", "a detached thread's function gets its argument")
 
@@ -99,6 +99,16 @@ error_like(function() rw:unlock() end, "failed to unlock rwlock", "unlocking an 
 
 -- _TLS and _OSTLS
 _OSTLS.n = "main"
+local seen = {}
+local os_thread = thread.create(function()
+  seen.own = _OSTLS.n
+  _OSTLS.n = "other"
+  local inner = coroutine.create(function() seen.inner = _OSTLS.n end)
+  coroutine.resume(inner)
+end)
+os_thread:join()
+is(seen.own, nil, "a thread.create thread is another OS thread: its own _OSTLS")
+is(seen.inner, "other", "which its coroutines share")
 local co = coroutine.create(function()
   is(_TLS.who, nil, "a coroutine has its own _TLS")
   is(_OSTLS.n, "main", "and shares the OS thread's _OSTLS")

@@ -17,6 +17,30 @@ local function arg_check(fname, position, value, wanted, optional, level)
     position, fname, wanted, type(value)), level or 3)
 end
 
+-- A number the stores can count with: NaN and the infinities are refused (a window,
+-- a limit or a count cannot be made of them).
+local huge = math.huge
+local function finite(value)
+  return type(value) == "number" and value == value and value ~= huge and value ~= -huge
+end
+
+local function finite_check(fname, position, value, level)
+  if finite(value) then return value end
+  arg_check(fname, position, value, "number", false, (level or 3) + 1)
+  error(("bad argument #%d to '%s' (finite number expected, got %s)"):format(
+    position, fname, tostring(value)), level or 3)
+end
+
+-- An optional option field that must be a finite number.
+local function finite_option(fname, option, value, default)
+  if value == nil then return default end
+  if not finite(value) then
+    error(("%s.%s: %s must be a finite number, not %s"):format(
+      package_name, fname, option, tostring(value)), 3)
+  end
+  return value
+end
+
 -- An address key as scripts give it: a string, or an accept_construct (its remote IP).
 -- Without one Momentum takes the SMTP peer, and there is no SMTP session here.
 -- `level` is the error level of the API function's caller, seen from here.
@@ -45,23 +69,21 @@ function packages.cidr()
   local cidr, defaults = {}, {}
   local from_datasource = {} -- name -> { cachename, query, cidr_column, value_column, refresh, loaded }
 
-  -- A row's column by name; without one, the row's only column (rows are keyed by name,
-  -- so the order of several columns is not known here).
-  local function column(row, name, option)
-    if name ~= nil then
-      if type(name) ~= "string" then
-        error(option .. " must be a column name (column positions are not known here)", 0)
+  -- A row's column by name or by position in the query's columns; without one, the
+  -- first column.
+  local function column(row, wanted, option)
+    local key = wanted
+    if wanted == nil or type(wanted) == "number" then
+      key = (host.row_columns(row) or {})[wanted or 1]
+      if key == nil then
+        error("no column " .. tostring(wanted or 1) .. " in the query's rows", 0)
       end
-      local value = row[name]
-      if value == nil then error("no column '" .. name .. "' in the query's rows", 0) end
-      return tostring(value)
+    elseif type(wanted) ~= "string" then
+      error(option .. " must be a column name or position", 0)
     end
-    local only, count = nil, 0
-    for _, value in pairs(row) do only, count = value, count + 1 end
-    if count ~= 1 then
-      error("name the " .. option .. ": the query's rows have " .. count .. " columns", 0)
-    end
-    return tostring(only)
+    local value = row[key]
+    if value == nil then error("no column '" .. tostring(key) .. "' in the query's rows", 0) end
+    return tostring(value)
   end
 
   -- Run a datasource CIDR's query and hand its rows to the host; returns what went wrong.
@@ -99,7 +121,7 @@ function packages.cidr()
       error("msys.cidr.define: options.value must be 'a' or 'txt'", 2)
     end
     local refresh = options.refresh or 1800
-    if type(refresh) ~= "number" then
+    if not finite(refresh) then
       error("msys.cidr.define: options.refresh must be a number of seconds", 2)
     end
     local spec
@@ -150,8 +172,8 @@ function packages.audit_series()
   function series.define(name, kind, interval, num_windows, options)
     arg_check("define", 1, name, "string")
     arg_check("define", 2, kind, "string")
-    arg_check("define", 3, interval, "number")
-    arg_check("define", 4, num_windows, "number")
+    finite_check("define", 3, interval)
+    finite_check("define", 4, num_windows)
     arg_check("define", 5, options, "table", true)
     checked("define", host.define(name, kind, interval, num_windows))
   end
@@ -174,14 +196,15 @@ function packages.audit_series()
   function series.add(name, options)
     local key
     key, options = key_and("add", name, options)
-    local count = options.count or 1
-    if type(count) ~= "number" then error("msys.audit_series.add: count must be a number", 2) end
+    local count = finite_option("add", "count", options.count, 1)
     checked("add", host.add(name, key, count))
   end
   function series.count(name, options)
     local key
     key, options = key_and("count", name, options)
-    return checked("count", host.count(name, key, options.startv or 0, options.endv or 0))
+    local startv = finite_option("count", "startv", options.startv, 0)
+    local endv = finite_option("count", "endv", options.endv, 0)
+    return checked("count", host.count(name, key, startv, endv))
   end
   function series.remove_item(name, key)
     key = key_and("remove_item", name, key)
@@ -194,8 +217,8 @@ function packages.gauge_cache()
   local gauge = {}
   function gauge.define(name, maxelems, ttl, replicated)
     arg_check("define", 1, name, "string")
-    arg_check("define", 2, maxelems, "number")
-    arg_check("define", 3, ttl, "number")
+    finite_check("define", 2, maxelems)
+    finite_check("define", 3, ttl)
     arg_check("define", 4, replicated, "boolean", true)
     checked("define", host.define(name, maxelems, ttl))
   end
@@ -241,7 +264,10 @@ function packages.counter()
     return c
   end
   function counter.add(c, delta)
-    arg_check("add", 2, delta, "number")
+    finite_check("add", 2, delta)
+    if delta > 2^53 or delta < -2^53 then
+      error("bad argument #2 to 'add' (a count between -2^53 and 2^53 expected)", 2)
+    end
     return checked("add", host.add(path_of("add", c), delta))
   end
   function counter.inc(c) return checked("inc", host.add(path_of("inc", c), 1)) end

@@ -448,15 +448,17 @@ class PolicyData:
         return {"open": counters.open, "add": counters.add, "read": counters.read,
                 "reset": counters.reset, "unlink": counters.unlink}
 
-    def openers(self) -> dict[str, Callable[[lua51.LuaRuntime], Any]]:
-        """An opener per package, building its Lua table over these stores."""
+    def openers(self, db_row_columns: Any) -> dict[str, Callable[[lua51.LuaRuntime], Any]]:
+        """An opener per package, building its Lua table over these stores;
+        ``db_row_columns(row)`` is a msys.db row's column names in the query's order."""
 
         def opener(package: str) -> Callable[[lua51.LuaRuntime], Any]:
             def open_package(lua: lua51.LuaRuntime) -> Any:
                 host = {name: _guarded(fn) for name, fn in self._host_functions(package).items()}
-                if package == "msys.cidr":  # plain: the clock, and the paniclog's warn
+                if package == "msys.cidr":  # plain: the clock, the paniclog's warn, columns
                     host["now"] = self.cidr.clock
                     host["warn"] = lambda message: self.cidr.warn(f"msys.cidr: {message}")
+                    host["row_columns"] = db_row_columns
                 return run_library_chunk(lua, "policy_data.lua", lua.table_from(host), package)
 
             return open_package

@@ -1,0 +1,73 @@
+"""The debug hook of a Lua state (hooks.lua): the CPU-time limit of Lua work, the way a
+signal stops Lua that spins, and the line hook coverage uses.
+
+Why a hook: Lua that never yields (``while true do end`` in a handler) never gives the
+event loop back, so nothing else runs, not even the loop's signal handlers. Lua 5.1's
+count hook runs a function every ``HOOK_COUNT`` VM instructions, on every coroutine that
+has it, and allows one hook per coroutine, so hooks.lua is the one place that installs
+it and dispatches its events to every feature (line coverage: ``set_line``):
+
+* every entry from Python into the state (``api.start_task``, ``api.resume_task``,
+  ``api.call_traced`` in prelude.lua) calls ``enter()``, which gives the work a fresh
+  deadline of ``limit`` seconds of process CPU time (``os.clock``, read at the entry's
+  first check, so an entry that ends sooner costs no clock read);
+* every coroutine gets the hook when it is made (``install(co)``: task coroutines and the
+  ones scripts make with ``coroutine.create``/``wrap``); the main thread at entry;
+* past the deadline the hook raises ``CPU time limit exceeded`` at the script's line, and
+  from then on checks every instruction of that coroutine, so a ``pcall`` around the loop
+  cannot swallow it; our own package frames (a traceback handler) are let through;
+* every ``HOOK_POLL_EVERY`` checks the hook calls ``poll`` (Python): Python runs its
+  pending signal handlers there, and a reason set by ``interrupt_lua_work`` (SIGTERM)
+  ends the running work the same way.
+
+Scripts cannot replace the hook: the sandbox's ``debug.sethook`` refuses.
+"""
+
+from __future__ import annotations
+
+from lupa import lua51
+
+from .chunknames import INTERNAL_MARK
+
+# About 0.1-0.5 ms of Lua between checks: cheap, and a signal is seen within milliseconds.
+HOOK_COUNT = 20000
+HOOK_POLL_EVERY = 8
+DEFAULT_CPU_LIMIT = 10.0  # seconds; scriptlet { CPU_Time_Limit = … }
+
+_interrupt_reason: str | None = None
+
+
+def interrupt_lua_work(reason: str) -> None:
+    """End the Lua work running now (and the next to poll) with ``reason``: a signal
+    handler calls this so that Lua spinning on the loop cannot keep the server up."""
+    global _interrupt_reason
+    _interrupt_reason = reason
+
+
+def clear_interrupt() -> None:
+    global _interrupt_reason
+    _interrupt_reason = None
+
+
+def _poll() -> str | None:
+    """Called from the hook: the reason the running work must end, once."""
+    global _interrupt_reason
+    reason, _interrupt_reason = _interrupt_reason, None
+    return reason
+
+
+def trusted_chunk_prefix() -> str:
+    """Chunk names of our own Lua files; the hook lets their frames finish."""
+    return f"={INTERNAL_MARK}/"
+
+
+def hooks_host(lua: lua51.LuaRuntime) -> object:
+    """What hooks.lua is called with: the poll and the check intervals."""
+    return lua.table_from(
+        {
+            "poll": _poll,
+            "trusted_prefix": trusted_chunk_prefix(),
+            "count": HOOK_COUNT,
+            "poll_every": HOOK_POLL_EVERY,
+        }
+    )

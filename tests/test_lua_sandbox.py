@@ -1,0 +1,185 @@
+"""The closed sandbox: nothing a script can reach is a Python object, and our own
+functions cannot be changed through ``debug``; ``debug`` keeps working for Lua values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lupa import lua51
+
+from momentum_httpsrv.lua.runtime import LuaScriptError
+from momentum_httpsrv.testing.client import MomentumTestClient
+
+# Everything reachable the ways a script can reach things: globals, every package that can
+# be required, the string metatable, upvalues and environments of every function, the
+# metatable of every value, the frames (functions and locals) of every coroutine, and
+# debug.getregistry. Userdata met on the way are kept in WALKED for Python to judge.
+WALKER = r'''
+local modules = { "json", "xml", "pcre", "msys.pcre", "msys.base64", "msys.dumper",
+  "msys.core", "msys.timer", "msys.httpsrv", "msys.extended.httpsrv", "msys.datasource",
+  "msys.extended.message", "msys.getopt", "msys.http", "msys.http.client", "msys.db",
+  "msys.threadpool", "python" }
+for _, name in ipairs(modules) do pcall(require, name) end
+local seen, queue, found = {}, {}, {}
+local function push(value)
+  local t = type(value)
+  if (t == "table" or t == "function" or t == "userdata" or t == "thread")
+      and not seen[value] then
+    seen[value] = true
+    queue[#queue + 1] = value
+    if t == "userdata" then found[#found + 1] = value end
+  end
+end
+push(_G); push(debug.getmetatable("")); push(coroutine.running())
+local ok = pcall(function() push(debug.getregistry()) end)
+push(session)
+local i = 1
+while i <= #queue do
+  local value = queue[i]; i = i + 1
+  local t = type(value)
+  if t == "table" then
+    for k, v in next, value do push(k); push(v) end
+  elseif t == "function" then
+    local u = 1
+    while debug.getupvalue(value, u) do push(select(2, debug.getupvalue(value, u))); u = u + 1 end
+    push(debug.getfenv(value))
+  elseif t == "thread" then
+    for level = 0, 100 do
+      local info = debug.getinfo(value, level, "f")
+      if not info then break end
+      push(info.func)
+      local j = 1
+      while debug.getlocal(value, level, j) do
+        push(select(2, debug.getlocal(value, level, j))); j = j + 1
+      end
+    end
+  else
+    push(debug.getfenv(value))
+  end
+  push(debug.getmetatable(value))
+end
+for level = 1, 100 do
+  local info = debug.getinfo(level, "f")
+  if not info then break end
+  push(info.func)
+  local j = 1
+  while debug.getlocal(level, j) do push(select(2, debug.getlocal(level, j))); j = j + 1 end
+end
+WALKED = { count = #queue, userdata = found, registry = ok }
+'''
+
+SITE = r'''
+require("msys.extended.httpsrv")
+local keep = {}
+msys.httpsrv.register("GET", "/walk", function(s)
+  session = s
+  keep.timer = msys.timer.after(100, function() end)
+  keep.co = coroutine.create(function() coroutine.yield() end)
+  coroutine.resume(keep.co)
+  local walk = assert(loadstring(WALKER_SOURCE, "=walker"))
+  walk()
+  s:response_append("walked")
+end)
+'''
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    (tmp_path / "site.lua").write_text(SITE)
+    (tmp_path / "ecelerity.conf").write_text(
+        'scriptlet "scriptlet" { script "site" { source = "site" } }\n'
+    )
+    client = MomentumTestClient(tmp_path / "ecelerity.conf")
+    yield client
+    client.close()
+
+
+def test_nothing_reachable_from_lua_is_a_python_object(site):
+    state = site.node.generation.lua
+    state.lua.globals().WALKER_SOURCE = WALKER
+    assert site.get("/walk").body == b"walked"
+    walked = state.lua.globals().WALKED
+    assert walked.count > 300  # the walk went everywhere (functions, tables, frames)
+    assert walked.registry is False  # debug.getregistry refuses
+    python_objects = [
+        value for value in walked.userdata.values() if lua51.lua_type(value) is None
+    ]
+    assert python_objects == []
+
+
+# The types of print's upvalues as a script reads them (one was a Python method).
+PRINT_UPVALUE_TYPES = """
+local types, i = {}, 1
+while debug.getupvalue(print, i) do
+  types[i] = type(select(2, debug.getupvalue(print, i)))
+  i = i + 1
+end
+return table.concat(types, ",")
+"""
+
+
+def test_the_known_ways_to_python_are_closed(site):
+    state = site.node.generation.lua
+    (upvalues,) = state.execute(PRINT_UPVALUE_TYPES, "=t")
+    assert upvalues and set(upvalues.split(",")) == {"nil"}
+    assert state.execute("return (pcall(require, 'python'))", "=t") == (False,)
+    with pytest.raises(LuaScriptError, match="debug.getregistry: not available"):
+        state.execute("return debug.getregistry()", "=t")
+    with pytest.raises(LuaScriptError, match="debug.sethook: not available"):
+        state.execute("debug.sethook()", "=t")
+    with pytest.raises(LuaScriptError, match="debug.setupvalue: not for the emulator"):
+        state.execute("debug.setupvalue(print, 1, function() end)", "=t")
+
+
+def test_a_python_error_caught_by_a_script_is_its_text(site):
+    state = site.node.generation.lua
+    caught = state.execute(
+        "local bad = function() return msys.core.get_now_ts(1, 2, 3) end\n"
+        "local _, by_pcall = pcall(bad)\n"
+        "local _, by_xpcall = xpcall(bad, function(e) return type(e) end)\n"
+        "local _, by_resume = coroutine.resume(coroutine.create(bad))\n"
+        "local _, by_wrap = pcall(coroutine.wrap(bad))\n"
+        "return type(by_pcall), by_xpcall, type(by_resume), type(by_wrap), by_pcall",
+        "=t",
+    )
+    assert caught[:4] == ("string", "string", "string", "string")
+    assert "positional arguments" in caught[4]
+
+
+def test_debug_keeps_working_for_scripts_own_values(site):
+    state = site.node.generation.lua
+    script = """
+      local secret = 41
+      local function f() return secret end
+      local name, value = debug.getupvalue(f, 1)
+      debug.setupvalue(f, 1, value + 1)
+      local local_name, local_value = debug.getlocal(1, 1)
+      return name, f(), local_name, local_value, debug.getinfo(1, "l").currentline,
+        debug.getinfo(f).what
+    """
+    assert state.execute(script, "=t") == ("secret", 42, "secret", 42, 7, "Lua")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("pcall()", "t:1: bad argument #1 to 'pcall' (value expected)"),
+        ("xpcall(print)", "t:1: bad argument #2 to 'xpcall' (value expected)"),
+        ("coroutine.resume(1)", "t:1: bad argument #1 to 'resume' (coroutine expected)"),
+    ],
+)
+def test_wrapped_pcall_and_resume_report_argument_errors_at_the_callers_line(
+    site, call, message
+):
+    with pytest.raises(LuaScriptError) as failure:
+        site.node.generation.lua.execute(call, "=t")
+    assert failure.value.message == message
+
+
+def test_precompiled_chunks_are_refused(site):
+    state = site.node.generation.lua
+    result = state.execute(
+        "return loadstring(string.dump(function() return 1 end), '=dumped')", "=t"
+    )
+    assert result == (None, "dumped: precompiled chunks are not accepted")
