@@ -32,11 +32,10 @@ _CHUNKED_FEED = 16 * 1024
 class H11Protocol(HttpProtocol):
     """HttpProtocol whose parsing and framing are done by h11.
 
-    Differences from the hand-written parser that the RFCs allow: HTTP/1.0 connections
-    always close after one response (h11 has no 1.0 keep-alive); repeated identical
-    Content-Length values are merged into one field and Transfer-Encoding is lower-cased;
-    two Transfer-Encoding fields are answered 501 rather than 400; chunk-size lines must
-    end in CRLF (bare LF is only allowed in the head).
+    Differences from the httptools parser that the RFCs allow: HTTP/1.0 connections
+    always close after one response (h11 has no 1.0 keep-alive); Transfer-Encoding is
+    lower-cased; two Transfer-Encoding fields are answered 501 rather than 400; a chunk
+    extension or folded trailer line is read and dropped whatever it holds.
     """
 
     __slots__ = ("_h11",)
