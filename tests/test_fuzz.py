@@ -98,7 +98,9 @@ def test_json_decode_answers_a_value_or_nil_and_a_message(state: LuaState, text:
 
 SITE = r'''
 require("msys.extended.httpsrv")
-msys.httpsrv.register("POST", "/echo", function(s) s:response_append(s:request_data_get_string()) end)
+msys.httpsrv.register("POST", "/echo", function(s)
+  s:response_append(s:request_data_get_string())
+end)
 msys.httpsrv.register("GET", "/ok", function(s) s:response_append("alive") end)
 '''
 
