@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONF   ?= conf/ecelerity.conf
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean thrlua-suite
 
 # pip stays quiet; these lines say what the minute of installing is spent on.
 $(BIN)/momentum-httpsrv: pyproject.toml
@@ -34,3 +34,9 @@ bench: $(BIN)/momentum-httpsrv
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# thrLua's own t/ suite under `momentum-httpsrv lua` (and rclua, when the tree has it built).
+THRLUA ?=
+thrlua-suite: $(BIN)/momentum-httpsrv
+	@test -n "$(THRLUA)" || { echo "usage: make thrlua-suite THRLUA=/path/to/thrlua"; exit 2; }
+	$(BIN)/python bench/thrlua_suite.py $(THRLUA) $(if $(wildcard $(THRLUA)/.libs/rclua),--rclua $(THRLUA)/.libs/rclua)

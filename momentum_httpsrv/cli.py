@@ -22,6 +22,7 @@ from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
 from .lua import coverage
 from .lua.runtime import LuaScriptError
+from .lua.standalone import StandaloneUsageError, parse_command_line, run_command
 from .netlistener import NetListenerError
 from .node import GenerationError, MomentumNode, create_lua_environment
 from .testing.coverage_report import write_reports
@@ -232,35 +233,35 @@ def check(config_path: Path | None, verbose: bool) -> None:
 @click.option("--lua-path", "env_dirs", multiple=True, envvar="MOMENTUM_LUA_PATH",
               show_envvar=True, type=click.Path(file_okay=False, path_type=Path),
               help="directories searched after the -I ones (the variable: colon-separated)")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], file: str,
-        args: tuple[str, ...]) -> None:
-    """Run a Lua file in the emulated Momentum environment, like thrlua's rclua."""
-    out = sys.stdout.buffer
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], words: tuple[str, ...]) -> None:
+    """Run a Lua file in the emulated Momentum environment, like thrlua's rclua.
 
-    def print_line(text: str) -> None:
-        out.write(text.encode("latin-1") + b"\n")
-
+    WORDS as rclua's: [-e STAT | -l NAME]... [FILE | - [ARGS...]].
+    """
+    try:
+        command = parse_command_line(sys.argv[0], words)
+    except StandaloneUsageError as error:
+        raise click.UsageError(str(error)) from None
     state = create_lua_environment(
         [*include, *env_dirs, Path(".")],
-        print_sink=print_line,
+        print_sink=lambda text: None,  # replaced below
         warn=lambda text: click.echo(text, err=True),
     ).state
-    state.lua.globals().arg = state.lua.table_from({0: file, **dict(enumerate(args, 1))})
+    state.api.print_to_stdout()  # print and io.write share C's stdout, as in rclua
+
     try:
-        chunk = state.compile(Path(file).read_bytes().decode("latin-1"), "@" + file)
-        asyncio.run(state.run_in_task(chunk, *args))
+        asyncio.run(run_command(state, command))
     except OSError as error:
-        click.echo(f"cannot open {file}: {error.strerror}", err=True)
+        click.echo(f"cannot open {command.script}: {error.strerror}", err=True)
         sys.exit(1)
     except LuaScriptError as error:
-        out.flush()
+        state.api.flush_stdout()
         # the traceback starts with the message
         click.echo(terminal_text(error.traceback or error.message), err=True)
         sys.exit(1)
     finally:
-        out.flush()
+        state.api.flush_stdout()
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

@@ -142,16 +142,10 @@ def test_errors(lua: lua51.LuaRuntime, body: str, message: str) -> None:
     assert run(lua, f"return select(2, pcall(function() {body} end))") == message
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("<a><b></a>", "Opening and ending tag mismatch: b line 1 and a, line 1, column 11"),
-        ("", "Document is empty, line 1, column 1"),
-    ],
-)
-def test_parse_errors_return_nil_and_message(lua: lua51.LuaRuntime, text: str,
-                                            message: str) -> None:
-    assert lua.execute("return require('xml').parsexml(...)", text) == (None, message)
+@pytest.mark.parametrize("text", ["<a><b></a>", "", "<a>"])
+def test_parse_errors_return_a_lone_nil(lua: lua51.LuaRuntime, text: str) -> None:
+    assert lua.execute("return select('#', require('xml').parsexml(...))", text) == 1
+    assert lua.execute("return require('xml').parsexml(...)", text) is None
 
 
 BILLION_LAUGHS = (
@@ -166,9 +160,7 @@ BILLION_LAUGHS = (
 
 def test_billion_laughs_is_rejected_quickly(lua: lua51.LuaRuntime) -> None:
     started = time.perf_counter()
-    doc, message = lua.execute("return require('xml').parsexml(...)", BILLION_LAUGHS)
-    assert doc is None
-    assert "amplification" in message
+    assert lua.execute("return require('xml').parsexml(...)", BILLION_LAUGHS) is None
     assert time.perf_counter() - started < 2
 
 

@@ -66,11 +66,11 @@ local function report(passed, name, details)
   state.count = state.count + 1
   local line = (passed and "ok " or "not ok ") .. state.count
   if name ~= nil and name ~= "" then
-    line = line .. " - " .. tostring(name):gsub("#", "\\#")
+    line = line .. " - " .. tostring(name)  -- as thrLua's Test.More: a '#' is not escaped
   end
   local in_todo = state.todo_left > 0
   if in_todo then
-    line = line .. " # TODO " .. state.todo_reason
+    line = line .. " # TODO # " .. state.todo_reason
     state.todo_left = state.todo_left - 1
   elseif not passed then
     state.failed = state.failed + 1
@@ -129,13 +129,20 @@ function M.nok(test, name) return report(not test, name) end
 function M.pass(name) return report(true, name) end
 function M.fail(name) return report(false, name) end
 
+-- Numbers compare as they print (14 significant digits), as thrLua's is(), isnt() and
+-- is_deeply() do: 0.1 + 0.2 is 0.3.
+local function as_printed(value)
+  if type(value) == "number" then return tonumber(tostring(value)) end
+  return value
+end
+
 function M.is(got, expected, name)
-  return report(got == expected, name,
+  return report(as_printed(got) == as_printed(expected), name,
     "         got: " .. show(got) .. "\n    expected: " .. show(expected))
 end
 
 function M.isnt(got, unexpected, name)
-  return report(got ~= unexpected, name,
+  return report(as_printed(got) ~= as_printed(unexpected), name,
     "         got: " .. show(got) .. "\n    expected: anything else")
 end
 
@@ -173,7 +180,7 @@ end
 
 -- Returns nil when equal, or a description of the first difference found.
 local function deep_difference(got, expected, path, seen)
-  if got == expected then return nil end
+  if as_printed(got) == as_printed(expected) then return nil end
   if type(got) ~= "table" or type(expected) ~= "table" then
     return path .. ": got " .. show(got) .. ", expected " .. show(expected)
   end
@@ -257,7 +264,7 @@ end
 function M.skip(reason, count)
   for _ = 1, count or 1 do
     state.count = state.count + 1
-    emit(M.out, "ok " .. state.count .. " # skip " .. tostring(reason or ""))
+    emit(M.out, "ok " .. state.count .. " - # skip" .. (reason and " " .. tostring(reason) or ""))
   end
 end
 
@@ -269,7 +276,8 @@ end
 
 function M.todo_skip(reason)
   state.count = state.count + 1
-  emit(M.out, "not ok " .. state.count .. " # TODO & SKIP " .. tostring(reason or ""))
+  emit(M.out, "not ok " .. state.count .. " - # TODO & SKIP"
+    .. (reason and " " .. tostring(reason) or ""))
 end
 
 -- Skip every remaining planned test.

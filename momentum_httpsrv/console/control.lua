@@ -4,7 +4,7 @@
 -- commands with.
 local host, core, tasks = ...
 local host_register, host_delay = host.register, host.delay_domain
-local fallback_print = print -- the prelude's: the paniclog, or stdout under `lua`
+local print_text, print_out = tasks.print_text, tasks.print_out  -- paniclog, or stdout
 local concat, select, tostring, type, error = table.concat, select, tostring, type, error
 local floor, task_root = math.floor, tasks.task_root
 
@@ -15,18 +15,14 @@ local api = {}
 local capture = {} -- root task id -> reply buffer
 local outputs = {} -- run id -> { buffer, root }, kept until Python takes it
 
-local function joined(...)
-  local parts, n = {}, select("#", ...)
-  for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  return concat(parts, "\t") .. "\n"
-end
-
 function print(...)
+  local text = print_text(2, ...)
   local root = task_root()
   local buffer = root and capture[root]
-  if buffer == nil then return fallback_print(...) end
-  buffer[#buffer + 1] = joined(...)
+  if buffer == nil then return print_out(text) end
+  buffer[#buffer + 1] = text .. "\n"
 end
+("").__thrlua.native[print] = true  -- a C function, as thrLua's print
 
 -- Run fn(...) in the current task with print captured under run_id.
 function api.run(run_id, fn, ...)
@@ -39,7 +35,7 @@ end
 -- scriptlet eval: run the chunk and print what it returned, in the task (a __tostring
 -- that raises is the command's error).
 local function print_results(buffer, ...)
-  if select("#", ...) > 0 then buffer[#buffer + 1] = joined(...) end
+  if select("#", ...) > 0 then buffer[#buffer + 1] = print_text(1, ...) .. "\n" end
 end
 
 function api.eval(run_id, chunk)

@@ -12,20 +12,23 @@ What is translated (thrlua ``PATCHES``, ``src/llex.c``, ``src/lparser.c``, ``src
   (see :mod:`momentum_httpsrv.lua.parser`). The helpers (``thrlua_ops.lua``) convert operands
   to 64-bit integers like thrLua and honour ``__or __and __xor __shl __shr __not``; ``\\`` on
   non-numbers falls back to ``__div`` exactly as thrLua's VM does.
-  A left fold with two or more of them (``a | b + c & d``) becomes one flat call chain,
+  A left fold nests them (``a | b + c & d`` → ``band(bor(a, b) + c, d)``), the fastest
+  form; a call whose operand is a variable or field, or whose right operand ends on another
+  line, gets a third argument (``"4,,q"``) so its error names ``local 'q'`` and line 4 as
+  thrLua's does. Folds of more than 32 become one flat call chain,
   ``__thrlua.chain(a)("|", b)("+", c)("&", d)()``, so long chains stay within Lua's 200
   syntax levels; each step applies its operator right after its operand is evaluated.
 * Numerals starting with ``0`` are read as C's ``strtol(s, NULL, 0)`` reads them: ``0660`` →
   ``432``; hex above 2^63-1 saturates; ``08``, ``0e5`` are malformed in thrLua.
 * ``"\\xHH"`` and ``"\\uHHHH"``/``"\\uHHHHHH"``/``"\\uHHHHHHHH"`` escapes in short strings →
   decimal escapes of the same bytes (UTF-8 for ``\\u``). Long strings are never touched.
-* The ``__iter`` rule: in ``for names in explist do`` whose explist is a single expression,
-  that expression is wrapped as ``__thrlua.iter(expr)``, which returns a function unchanged
-  and otherwise applies the value's ``__iter`` metamethod, as thrLua's ``OP_TFORLOOP`` does.
-  The one exception is a call of a standard iterator factory, ``pairs``, ``ipairs``,
-  ``gmatch`` or ``lines`` (``string.gmatch(s, p)``, ``f:lines()`` …): those return
-  functions, so they are left byte-identical. Explists of two or more expressions
-  (``for k, v in next, t do``) are never rewritten.
+* The ``__iter`` rule: in ``for names in explist do``, the explist is wrapped as
+  ``__thrlua.iter(explist)``, which returns generator, state and control unchanged when the
+  generator is a function and otherwise applies its ``__iter`` metamethod, as thrLua's
+  ``OP_TFORLOOP`` does (``for i in t, nil do`` iterates ``t``). Left byte-identical: a single
+  call of a standard iterator factory, ``pairs``, ``ipairs``, ``gmatch`` or ``lines``
+  (``string.gmatch(s, p)``, ``f:lines()`` …), and lists that start with ``next``
+  (``for k, v in next, t do``): those give functions.
 
 Guarantees: text inside strings (other than the escapes above) and comments is never changed;
 no newline is added or removed, so every error reports the source's own line; a chunk that
@@ -65,7 +68,7 @@ CACHE_DIR_ENV = "MOMENTUM_HTTPSRV_DIALECT_CACHE"
 PRELUDE = f'local {HELPERS_NAME} = ("").{HELPERS_NAME}; '
 """Put in front of line 1 of chunks that call helpers (no newline, so lines stay put)."""
 
-_TRANSLATOR_VERSION = b"thrlua-dialect-2\0"  # part of the cache key: bump when output changes
+_TRANSLATOR_VERSION = b"thrlua-dialect-4\0"  # part of the cache key: bump when output changes
 _MEMORY_CACHE_LIMIT = 1024
 _memory_cache: dict[str, str] = {}
 
@@ -186,16 +189,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 @cache
-def _helpers_source() -> str:
-    return resources.files(__package__).joinpath("thrlua_ops.lua").read_text("latin-1")
+def _package_lua(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text("latin-1")
 
 
 def install_dialect_runtime(lua: Any) -> None:
-    """Define the helpers translated chunks call, in one ``lupa.lua51.LuaRuntime``.
+    """Define the helpers translated chunks call, replace the standard functions thrLua
+    changed (``thrlua_stdlib.lua``) and add its ``buffer`` library, in one
+    ``lupa.lua51.LuaRuntime``.
 
     Call once per Lua state, before running translated code. Safe to call again.
     """
-    lua.execute(_helpers_source(), name="=thrlua_ops")
+    lua.execute(_package_lua("thrlua_ops.lua"), name="=thrlua_ops")
+    lua.execute(_package_lua("thrlua_stdlib.lua"), name="=[C]")
+    lua.execute(_package_lua("thrlua_buffer.lua"), name="=[C]")
+
 
 
 _NEAR_HIGH_BYTE = re.compile(r":(\d+): (.*)near '([\x80-\xff])'")

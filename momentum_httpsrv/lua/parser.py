@@ -21,18 +21,20 @@ Instead of building a tree it records, per token, text to put before it, in plac
 after it. A bitwise operation ``L op R`` becomes ``__thrlua.f(L, R)`` by writing
 ``__thrlua.f(`` before the first token of ``L``, ``,`` in place of ``op`` and ``)`` after the
 last token of ``R``; nested operations compose because inner ones are recorded first and the
-enclosing prefix is put in front of theirs. Two or more bitwise operators in one left fold
-become a flat call chain instead (see :meth:`_Parser.emit_left_fold`). No newline is ever
-added or removed.
+enclosing prefix is put in front of theirs. A call may get a third argument naming its
+operands and line for thrLua's error messages; a left fold with more bitwise operators than
+Lua's nesting allows becomes a flat call chain (see :meth:`_Parser.emit_left_fold`). No
+newline is ever added or removed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from momentum_httpsrv.lua.lexer import Tokens
+from momentum_httpsrv.lua.lexer import Tokens, line_at
 
-__all__ = ["HELPERS_NAME", "ITERATOR_FACTORIES", "Rewrites", "find_rewrites"]
+__all__ = ["HELPERS_NAME", "ITERATOR_FACTORIES", "NESTED_FOLD_LIMIT", "Rewrites", "find_rewrites"]
 
 HELPERS_NAME = "__thrlua"
 """The local that translated chunks use to reach the runtime helpers."""
@@ -65,6 +67,10 @@ _CHAIN_STEPS = {
 # A unary ``~`` whose operand was cut short gets its ``-`` stand-in in ``subexpression``.
 _SYNTAX_STAND_INS = {"|": "+", "&": "+", "^^": "+", "<<": "*", ">>": "*", "\\": "*"}
 _UNARY_BNOT_STAND_IN = "-"
+NESTED_FOLD_LIMIT = 32
+"""Most bitwise operators in one left fold written as nested calls (each nests a syntax
+level; Lua 5.1 allows 200)."""
+_NEWLINE = re.compile(r"[\r\n]")
 _BLOCK_END = frozenset({"else", "elseif", "end", "until", "eof"})
 _LITERALS = frozenset({"number", "string", "nil", "true", "false", "..."})
 
@@ -189,19 +195,22 @@ class _Parser:
             while self.accept(","):
                 self.expect("name")
             self.expect("in")
-            expressions = self.expression_list()
-            if len(expressions) == 1:
-                self.route_through_iter(expressions[0])
+            self.route_through_iter(self.expression_list())
         self.expect("do")
         self.block()
         self.expect("end")
 
-    def route_through_iter(self, expr: Expr) -> None:
-        """Let ``__iter`` apply: thrLua consults it whenever the generator is not a function."""
-        first, last, tag = expr
-        if tag.startswith(_CALL_PREFIX) and tag[len(_CALL_PREFIX) :] in ITERATOR_FACTORIES:
+    def route_through_iter(self, expressions: list[Expr]) -> None:
+        """Let ``__iter`` apply: thrLua consults it whenever the generator is not a function,
+        however many expressions the list has. Left alone: a lone call of an iterator
+        factory, and lists that start with ``next`` (both give functions)."""
+        first, last, tag = expressions[0]
+        if len(expressions) == 1:
+            if tag.startswith(_CALL_PREFIX) and tag[len(_CALL_PREFIX) :] in ITERATOR_FACTORIES:
+                return
+        elif first == last and self.tokens.text(first) == "next":
             return
-        self.rewrites.helper_call(first, last, "iter")
+        self.rewrites.helper_call(first, expressions[-1][1], "iter")
 
     def function_statement(self) -> None:
         self.expect("name")
@@ -301,21 +310,28 @@ class _Parser:
     def emit_left_fold(self, first: int, operations: list[tuple[int, str, int]]) -> None:
         """Rewrite the bitwise operators of one left fold ``first op1 R1 op2 R2 …``.
 
-        A single one becomes ``__thrlua.bor(L, R)``. From two on, everything from the first
-        bitwise operator to the last becomes ``__thrlua.chain(L)("|", R1)("+", R2)…()``: a
-        call suffix per operator, which Lua parses in a loop, so nesting does not grow with
-        the chain (``1 | 2 | … | 300`` as nested calls exceeds Lua's 200 syntax levels).
-        Each suffix opens on its right operand's first line, where thrLua reports an error
-        of that operation. Stock operators outside that span stay as they are.
+        Up to ``NESTED_FOLD_LIMIT`` of them become nested helper calls, the fastest form:
+        ``a | b + c & d`` → ``__thrlua.band(__thrlua.bor(a, b) + c, d)``. A call gets a
+        third argument, a string telling where thrLua would report an error (see
+        :meth:`error_site`), only when it has something to tell. Longer folds become
+        ``__thrlua.chain(L)("|", R1)("+", R2)…()``: a call suffix per operator, which Lua
+        parses in a loop, so nesting does not grow with the fold (``1 | 2 | … | 300`` as
+        nested calls exceeds Lua's 200 syntax levels); each suffix opens on its right
+        operand's first line. Stock operators outside the bitwise span stay as they are.
         """
         rewrites = self.rewrites
         bitwise = [i for i, (_, op, _) in enumerate(operations) if op in _BITWISE_HELPERS]
         if not bitwise:
             return
-        if len(bitwise) == 1:
-            op_pos, op, last = operations[bitwise[0]]
-            rewrites.helper_call(first, last, _BITWISE_HELPERS[op])
-            rewrites.instead[op_pos] = ","
+        if len(bitwise) <= NESTED_FOLD_LIMIT:
+            for index in bitwise:
+                op_pos, op, last = operations[index]
+                left_end = op_pos - 1 if index == 0 else None
+                site = self.error_site(first, left_end, op_pos + 1, last)
+                rewrites.helper_call(first, last, _BITWISE_HELPERS[op])
+                rewrites.instead[op_pos] = ","
+                if site:
+                    rewrites.after[last] = rewrites.after[last][:-1] + f', "{site}")'
             return
         chained = operations[bitwise[0] : bitwise[-1] + 1]
         last = chained[-1][2]
@@ -325,6 +341,34 @@ class _Parser:
             rewrites.instead[op_pos] = ""
             step = f')("{_CHAIN_STEPS[op]}", '
             rewrites.before[op_pos + 1] = step + rewrites.before.get(op_pos + 1, "")
+
+    def error_site(self, call_start: int, left_end: int | None, right_start: int,
+                   right_end: int) -> str:
+        """``"line,left,right"`` for an operation's helper call, or "" when it adds nothing:
+        the line thrLua reports (that of the right operand's last token) when the call
+        starts on another line, and how thrLua names each operand, for one that is a
+        variable (``q``) or a field (``.f``). Left is empty unless the left operand is the
+        expression from ``call_start`` to ``left_end``."""
+        source, starts = self.tokens.source, self.tokens.starts
+        line = ""
+        if _NEWLINE.search(source, starts[call_start], starts[right_end]):
+            line = str(line_at(source, starts[right_end]))
+        left = self.operand_name(call_start, left_end) if left_end is not None else ""
+        right = self.operand_name(right_start, right_end)
+        if not (line or left or right):
+            return ""
+        return f"{line},{left},{right}"
+
+    def operand_name(self, first: int, last: int) -> str:
+        """``q`` for an operand that is a lone name, ``.f`` for a dotted one (``a.b.f``), ""
+        otherwise."""
+        if first == last:
+            return self.tokens.text(last) if self.kinds[last] == "name" else ""
+        dotted = all(
+            kind == ("name" if (index - first) % 2 == 0 else ".")
+            for index, kind in enumerate(self.kinds[first : last + 1], first)
+        )
+        return "." + self.tokens.text(last) if dotted and (last - first) % 2 == 0 else ""
 
     def simple_expression(self) -> Expr:
         pos = self.pos

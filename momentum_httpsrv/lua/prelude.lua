@@ -16,6 +16,24 @@ local function file_loaded(chunkname) host.file_loaded(chunkname) end
 function api.get_file_loaded() return file_loaded end
 function api.set_file_loaded(fn) file_loaded = fn end
 
+-- Stock Lua names the token it stopped at as translated ('not', '~='); thrLua names it as
+-- written ('!', '!='), when that is what the line has.
+local written_as = { ["not"] = { "!", "%f[%w_]not%f[^%w_]" }, ["~="] = { "!=", "~=" } }
+local function as_written(err, source)
+  local line, near = err:match(":(%d+): .*near '([^']*)'$")
+  local written = written_as[near]
+  if not written then return err end
+  local number, text = tonumber(line), nil
+  for candidate in (source .. "\n"):gmatch("([^\n]*)\n") do
+    number = number - 1
+    if number == 0 then text = candidate break end
+  end
+  if text and text:find(written[1], 1, true) and not text:find(written[2]) then
+    return err:sub(1, -#near - 2) .. written[1] .. "'"
+  end
+  return err
+end
+
 -- How Lua names a chunk in messages (luaO_chunkid, without its length limits).
 local function chunk_display(chunkname)
   local first = chunkname:sub(1, 1)
@@ -37,7 +55,7 @@ local function load_source(source, chunkname)
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
   local chunk, load_err = raw_loadstring(text, chunkname)
-  if not chunk then return nil, host.syntax_error(source, load_err) end
+  if not chunk then return nil, host.syntax_error(source, as_written(load_err, source)) end
   if type(chunkname) == "string" and chunkname:sub(1, 1) == "@" then
     file_loaded(chunkname, chunk)
   end
@@ -82,7 +100,7 @@ end
 
 function dofile(path)
   local chunk, err = loadfile(path)
-  if not chunk then error(err, 2) end
+  if not chunk then error(err, 0) end  -- as luaB_dofile: the message names the file only
   return chunk()
 end
 
@@ -105,12 +123,84 @@ package.loaders[2] = function(name)
   return concat(tried)
 end
 
--- print goes where the host says: the paniclog, a console reply, or stdout.
-function print(...)
+-- print goes where the host says: the paniclog, a console reply, or stdout. As thrLua's
+-- C print, it converts with whatever the global tostring is when it runs, and it counts
+-- as a C function (thrlua_stdlib.lua).
+local globals, native = _G, ("").__thrlua.native
+
+-- The line print writes for its arguments; errors are raised `level` levels above the
+-- caller (print_text(2, …) in a print function blames print's caller).
+local function print_text(level, ...)
   local n = select("#", ...)
   local parts = {}
-  for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  host_print(concat(parts, "\t"))
+  local convert = globals.tostring
+  for i = 1, n do
+    local text = convert((select(i, ...)))
+    local kind = type(text)
+    if kind == "number" then
+      text = tostring(text)
+    elseif kind ~= "string" then
+      error("'tostring' must return a string to 'print'", level + 1)
+    end
+    parts[i] = text
+  end
+  return concat(parts, "\t")
+end
+
+function print(...)
+  host_print(print_text(2, ...))
+end
+native[print] = true
+
+-- os.setenv and io.popen, which thrLua adds (oslib.py). A popen'd file is a real file;
+-- closing it waits for the command, as pclose does.
+local host_setenv, popen_start, popen_opened, popen_wait =
+  host.setenv, host.popen_start, host.popen_opened, host.popen_wait
+
+function os.setenv(name, value, overwrite)
+  if type(name) ~= "string" and type(name) ~= "number" then
+    error("bad argument #1 to 'setenv' (string expected, got " .. type(name) .. ")", 2)
+  end
+  if value ~= nil and type(value) ~= "string" and type(value) ~= "number" then
+    error("bad argument #2 to 'setenv' (string expected, got " .. type(value) .. ")", 2)
+  end
+  return host_setenv(tostring(name), value ~= nil and tostring(value) or nil,
+    overwrite == nil or not not overwrite)
+end
+
+local piped = setmetatable({}, { __mode = "k" })  -- file -> child id
+local file_methods = debug.getmetatable(io.stdout).__index
+local close_file, io_close, io_open = file_methods.close, io.close, io.open
+
+function io.popen(command, mode)
+  if type(command) ~= "string" and type(command) ~= "number" then
+    error("bad argument #1 to 'popen' (string expected, got " .. type(command) .. ")", 2)
+  end
+  mode = mode == nil and "r" or tostring(mode)
+  local fd, child = popen_start(tostring(command), mode)
+  if fd == nil then return nil, child end
+  local file, err = io_open("/dev/fd/" .. fd, mode:sub(1, 1) == "w" and "w" or "r")
+  popen_opened(child)
+  if not file then
+    popen_wait(child)
+    return nil, err
+  end
+  piped[file] = child
+  return file
+end
+
+local function close_piped(file, ...)
+  local child = piped[file]
+  if child == nil then return ... end
+  piped[file] = nil
+  popen_wait(child)
+  return ...
+end
+
+file_methods.close = function(file, ...) return close_piped(file, close_file(file, ...)) end
+function io.close(file, ...)
+  if file == nil then return io_close() end
+  return close_piped(file, io_close(file, ...))
 end
 
 -- Packages Momentum has but we do not emulate load fine and fail only when used.
@@ -203,8 +293,15 @@ function msys.registerModule(name, tbl)
 end
 
 
+-- An error value as text: a string or number as such, anything else as rclua reports it.
+local function error_text(value)
+  if type(value) == "string" or type(value) == "number" then return tostring(value) end
+  return "(error object is not a string)"
+end
+
 local function traceback(message)
-  return { message = tostring(message), traceback = debug_traceback(tostring(message), 2) }
+  message = error_text(message)
+  return { message = message, traceback = debug_traceback(message, 2) }
 end
 
 -- Run `chunk` under a traceback handler: true, results... or false, message, traceback.
@@ -295,7 +392,7 @@ local HOST = setmetatable({}, { __tostring = function() return "host request" en
 
 local function task_step(id, co, ok, ...)
   if not ok then
-    local message = tostring((...))
+    local message = error_text((...))
     finish(id)
     return "error", message, debug_traceback(co, message)
   end
@@ -345,7 +442,8 @@ end
 local task_root = api.task_root
 
 local function check_coroutine_body(fn, fname)
-  if type(fn) ~= "function" then
+  if type(fn) ~= "function" or native[fn] then
+    fname = debug.getinfo(2, "n").name or "?"  -- as the caller named it, like luaL_argerror
     error("bad argument #1 to '" .. fname .. "' (Lua function expected)", 3)
   end
 end
@@ -465,6 +563,59 @@ function api.current_task()
   return co and task_of[co]
 end
 
+for _, fn in ipairs({ loadstring, load, loadfile, dofile, coroutine.create, coroutine.wrap,
+  os.setenv, io.popen, io.close, file_methods.close }) do
+  native[fn] = true
+end
+
+-- `momentum-httpsrv lua` runs its main chunk as a task (so that it may sleep and wait
+-- for threads as a loaded script does), which scripts see as rclua's main thread:
+-- coroutine.running() is nil there, and a yield of the script's own is an error (the
+-- package's own yields, sleep and waits, still suspend the task).
+local main_chunks = setmetatable({}, { __mode = "k" })
+local checked_yield, INTERNAL = coroutine.yield, "=[momentum-httpsrv]"
+
+function api.as_main_chunk(fn)
+  return function(...)
+    main_chunks[running()] = true
+    return fn(...)
+  end
+end
+
+function coroutine.running()
+  local co = running()
+  if co ~= nil and main_chunks[co] then return nil end
+  return co
+end
+
+function coroutine.yield(...)
+  local co = running()
+  if co ~= nil and main_chunks[co] then
+    local level, info = 2, debug.getinfo(2, "S")
+    while info.what == "tail" do  -- `return yield(…)`: the caller's caller decides
+      level = level + 1
+      info = debug.getinfo(level, "S")
+    end
+    local source = info.source
+    if source:sub(1, #INTERNAL) ~= INTERNAL and source ~= "=[C]" then
+      error("attempt to yield across metamethod/C-call boundary", 0)
+    end
+  end
+  return checked_yield(...)
+end
+native[coroutine.running], native[coroutine.yield] = true, true
+
+-- A standalone interpreter prints to C's stdout, the stream io.write uses, so that the
+-- two keep their order (and os.exit flushes both).
+function api.print_to_stdout()
+  local stdout = io.stdout
+  host_print = function(text) stdout:write(text, "\n") end
+end
+
+function api.flush_stdout()
+  io.stdout:flush()
+end
+
 -- The running task is a thread.create thread: it gets an _OSTLS of its own.
 function api.own_os_thread()
   os_tls_of[api.current_task()] = {}
@@ -476,6 +627,9 @@ function api.at_task_end(fn)
 end
 
 api.make_stub = make_stub
+api.print_text = print_text
+-- Where print goes outside console capture (console/control.lua's print).
+function api.print_out(text) host_print(text) end
 
 -- Where there is no configuration (`momentum-httpsrv lua`), msys.<name> says it needs one.
 function api.needs_configuration(name)

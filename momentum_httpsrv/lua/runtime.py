@@ -52,6 +52,7 @@ from .msys_core import (
 )
 from .msys_dns import dns_lookup_service
 from .msys_http import http_request_service
+from .oslib import PipedChildren, set_environment_variable
 from .outside import WORLD, run_blocking
 from .thread_library import install_thread_library
 
@@ -208,6 +209,7 @@ class LuaState:
         # request leaves behind; a tighter setting made every allocation about 2.5x dearer.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
+        self._piped_children = PipedChildren()
         # The files of every "@file" chunk loaded (scripts, required modules), in order.
         self.loaded_files: list[Path] = []
         self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
@@ -217,6 +219,10 @@ class LuaState:
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
                 "warn": self.warn,
+                "setenv": set_environment_variable,
+                "popen_start": self._piped_children.start,
+                "popen_opened": self._piped_children.opened,
+                "popen_wait": self._piped_children.wait,
                 "file_loaded": self._file_loaded,
                 "syntax_error": dialect.readable_syntax_error,
                 "hooks": self.hooks,

@@ -34,6 +34,7 @@ end
 
 function debug.getupvalue(fn, index)
   local name, value = raw.getupvalue(fn, index)
+  if name == nil then return end  -- none there (a C function's): no values, as stock Lua
   return name, shown(fn, value)
 end
 
@@ -78,11 +79,10 @@ function debug.setfenv(object, env)
   return raw.setfenv(object, env)
 end
 
-local raw_setfenv = setfenv
-function setfenv(target, env)
-  if is_trusted(target) then error("setfenv: not for the emulator's own functions", 2) end
-  if type(target) == "number" and target > 0 then target = target + 1 end
-  return raw_setfenv(target, env)
+-- setfenv itself (thrlua_stdlib.lua) asks this before it changes anything, so that its
+-- levels and messages stay thrLua's.
+("").__thrlua.setfenv_guard = function(target)
+  if is_trusted(target) then return "setfenv: not for the emulator's own functions" end
 end
 
 function debug.getregistry()

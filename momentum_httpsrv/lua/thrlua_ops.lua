@@ -11,9 +11,10 @@
 -- they carry the user's chunk name and line. The table ends up as string.__thrlua, reachable
 -- from any environment as ("").__thrlua.
 
-local floor, ceil, type, tonumber, rawget, error =
-  math.floor, math.ceil, type, tonumber, rawget, error
-local getmetatable = debug.getmetatable
+local floor, ceil, type, tonumber, rawget, error, byte, sub =
+  math.floor, math.ceil, type, tonumber, rawget, error, string.byte, string.sub
+local getmetatable, getlocal, getinfo, getupvalue =
+  debug.getmetatable, debug.getlocal, debug.getinfo, debug.getupvalue
 
 local TWO31, TWO32, TWO63 = 2^31, 2^32, 2^63
 
@@ -86,11 +87,40 @@ local int_ops = {
   __not = function(a) return -a - 1 end,
 }
 
+-- thrLua reads strings that start with "0" or "-0" (but not "0.") as C's strtol(s, NULL, 0)
+-- does (luaO_str2d): "010" is 8, "0x10" is 16, "08" and "0e1" are not numbers, values
+-- past 2^63-1 saturate. Other strings convert as in stock Lua.
+-- Does thrLua read this string with strtol (a leading "0" or "-0", not "0.")?
+local function strtol_form(s)
+  local at = byte(s, 1) == 45 and 2 or 1
+  return byte(s, at) == 48 and byte(s, at + 1) ~= 46
+end
+
+-- strtol(s, &end, 0) for a string strtol_form accepts, then the trailing-space rule. Lua's
+-- tonumber(s, base) is strtoul and that rule; strtol's sign and saturation are added here.
+local function strtol_number(s)
+  local negative = byte(s, 1) == 45
+  if negative then s = sub(s, 2) end
+  local second = byte(s, 2)
+  local value = tonumber(s, (second == 120 or second == 88) and 16 or 8)
+  if value == nil then return nil end
+  if value >= TWO63 then value = TWO63 end  -- LONG_MAX and LONG_MIN, as doubles
+  if negative and value ~= 0 then value = -value end  -- strtol's 0 has no sign
+  return value
+end
+
+-- thrLua's string-to-number conversion (luaO_str2d): nil when s is not a number.
+local function str2number(s)
+  if strtol_form(s) then return strtol_number(s) end
+  return tonumber(s)
+end
+
+
 -- luaV_tonumber: numbers, and strings that convert to numbers.
 local function tonum(x)
   local kind = type(x)
   if kind == "number" then return x end
-  if kind == "string" then return tonumber(x) end
+  if kind == "string" then return str2number(x) end
   return nil
 end
 
@@ -110,22 +140,64 @@ local function culprit_type(a, b)
   return type(b)
 end
 
+-- How thrLua's getobjname names a variable operand, seen from the frame at `level`.
+local function describe(name, level)
+  if name:sub(1, 1) == "." then return "field '" .. name:sub(2) .. "'" end
+  local found, index = false, 1
+  while true do
+    local local_name = getlocal(level + 1, index)
+    if local_name == nil then break end
+    if local_name == name then found = true end
+    index = index + 1
+  end
+  if found then return "local '" .. name .. "'" end
+  local fn = getinfo(level + 1, "f").func
+  index = 1
+  while true do
+    local upvalue_name = getupvalue(fn, index)
+    if upvalue_name == nil then break end
+    if upvalue_name == name then return "upvalue '" .. name .. "'" end
+    index = index + 1
+  end
+  return "global '" .. name .. "'"
+end
+
+-- Raise thrLua's error for an operation on a wrong operand (luaG_opinterror: the first
+-- operand unless it converts to a number). `site` is the translator's "line,left,right"
+-- (parser.error_site), or nil. Called as helper -> slow path -> fail: the user's frame is
+-- 4 levels up from here.
+local function fail(action, a, b, site)
+  local culprit, name = b, nil
+  local line, left, right = "", "", ""
+  if site then line, left, right = site:match("^(%d*),([^,]*),([^,]*)$") end
+  if tonum(a) == nil then culprit, name = a, left else name = right end
+  local message
+  if name ~= "" then
+    message = "attempt to " .. action .. " " .. describe(name, 4) .. " (a " .. type(culprit)
+      .. " value)"
+  else
+    message = "attempt to " .. action .. " a " .. type(culprit) .. " value"
+  end
+  if line ~= "" then
+    error(getinfo(4, "S").short_src .. ":" .. line .. ": " .. message, 0)
+  end
+  error(message, 4)
+end
+
 -- Slow path of every bitwise operator: string operands, metamethods, errors.
-local function bitwise(event, a, b)
+local function bitwise(event, a, b, site)
   local x, y = tonum(a), tonum(b)
   if x and y then return int_ops[event](toint(x), toint(y)) end
   local handler = metamethod(a, b, event)
-  if handler == nil then
-    error("attempt to perform bitwise operation on a " .. culprit_type(a, b) .. " value", 3)
-  end
+  if handler == nil then fail("perform bitwise operation on", a, b, site) end
   return (handler(a, b))
 end
 
 local function binary(event)
   local int_op = int_ops[event]
-  return function(a, b)
+  return function(a, b, site)
     if type(a) == "number" and type(b) == "number" then return int_op(toint(a), toint(b)) end
-    return (bitwise(event, a, b))
+    return (bitwise(event, a, b, site))
   end
 end
 
@@ -145,19 +217,17 @@ end
 -- Integer division. thrLua floors only when both operands are numbers; otherwise its VM
 -- takes the ordinary division path (OP_INTDIV uses TM_DIV): strings are divided without
 -- flooring and tables go to __div, never __intdiv.
-local function divide(a, b)
+local function divide(a, b, site)
   local x, y = tonum(a), tonum(b)
   if x and y then return x / y end
   local handler = metamethod(a, b, "__div")
-  if handler == nil then
-    error("attempt to perform arithmetic on a " .. culprit_type(a, b) .. " value", 3)
-  end
+  if handler == nil then fail("perform arithmetic on", a, b, site) end
   return (handler(a, b))
 end
 
-function ops.idiv(a, b)
+function ops.idiv(a, b, site)
   if type(a) == "number" and type(b) == "number" then return floor(a / b) end
-  return (divide(a, b))
+  return (divide(a, b, site))
 end
 
 -- A left fold with two or more bitwise operators (``a | b + c & d``) is translated to
@@ -215,5 +285,9 @@ function ops.iter(generator, state, control)
   end
   return generator, state, control
 end
+
+ops.strtol_form, ops.strtol_number, ops.str2number = strtol_form, strtol_number, str2number
+local installed = rawget(getmetatable("").__index, "__thrlua")
+if installed then ops.native = installed.native end  -- the standard library is replaced once
 
 rawset(getmetatable("").__index, "__thrlua", ops)

@@ -606,7 +606,10 @@ function json.encode(...)
   if select("#", ...) == 0 then return wrap({ keys = {}, vals = {} }) end
   local value = ...
   if type(value) == "userdata" and nodes[value] then return value end
-  local stored = to_stored(value, 1, "encode")
+  -- Errors name the caller's line, as luaL_error does in a function called from Lua (the
+  -- same conversion behind __newindex reports none).
+  local ok, stored = pcall(to_stored, value, 1, "encode")
+  if not ok then error(stored, 2) end
   if type(stored) == "userdata" then return stored end
   return wrap({ value = stored })
 end

@@ -234,8 +234,8 @@ function xml.parsexml(...)
   local tt = type(text)
   if tt ~= "string" and tt ~= "number" then return nil, "parsexml expects a string" end
   local keep = n > 1 and (keep_blanks >= 1 or keep_blanks <= -1) -- lua_tointeger(...) ~= 0
-  local registry, message = py.parse(tostring(text), keep)
-  if registry == nil then return nil, message end
+  local registry = py.parse(tostring(text), keep)
+  if registry == nil then return nil end  -- as thrLua: libxml2 tells why on stderr only
   return new_doc(registry)
 end
 

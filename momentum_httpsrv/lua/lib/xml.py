@@ -179,8 +179,8 @@ class XmlLibrary:
     def parse(self, data: str, keep_blanks: bool) -> Any:
         try:
             root = etree.fromstring(data.encode("latin-1"), _PARSERS[bool(keep_blanks)])
-        except etree.XMLSyntaxError as error:
-            return None, _as_lua(error.msg or "document is empty")
+        except etree.XMLSyntaxError:
+            return None  # thrLua's parsexml returns a lone nil (libxml2 writes why to stderr)
         return NodeRegistry(root.getroottree())
 
     def root(self, registry: NodeRegistry) -> int | None:
