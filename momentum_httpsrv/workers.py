@@ -24,7 +24,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from .httpsrv.addresses import parse_listen_address
+from .listen_address import parse_listen_address
 from .node import MomentumNode
 
 RESTART_DELAY = 0.5  # seconds between a worker's death and its replacement
@@ -180,8 +180,8 @@ class Supervisor:
             if not self.shared:
                 self._announce("no enabled HTTP_Listener Listen scope; nothing to serve")
             for control in await node.start_control_listeners(self.run_console):
-                for address in control.bound_addresses:
-                    shown = address if isinstance(address, str) else f"{address[0]}:{address[1]}"
+                for bound in control.bound_addresses:
+                    shown = bound if isinstance(bound, str) else f"{bound[0]}:{bound[1]}"
                     self._announce(f"Control_Listener {control.address!r}: listening on {shown}")
             await stop.wait()
         finally:
