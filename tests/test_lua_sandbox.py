@@ -101,7 +101,7 @@ def test_nothing_reachable_from_lua_is_a_python_object(site):
     assert site.get("/walk").body == b"walked"
     walked = state.lua.globals().WALKED
     assert walked.count > 300  # the walk went everywhere (functions, tables, frames)
-    assert walked.registry is False  # debug.getregistry refuses
+    assert walked.registry is True  # the walk went through the scripts' registry too
     python_objects = [
         value for value in walked.userdata.values() if lua51.lua_type(value) is None
     ]
@@ -124,8 +124,6 @@ def test_the_known_ways_to_python_are_closed(site):
     (upvalues,) = state.execute(PRINT_UPVALUE_TYPES, "=t")
     assert upvalues == ""  # print is a C function, as thrLua's: no upvalues to read
     assert state.execute("return (pcall(require, 'python'))", "=t") == (False,)
-    with pytest.raises(LuaScriptError, match="debug.getregistry: not available"):
-        state.execute("return debug.getregistry()", "=t")
     with pytest.raises(LuaScriptError, match="debug.sethook: not available"):
         state.execute("debug.sethook()", "=t")
     with pytest.raises(LuaScriptError, match="debug.setupvalue: not for the emulator"):
@@ -179,9 +177,82 @@ def test_wrapped_pcall_and_resume_report_argument_errors_at_the_callers_line(
     assert failure.value.message == message
 
 
-def test_precompiled_chunks_are_refused(site):
+# Keys of the registry a script sees, after it stored one of its own.
+SCRIPT_REGISTRY = """
+local registry = debug.getregistry()
+registry.mine = "kept"
+local keys = {}
+for key in pairs(registry) do keys[#keys + 1] = tostring(key) end
+table.sort(keys)
+return table.concat(keys, ","), debug.getregistry().mine, registry._LOADED == package.loaded
+"""
+
+
+def test_debug_getregistry_is_a_table_of_the_scripts_own(site):
+    state = site.node.generation.lua
+    assert state.execute(SCRIPT_REGISTRY, "=t") == ("_LOADED,mine", "kept", True)
+
+
+def test_a_chunk_this_state_dumped_loads_and_runs(site):
     state = site.node.generation.lua
     result = state.execute(
-        "return loadstring(string.dump(function() return 1 end), '=dumped')", "=t"
+        "local up = 5\n"
+        "local f = assert(loadstring(string.dump(function(x) return x * 2 end), '=dumped'))\n"
+        "local pieces, dumped = {}, string.dump(function() return 'by reader' end)\n"
+        "for i = 1, #dumped, 7 do pieces[#pieces + 1] = dumped:sub(i, i + 6) end\n"
+        "local g = assert(load(function() return table.remove(pieces, 1) end))\n"
+        "return f(21), g()",
+        "=t",
     )
-    assert result == (None, "dumped: precompiled chunks are not accepted")
+    assert result == (42, "by reader")
+
+
+# A dump with one byte changed (the constant 1 becomes another number): crafted bytecode.
+CRAFTED = r"""
+local dumped = string.dump(function() return 1 end)
+local at = #dumped - 40
+local crafted = dumped:sub(1, at - 1) .. string.char((dumped:byte(at) + 1) % 256)
+  .. dumped:sub(at + 1)
+return loadstring(crafted, "=crafted")
+"""
+
+
+def test_crafted_or_foreign_bytecode_is_refused(site):
+    state = site.node.generation.lua
+    refusal = "precompiled chunks are accepted only as this state's string.dump made them"
+    assert state.execute(CRAFTED, "=t") == (None, f"crafted: {refusal}")
+    foreign = lua51.LuaRuntime(encoding=None).eval("string.dump(function() return 1 end)")
+    state.lua.globals().FOREIGN = foreign
+    assert state.execute("return loadstring(FOREIGN, '=foreign')", "=t") == (
+        None,
+        f"foreign: {refusal}",
+    )
+
+
+def test_a_dump_of_an_emulator_function_does_not_load(site):
+    state = site.node.generation.lua
+    refusal = "precompiled chunks are accepted only as this state's string.dump made them"
+    result = state.execute(
+        "local ok, dumped = pcall(string.dump, msys.httpsrv.register)\n"
+        "if not ok then return 'not dumped' end\n"
+        "return loadstring(dumped, '=ours')",
+        "=t",
+    )
+    assert result in (("not dumped",), (None, f"ours: {refusal}"))
+
+
+def test_only_the_latest_dumps_are_remembered(site):
+    state = site.node.generation.lua
+    result = state.execute(
+        "local first = string.dump(function() return 1 end)\n"
+        "local last\n"
+        "for i = 1, 256 do last = string.dump(function() return i end) end\n"
+        "return (loadstring(first)) == nil, type(loadstring(last))",
+        "=t",
+    )
+    assert result == (True, "function")
+
+
+def test_debug_gethook_answers_as_stock_lua_with_no_hook_set(site):
+    state = site.node.generation.lua  # the CPU-time limit's hook is on, and stays hidden
+    assert state.execute("return debug.gethook()", "=t") == (None, "", 0)
