@@ -15,7 +15,7 @@ from momentum_httpsrv.testing.client import MomentumTestClient
 # be required, the string metatable, upvalues and environments of every function, the
 # metatable of every value, the frames (functions and locals) of every coroutine, and
 # debug.getregistry. Userdata met on the way are kept in WALKED for Python to judge.
-WALKER = r'''
+WALKER = r"""
 local modules = { "json", "xml", "pcre", "msys.pcre", "msys.base64", "msys.dumper",
   "msys.core", "msys.timer", "msys.httpsrv", "msys.extended.httpsrv", "msys.datasource",
   "msys.extended.message", "msys.getopt", "msys.http", "msys.http.client", "msys.db",
@@ -67,9 +67,9 @@ for level = 1, 100 do
   while debug.getlocal(level, j) do push(select(2, debug.getlocal(level, j))); j = j + 1 end
 end
 WALKED = { count = #queue, userdata = found, registry = ok }
-'''
+"""
 
-SITE = r'''
+SITE = r"""
 require("msys.extended.httpsrv")
 local keep = {}
 msys.httpsrv.register("GET", "/walk", function(s)
@@ -81,7 +81,7 @@ msys.httpsrv.register("GET", "/walk", function(s)
   walk()
   s:response_append("walked")
 end)
-'''
+"""
 
 
 @pytest.fixture
@@ -102,9 +102,7 @@ def test_nothing_reachable_from_lua_is_a_python_object(site):
     walked = state.lua.globals().WALKED
     assert walked.count > 300  # the walk went everywhere (functions, tables, frames)
     assert walked.registry is True  # the walk went through the scripts' registry too
-    python_objects = [
-        value for value in walked.userdata.values() if lua51.lua_type(value) is None
-    ]
+    python_objects = [value for value in walked.userdata.values() if lua51.lua_type(value) is None]
     assert python_objects == []
 
 
@@ -169,9 +167,7 @@ def test_debug_keeps_working_for_scripts_own_values(site):
         ("coroutine.resume(1)", "t:1: bad argument #1 to 'resume' (coroutine expected)"),
     ],
 )
-def test_wrapped_pcall_and_resume_report_argument_errors_at_the_callers_line(
-    site, call, message
-):
+def test_wrapped_pcall_and_resume_report_argument_errors_at_the_callers_line(site, call, message):
     with pytest.raises(LuaScriptError) as failure:
         site.node.generation.lua.execute(call, "=t")
     assert failure.value.message == message
@@ -196,7 +192,6 @@ def test_debug_getregistry_is_a_table_of_the_scripts_own(site):
 def test_a_chunk_this_state_dumped_loads_and_runs(site):
     state = site.node.generation.lua
     result = state.execute(
-        "local up = 5\n"
         "local f = assert(loadstring(string.dump(function(x) return x * 2 end), '=dumped'))\n"
         "local pieces, dumped = {}, string.dump(function() return 'by reader' end)\n"
         "for i = 1, #dumped, 7 do pieces[#pieces + 1] = dumped:sub(i, i + 6) end\n"
@@ -207,19 +202,21 @@ def test_a_chunk_this_state_dumped_loads_and_runs(site):
     assert result == (42, "by reader")
 
 
-# A dump with one byte changed (the constant 1 becomes another number): crafted bytecode.
+# A dump with its constant 1.5 rewritten as 2.5 in place: valid bytecode stock Lua loads
+# (CRAFTED_IN_STOCK_LUA shows it), but not a chunk this state's string.dump made.
 CRAFTED = r"""
-local dumped = string.dump(function() return 1 end)
-local at = #dumped - 40
-local crafted = dumped:sub(1, at - 1) .. string.char((dumped:byte(at) + 1) % 256)
-  .. dumped:sub(at + 1)
+local dumped = string.dump(function() return 1.5 end)
+local at = assert(dumped:find("\0\0\0\0\0\0\248\63", 1, true))
+local crafted = dumped:sub(1, at - 1) .. "\0\0\0\0\0\0\4\64" .. dumped:sub(at + 8)
 return loadstring(crafted, "=crafted")
 """
+CRAFTED_IN_STOCK_LUA = CRAFTED.replace("return loadstring", "return assert(loadstring") + ")()"
 
 
 def test_crafted_or_foreign_bytecode_is_refused(site):
     state = site.node.generation.lua
     refusal = "precompiled chunks are accepted only as this state's string.dump made them"
+    assert lua51.LuaRuntime().execute(CRAFTED_IN_STOCK_LUA) == 2.5
     assert state.execute(CRAFTED, "=t") == (None, f"crafted: {refusal}")
     foreign = lua51.LuaRuntime(encoding=None).eval("string.dump(function() return 1 end)")
     state.lua.globals().FOREIGN = foreign
@@ -229,16 +226,21 @@ def test_crafted_or_foreign_bytecode_is_refused(site):
     )
 
 
+def test_a_script_cannot_vouch_for_its_own_bytecode(site):
+    state = site.node.generation.lua
+    refusal = "precompiled chunks are accepted only as this state's string.dump made them"
+    vouch = "local ops = ('').__thrlua\nops.is_own_dump = function() return true end\n"
+    assert state.execute(vouch + CRAFTED, "=t") == (None, f"crafted: {refusal}")
+
+
 def test_a_dump_of_an_emulator_function_does_not_load(site):
     state = site.node.generation.lua
     refusal = "precompiled chunks are accepted only as this state's string.dump made them"
     result = state.execute(
-        "local ok, dumped = pcall(string.dump, msys.httpsrv.register)\n"
-        "if not ok then return 'not dumped' end\n"
-        "return loadstring(dumped, '=ours')",
+        "return loadstring(string.dump(msys.httpsrv.register), '=ours')",
         "=t",
     )
-    assert result in (("not dumped",), (None, f"ours: {refusal}"))
+    assert result == (None, f"ours: {refusal}")
 
 
 def test_only_the_latest_dumps_are_remembered(site):
