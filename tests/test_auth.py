@@ -205,6 +205,18 @@ def test_digest_cnonce_and_nc_are_checked(node, fields):
     assert node.call(request(listener=":2090", headers=[header])).status == 401
 
 
+def test_clients_challenged_in_the_same_second_each_get_their_own_nonce(node, monkeypatch):
+    """Each client counts nc from 1 on its own nonce; a shared nonce would refuse the
+    second client's first request as a replay."""
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    first, second = digest_challenge(node), digest_challenge(node)
+    assert first != second
+    for challenge in (first, second):
+        header = digest_header(challenge, "carol", "wonder", nc="00000001")
+        assert node.call(request(listener=":2090", headers=[header])).status == 200
+
+
 def test_an_expired_nonce_is_answered_stale(node, monkeypatch):
     challenge = digest_challenge(node)
     header = digest_header(challenge, "carol", "wonder")

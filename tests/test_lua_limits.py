@@ -29,6 +29,10 @@ R("GET", "/spin-in-pcall", function(s)
   while true do pcall(function() while true do end end) end
 end)
 R("GET", "/ok", function(s) s:response_append("alive") end)
+R("GET", "/spin-in-xpcall", function(s)
+  -- Lua runs an error handler raised from a hook with hooks off: this one must not run.
+  xpcall(function() while true do end end, function(e) HANDLER_RAN = true return e end)
+end)
 R("GET", "/grow", function(s)
   local t = {}
   local piece = string.rep("x", 1024 * 1024)
@@ -99,6 +103,13 @@ def test_a_handler_that_spins_gets_a_500_at_its_line_and_the_state_keeps_serving
 def test_pcall_cannot_swallow_the_cpu_time_limit(limited):
     assert limited.get("/spin-in-pcall").status == 500
     assert "CPU time limit exceeded" in limited.paniclog
+    assert limited.get("/ok").body == b"alive"
+
+
+def test_an_xpcall_handler_does_not_run_past_the_cpu_time_limit(limited):
+    assert limited.get("/spin-in-xpcall").status == 500
+    assert "CPU time limit exceeded" in limited.paniclog
+    assert limited.node.generation.lua.lua.globals().HANDLER_RAN is None
     assert limited.get("/ok").body == b"alive"
 
 

@@ -1,8 +1,9 @@
 """HTTP Digest authentication (RFC 7616, MD5 with ``qop=auth``): the nonces a server
 issues and the checks of a client's response to one.
 
-A nonce is its issue time and a MAC of it under a key of the generation, so nothing has
-to be stored to recognise one. What is stored is the highest ``nc`` each nonce was used
+A nonce is its issue time, random bytes (so every challenge has its own nonce and every
+client its own ``nc`` count) and a MAC of both under a key of the generation, so nothing
+has to be stored to recognise one. What is stored is the highest ``nc`` each nonce was used
 with: a request must count up (RFC 7616 §3.4), so a captured ``Authorization`` header
 cannot be replayed. An expired nonce with an otherwise correct response is answered with
 a fresh challenge marked ``stale=true``: the client retries without asking the user.
@@ -21,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 NONCE_LIFETIME = 300  # seconds a Digest nonce is accepted; an older one is stale
-# What issue() makes: hex seconds (16 digits last past year 10^12), "-", 32 hex of MAC.
-NONCE_SHAPE = re.compile(r"[0-9a-f]{1,16}-[0-9a-f]{32}")
+# What issue() makes: hex seconds (16 digits last past year 10^12), "-", 16 hex of random
+# bytes, "-", 32 hex of MAC.
+NONCE_SHAPE = re.compile(r"[0-9a-f]{1,16}-[0-9a-f]{16}-[0-9a-f]{32}")
 NC_SHAPE = re.compile(r"[0-9a-fA-F]{8}")
 # Nonces whose counts are remembered; past this the oldest is forgotten (its next use is
 # then refused as a replay, and the client gets a new challenge).
@@ -54,15 +56,19 @@ class DigestNonces:
 
     def issue(self, issued: int | None = None) -> str:
         issued = int(time.time()) if issued is None else issued
-        mac = hmac.new(self._key, str(issued).encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{issued:x}-{mac}"
+        salt = os.urandom(8).hex()
+        return f"{issued:x}-{salt}-{self._mac(issued, salt)}"
+
+    def _mac(self, issued: int, salt: str) -> str:
+        return hmac.new(self._key, f"{issued}:{salt}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def state(self, nonce: str) -> NonceState:
         """Only a nonce shaped like ours is read, so no client number reaches arithmetic."""
         if not NONCE_SHAPE.fullmatch(nonce):
             return NonceState.UNKNOWN
         issued = _issued(nonce)
-        if not same_text(self.issue(issued), nonce):
+        _, salt, mac = nonce.split("-")
+        if not same_text(self._mac(issued, salt), mac):
             return NonceState.UNKNOWN
         if int(time.time()) - issued > self._lifetime:
             return NonceState.STALE

@@ -120,6 +120,13 @@ function hooks.enter()
   end
 end
 
+-- Whether the running coroutine's work is being ended (past the limit, or stopping). An
+-- error raised from a hook reaches xpcall's handler while Lua has hooks off, so a
+-- script's handler must not run then (it could spin unchecked).
+function hooks.ending()
+  return escalated[running() or MAIN] ~= nil
+end
+
 -- handler(fn, line) on every new line executed (fn: the running function), or nil.
 function hooks.set_line(handler)
   on_line = handler

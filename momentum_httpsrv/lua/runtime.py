@@ -262,7 +262,11 @@ class LuaState:
         self.line_coverage = coverage.attach_if_active(self)
         # Last: scripts see Lua values only from here on (sandbox.lua).
         self.run_package_lua(
-            PACKAGE_DIR / "sandbox.lua", _no_python_attributes, self.api, trusted_chunk_prefix()
+            PACKAGE_DIR / "sandbox.lua",
+            _no_python_attributes,
+            self.api,
+            trusted_chunk_prefix(),
+            self.hooks,
         )
 
     def run_package_lua(self, path: Path, *args: object) -> object:

@@ -4,8 +4,8 @@
 -- as nil. Module tables get Lua functions in place of Python ones (`seal`, at require);
 -- `pcall`, `xpcall` and `coroutine.resume` hand on a Python error as its text.
 -- Run once, after every file of ours that reads the raw debug library has loaded. Called with a sample Python object, the
--- prelude's api and the prefix of our own chunk names; returns `seal`.
-local sample, prelude_api, trusted_prefix = ...
+-- prelude's api, the prefix of our own chunk names and hooks.lua's table; returns `seal`.
+local sample, prelude_api, trusted_prefix, hooks = ...
 local type, error, pairs, select, sub, tostring = type, error, pairs, select, string.sub, tostring
 local raw = {}
 for name, fn in pairs(debug) do raw[name] = fn end
@@ -124,7 +124,13 @@ do  -- the upvalues keep the stock names, which argument errors quote
   _G.xpcall = function(...)
     if select("#", ...) < 2 then error("bad argument #2 to 'xpcall' (value expected)", 2) end
     local fn, handler = ...
-    return caught(xpcall(fn, function(message) return handler(as_text(message)) end))
+    local ending = hooks.ending
+    local trusted = is_trusted(handler)
+    return caught(xpcall(fn, function(message)
+      -- Hooks are off while a hook's error is handled: only our own handlers run then.
+      if not trusted and ending() then return message end
+      return handler(as_text(message))
+    end))
   end
   coroutine.resume = function(co, ...)
     if type(co) ~= "thread" then error("bad argument #1 to 'resume' (coroutine expected)", 2) end
