@@ -24,10 +24,12 @@ run: $(BIN)/momentum-httpsrv
 test: $(BIN)/momentum-httpsrv
 	bash .ci/ensure-postgresql
 	$(BIN)/ruff check momentum_httpsrv tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/momentum-httpsrv
 	$(BIN)/ruff check momentum_httpsrv tests bench
+	$(BIN)/mypy
 
 bench: $(BIN)/momentum-httpsrv
 	$(BIN)/python bench/run_all.py

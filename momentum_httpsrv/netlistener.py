@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable
 
 from .config import ConfigScope, ConfigValueError
-from .httpsrv.addresses import ListenAddress, ListenAddressError, parse_listen_address
+from .listen_address import ListenAddress, ListenAddressError, parse_listen_address
 
 
 class NetListenerError(Exception):

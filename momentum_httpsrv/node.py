@@ -3,7 +3,7 @@ paniclog, and the listeners that serve the generation's endpoints.
 
 A generation is everything one applied configuration owns: the config tree, a fresh Lua
 state with every script loaded, and the endpoint registry that the modules' ``init`` and
-``rsrc_setup`` callouts filled (httpsrv.md §4.3, lua-runtime.md §1.6).
+``rsrc_setup`` callouts filled (docs/generations.md#what-a-generation-owns).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from .config import (
     ConfigError,
@@ -25,8 +25,9 @@ from .config import (
     load_config,
 )
 from .console.commands import ConsoleDispatcher, ReconfigureError
-from .console.control import ControlRegistry, LuaControlBinding
+from .console.control import LuaControlBinding
 from .console.mailqueue import MailQueue
+from .console.registry import ControlRegistry
 from .console.server import ControlListener, ControlListenSpec, control_listen_specs
 from .httpsrv.access_log import AccessLog
 from .httpsrv.auth import AccessControl
@@ -36,17 +37,17 @@ from .httpsrv.lua_binding import LuaHttpsrvBinding
 from .httpsrv.requests import Request
 from .httpsrv.responses import Response
 from .httpsrv.routing import EndpointRegistry
-from .httpsrv.tls import tls_context_for
+from .listener_config import http_listens
 from .lua import coverage
 from .lua.hooks import DEFAULT_CPU_LIMIT, clear_interrupt, interrupt_lua_work
 from .lua.lib.policy_data import PolicyData
 from .lua.msys_core import BindingTable
 from .lua.runtime import DEFAULT_MAX_MEMORY, LuaScriptError, LuaState, script_search_path
 from .lua.scriptlet import ScriptSource, load_scripts, read_scripts
-from .netlistener import configured_listen_address
-from .paniclog import Paniclog
+from .paniclog import Paniclog, paniclog_path_for
 from .reload_watch import reload_on_change
 
+_Changed = TypeVar("_Changed")
 
 class GenerationError(Exception):
     """A configuration could not be applied; the message says why."""
@@ -109,7 +110,7 @@ class LuaLimits:
         ):
             option = scriptlet.option(name)
             value = default if option is None else getattr(option, convert)()
-            if value < 0:
+            if option is not None and value < 0:
                 raise ConfigValueError(option.location, f"{option.name} must be 0 or more")
             values.append(value)
         return cls(cpu_seconds=values[0], memory_bytes=int(values[1]) * 2**20)
@@ -118,7 +119,8 @@ class LuaLimits:
 def access_control(
     config: Configuration, httpsrv: LuaHttpsrvBinding, paniclog: Paniclog
 ) -> AccessControl:
-    """The generation's IP ACL and authentication over its config tree (httpsrv.md §5.5–5.8)."""
+    """The generation's IP ACL and authentication over its config tree
+    (docs/request-lifecycle.md#access-control-and-authentication)."""
     return AccessControl(
         config.root, httpsrv.auth_registry, paniclog.error, config.directory,
         schemes=httpsrv.auth_schemes,
@@ -164,25 +166,6 @@ class LuaStateUse:
         if self.in_flight == 0 and self._deinit_when_idle is not None:
             deinit, self._deinit_when_idle = self._deinit_when_idle, None
             deinit()
-
-
-def paniclog_path_for(config: Configuration) -> Path:
-    """``ec_logger { paniclog = "…" }`` if it names a writable place, else beside the
-    configuration (a production path such as /var/log/ecelerity may not exist here)."""
-    for logger in config.root.scopes("ec_logger"):
-        target = logger.get_str("paniclog", None)
-        if not target:
-            continue
-        target = target.split("=>", 1)[0]
-        for scheme in ("cluster://", "file://"):
-            if target.startswith(scheme):
-                target = target[len(scheme) :]
-        path = Path(target)
-        if not path.is_absolute():
-            path = config.directory / path
-        if path.parent.is_dir():
-            return path
-    return config.directory / "paniclog.ec"
 
 
 def read_configuration(path: Path) -> tuple[Configuration, list[ScriptSource]]:
@@ -258,7 +241,7 @@ def run_hook(state: LuaState, hook: str, paniclog: Paniclog) -> None:
 
 def resetup_generation(generation: Generation, number: int, paniclog: Paniclog) -> Generation:
     """A generation on the same scripts and Lua state with fresh registries that every
-    ``rsrc_setup`` filled again (``config set``/``unset``, lua-runtime.md §1.6). On failure
+    ``rsrc_setup`` filled again (``config set``/``unset``; docs/generations.md). On failure
     the old generation's registries are put back and GenerationError raised."""
     httpsrv, control, state = generation.httpsrv, generation.control, generation.lua
     old = httpsrv.registry, httpsrv.auth_registry, control.registry
@@ -326,7 +309,7 @@ class MomentumNode:
         if generation.control.msys_config is not None:
             generation.control.msys_config.console = self.run_console
 
-    # -- console and reconfiguration (lua-runtime.md §1.6, §3) ------------------------------
+    # -- console and reconfiguration (docs/generations.md#reload) ------------------------------
 
     async def run_console(self, line: str) -> str:
         """Run one console command line; the same pipeline as the control listener's."""
@@ -362,11 +345,11 @@ class MomentumNode:
 
     async def change_config(
         self,
-        change: Callable[[], object],
+        change: Callable[[], _Changed],
         scope: ConfigScope,
         name: str,
         previous: ConfigOption | None,
-    ) -> object:
+    ) -> _Changed:
         """``config set``/``unset``: apply ``change`` to option ``name`` of ``scope`` in the
         running tree and re-run ``rsrc_setup`` into fresh registries; on failure the option
         is restored (``previous``) and ReconfigureError raised."""
@@ -532,45 +515,3 @@ class MomentumNode:
 def _url_for(scheme: str, address: tuple[str, int]) -> str:
     host, port = address[0], address[1]
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
-
-
-def http_listens(config: Configuration) -> list[tuple[str, ListenerSettings]]:
-    """Every enabled ``HTTP_Listener`` ``Listen`` with its options resolved by Momentum's
-    fallback (Listen, HTTP_Listener, defaults; httpsrv.md §5.5) and checked, so that a bad
-    value or address stops ``check`` at its ``file:line:col`` rather than ``serve``."""
-    listens = []
-    for http_listener in config.root.scopes("HTTP_Listener"):
-        if not http_listener.get_bool("enable", True):
-            continue
-        for listen in http_listener.scopes("Listen"):
-            if listen.get_bool("enable", True):
-                configured_listen_address(listen)
-                listens.append((listen.name or "", listener_settings(config, listen)))
-    return listens
-
-
-def listener_settings(config: Configuration, listen: ConfigScope) -> ListenerSettings:
-    def value(name: str, convert: str, default: object) -> object:
-        option = config.lookup(listen.path, name)
-        return default if option is None else getattr(option, convert)()
-
-    def non_negative(name: str) -> float:
-        seconds = value(name, "as_float", 0.0)
-        if seconds < 0:
-            option = config.lookup(listen.path, name)
-            raise ConfigValueError(option.location, f"{option.name} must be 0 or more seconds")
-        return seconds
-
-    max_request_size = value("max_request_size", "as_int", None)
-    if max_request_size is not None and max_request_size < 0:
-        option = config.lookup(listen.path, "max_request_size")
-        raise ConfigValueError(option.location, "Max_Request_Size must be 0 or more bytes")
-    return ListenerSettings(
-        max_request_size=max_request_size,
-        idle_time=value("idle_time", "as_float", 0.0),
-        response_timeout=non_negative("response_timeout"),
-        disable_chunked=value("disable_chunked", "as_bool", False),
-        listen_backlog=value("listen_backlog", "as_int", 500),
-        file_mode=value("file_mode", "as_int", 0o660),
-        ssl_context=tls_context_for(config, listen),
-    )

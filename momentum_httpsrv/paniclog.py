@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import Configuration
+
 PANICLOG_LOGGER = logging.getLogger("momentum_httpsrv.paniclog")
 # Without a handler configured by the application, records stop here (no "last resort"
 # echo to stderr: the CLI echoes warnings itself).
@@ -71,7 +73,7 @@ class Paniclog(logging.Handler):
     def write(self, text: str, level: str = "info", subsystem: str = "scriptlet") -> None:
         """Log ``text`` (Latin-1 text; one entry even if it spans lines)."""
         record = PANICLOG_LOGGER.makeRecord(
-            PANICLOG_LOGGER.name, LEVELS[level], "paniclog", 0, text, None, None,
+            PANICLOG_LOGGER.name, LEVELS[level], "paniclog", 0, text, (), None,
             extra={"subsystem": subsystem},
         )
         record.created = self._clock()
@@ -144,3 +146,22 @@ class Paniclog(logging.Handler):
             self._file.close()
             self._file = None
         super().close()
+
+
+def paniclog_path_for(config: Configuration) -> Path:
+    """``ec_logger { paniclog = "…" }`` if it names a writable place, else beside the
+    configuration (a production path such as /var/log/ecelerity may not exist here)."""
+    for logger in config.root.scopes("ec_logger"):
+        target = logger.get_str("paniclog", None)
+        if not target:
+            continue
+        target = target.split("=>", 1)[0]
+        for scheme in ("cluster://", "file://"):
+            if target.startswith(scheme):
+                target = target[len(scheme) :]
+        path = Path(target)
+        if not path.is_absolute():
+            path = config.directory / path
+        if path.parent.is_dir():
+            return path
+    return config.directory / "paniclog.ec"

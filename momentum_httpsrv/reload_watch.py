@@ -11,20 +11,18 @@ changes are filtered down to the watched files.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from watchfiles import awatch
+from watchfiles import Change, awatch
 
 from .console.commands import ReconfigureError
+from .console.node_interface import ConsoleGeneration, ConsoleNode
 from .lua.coverage import PACKAGE_ROOT
 
-if TYPE_CHECKING:
-    from .node import Generation, MomentumNode
 
-
-def watched_files(generation: Generation) -> set[Path]:
+def watched_files(generation: ConsoleGeneration) -> set[Path]:
     """The files a generation was built from (our own Lua files excluded)."""
     files = {Path(path).resolve() for path in generation.config.files}
     files |= {path.resolve() for path in generation.lua.loaded_files}
@@ -32,7 +30,7 @@ def watched_files(generation: Generation) -> set[Path]:
 
 
 async def reload_on_change(
-    node: MomentumNode, announce: Callable[[str], None], stop: asyncio.Event
+    node: ConsoleNode, announce: Callable[[str], None], stop: asyncio.Event
 ) -> None:
     """Watch until ``stop`` is set; the watched set is re-read after each reload. The
     watcher says ``watching N files`` once it is up; a file that changed while it was
@@ -50,14 +48,14 @@ async def reload_on_change(
             *directories,
             stop_event=stop,
             recursive=False,
-            watch_filter=lambda _change, path, watched=watched: Path(path) in watched,
+            watch_filter=functools.partial(_is_watched, watched),
             yield_on_timeout=True,
             rust_timeout=500,
         ):
             if starting:
                 starting = False
                 announce(f"--reload: watching {len(watched)} files")
-                changes = changes | {(None, str(path)) for path in watched
+                changes = changes | {(Change.modified, str(path)) for path in watched
                                      if _stat(path) != before[path]}
             if not changes:
                 continue
@@ -72,6 +70,10 @@ async def reload_on_change(
                 continue
             announce(f"reloaded: generation {generation.number}")
             break
+
+
+def _is_watched(watched: set[Path], _change: Change, path: str) -> bool:
+    return Path(path) in watched
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

@@ -1,4 +1,5 @@
-"""Option resolution per connection and the IP ACL (httpsrv.md §5.5, §5.6)."""
+"""Option resolution per connection and the IP ACL (docs/request-lifecycle.md:
+option resolution, access control and authentication)."""
 
 import re
 
@@ -62,7 +63,7 @@ def test_resolver_caches_per_listener_and_peer():
     )
     assert resolver.resolve(":2081", "10.1.2.3") is first
     # One Peer is chosen per level: without the option the host Peer falls back to the
-    # listener's Peer, not to the Listen's /24 (httpsrv.md §5.5 precedence).
+    # listener's Peer, not to the Listen's /24 (docs/request-lifecycle.md#option-resolution).
     assert ScopeResolver(root).resolve(":2081", "10.1.2.3").option("Idle_Time").as_int() == 3
 
 

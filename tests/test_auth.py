@@ -1,5 +1,6 @@
-"""Authentication before dispatch (httpsrv.md §5.8), register_auth (§3.A.2) and
-request_username_get (§3.C.5): offline through MomentumNode.handle and once over HTTP."""
+"""Authentication before dispatch, register_auth and request_username_get
+(docs/request-lifecycle.md#access-control-and-authentication): offline through
+MomentumNode.handle and once over HTTP."""
 
 import asyncio
 import base64

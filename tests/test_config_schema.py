@@ -89,7 +89,7 @@ def test_control_listener_listen_options_and_defaults() -> None:
                                                "its contents are not checked")]),
         ('HTTP_Listener { Listen ":1" { Nope = 1 } }',
          [(1, 31, "unknown option 'Nope' in HTTP_Listener Listen \":1\"")]),
-        # AuthPlainParameters is not valid in a Peer (httpsrv.md §5.4).
+        # AuthPlainParameters is not valid in a Peer (docs/emulation.md#configuration).
         ('HTTP_Listener { Peer "x" { AuthPlainParameters = [ uri = "file:///p" ] } }',
          [(1, 28, "unknown option 'AuthPlainParameters' in HTTP_Listener Peer \"x\"")]),
         # SMTP-only options are unknown in HTTP scopes.

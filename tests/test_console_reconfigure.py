@@ -1,5 +1,5 @@
 """``config set``/``unset``: which scope a line names, and the warning for registrations
-that a re-run of ``rsrc_setup`` does not make again (lua-runtime.md §1.6)."""
+that a re-run of ``rsrc_setup`` does not make again (docs/generations.md#config-set-and-unset)."""
 
 from __future__ import annotations
 

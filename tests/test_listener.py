@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from momentum_httpsrv.httpsrv.addresses import (
-    ListenAddress,
-    ListenAddressError,
-    parse_listen_address,
-)
 from momentum_httpsrv.httpsrv.listener import HttpListener, ListenerError, ListenerSettings
 from momentum_httpsrv.httpsrv.protocol import ResponseError
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.responses import ResponseSink
+from momentum_httpsrv.listen_address import (
+    ListenAddress,
+    ListenAddressError,
+    parse_listen_address,
+)
 
 HELLO = b"Hello World!"
 STREAM_PIECE = 64 * 1024

@@ -45,6 +45,26 @@ def run(lua: lua51.LuaRuntime, body: str) -> object:
          ("9", "a\tb")),
         (r"return pcre.match('abab', '(?<x>ab)\\k<x>')[0], pcre.match('aa', '(a)\\g{1}')[0]",
          ("abab", "aa")),
+        # PCRE features re lacks: recursion, \K, \p{..}, atomic groups, possessive quantifiers,
+        # named groups defined and referenced every way, subroutine calls
+        (r"return pcre.match('x(a(b)c)y', [[\((?:[^()]|(?R))*\)]])[0]", "(a(b)c)"),
+        (r"return pcre.match('ab-ab', [[(?<p>a(?:b|(?&p)))-(?P>p)]])[0]", "ab-ab"),
+        (r"return pcre.replace('price: 10', [[price: \K\d+]], '99')", "price: 99"),
+        ("return pcre.match('a\\206\\177\\206\\178!', [[\\p{Greek}+]])[0], "
+         "pcre.match('\\217\\1631', [[\\d]])[0], pcre.match('x\\217\\163', [[\\p{Nd}]])[0]",
+         ("\xce\xb1\xce\xb2", "1", "\xd9\xa3")),
+        (r"return pcre.match('aaa', [[(?>a+)a]]), pcre.match('aaa', [[a++a]]), "
+         r"pcre.match('aaa', [[a+a]])[0]", (None, None, "aaa")),
+        (r"return pcre.match('xyxy', [[(?'w'xy)\k'w']])[0],"
+         r" pcre.match('xyxy', [[(?<w>xy)(?P=w)]])[0],"
+         r" pcre.match('xyxy', [[(?P<w>xy)\k{w}]])[0], pcre.match('xyxy', [[(?<w>xy)\g{w}]])[0]",
+         ("xyxy", "xyxy", "xyxy", "xyxy")),
+        (r"return pcre.match('ab1', '[[:^alpha:]]')[0], pcre.match('\195\169a', '[[:alpha:]]')[0],"
+         r" pcre.match('a\nb', 'a\\vb')[0], pcre.match('axb', 'a\\Nb')[0]",
+         ("1", "a", "a\nb", "axb")),
+        # caseless matching is Unicode under PCRE_UTF8 (É matches é); \w stays ASCII
+        ("return pcre.match('\\195\\137', '(?i)\\195\\169')[0], pcre.match('\\195\\169', '\\\\w')",
+         ("\xc3\x89", None)),
         # compile errors: nil, PCRE's message, byte offset
         ("return pcre.match('abc', 'asd(')", (None, "missing )", 4)),
         ("return pcre.match('abc', '[a')", (None, "missing terminating ] for character class", 2)),
@@ -52,6 +72,16 @@ def run(lua: lua51.LuaRuntime, body: str) -> object:
         ("return pcre.match('abc', 'a)')", (None, "unmatched parentheses", 1)),
         ("return pcre.match('abc', '\\255')", (None, "invalid UTF-8 string", 0)),
         ("return pcre.match('abc', '')", (None, "an empty pattern was provided", 0)),
+        # messages and offsets as thrLua's rclua reports them
+        ("return pcre.match('abc', 'a{3,1}')", (None, "numbers out of order in {} quantifier", 5)),
+        ("return pcre.match('abc', '[z-a]')", (None, "range out of order in character class", 3)),
+        ("return pcre.match('abc', '(?<1a>x)')",
+         (None, "group name must start with a non-digit", 3)),
+        ("return pcre.match('abc', [[\\p{Foo}]])",
+         (None, "unknown property name after \\P or \\p", 6)),
+        ("return pcre.match('abc', '(?<x>a)(?<x>b)')",
+         (None, "two named subpatterns have the same name", 11)),
+        ("return pcre.match('ab', '(?J)(?<x>a)(?<x>b)')[0]", "ab"),
         ("return pcre.split('abc', '')", (None, "an empty pattern was provided", 0)),
         ("return pcre.replace('abc', 'b(', 'x')", (None, "missing )", 2)),
         # replacement strings: $N ${N} \N ${name}; a char after \ is literal; a bare $ vanishes

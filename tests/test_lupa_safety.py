@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_issue4_support import LuaSite
+from lua_site import LuaSite
 
 from momentum_httpsrv.httpsrv import lua_binding
 from momentum_httpsrv.httpsrv.responses import CollectingSink
@@ -55,7 +55,7 @@ def test_streamed_file_outlives_its_handler_coroutine(tmp_path: Path) -> None:
     result = run_isolated(f"""
         import asyncio
         from pathlib import Path
-        from test_issue4_support import LuaSite
+        from lua_site import LuaSite
         from test_lupa_safety import STREAMING_SITE, YieldingSink
         from momentum_httpsrv.httpsrv.requests import Request
 
@@ -83,7 +83,7 @@ def test_fire_and_forget_job_from_a_finished_coroutine() -> None:
     result = run_isolated("""
         import asyncio
         from pathlib import Path
-        from test_issue4_support import LuaSite
+        from lua_site import LuaSite
 
         site = LuaSite('''
         done = 0

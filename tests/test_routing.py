@@ -1,4 +1,4 @@
-"""Handler lookup (httpsrv.md §3.A.1): registration order, exact method or any,
+"""Handler lookup (docs/request-lifecycle.md#dispatch): registration order, exact method or any,
 segment-aware prefix, trailing slash optional."""
 
 import errno

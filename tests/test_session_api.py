@@ -1,5 +1,6 @@
 """The rest of the ec_httpsrv C API in Python: getters, context, vprintf/string/io
-writers, streaming completion, and the suspend/resume state rules of httpsrv.md §6.1."""
+writers, streaming completion, and the suspend/resume state rules
+(docs/request-lifecycle.md#suspend-and-resume)."""
 
 import asyncio
 import errno

@@ -1,4 +1,4 @@
-"""TLS on HTTP listeners (httpsrv.md §5.7): Use_SSL and TLS_* options, the verified
+"""TLS on HTTP listeners (docs/request-lifecycle.md#tls): Use_SSL and TLS_* options, the verified
 client-certificate CN (§3.C.6, §10.1 row 11) and TLS_Verified_Peer_Is_Authorized
 (§5.8 step 4), over real HTTPS with certificates made by the openssl CLI at test time."""
 
@@ -20,7 +20,8 @@ from momentum_httpsrv.config import parse_config_text
 from momentum_httpsrv.httpsrv.listener import HttpListener
 from momentum_httpsrv.httpsrv.requests import Request
 from momentum_httpsrv.httpsrv.tls import tls_context_for
-from momentum_httpsrv.node import MomentumNode, listener_settings
+from momentum_httpsrv.listener_config import listener_settings
+from momentum_httpsrv.node import MomentumNode
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 

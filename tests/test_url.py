@@ -1,4 +1,4 @@
-"""ec_parse_url as the session sees it (httpsrv.md §2.3)."""
+"""ec_parse_url as the session sees it (docs/request-lifecycle.md#the-session-object)."""
 
 import pytest
 

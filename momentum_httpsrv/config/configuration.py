@@ -91,8 +91,9 @@ class Configuration:
         For a path ``A B C`` the scopes tried are ``A B C``, then ``C`` placed directly in each
         enclosing scope (``A C``), then the enclosing scopes themselves (``A B``, ``A``), then
         a top-level ``C``, then the global scope. This reproduces Momentum's documented order
-        for ``binding_group/binding/domain`` (4-ecelerity-conf-fallback.md) and the spec's
-        order for ``HTTP_Listener/Listen/Peer`` (httpsrv.md §5.5). Missing scopes are skipped.
+        for ``binding_group/binding/domain`` (4-ecelerity-conf-fallback.md) and our order for
+        ``HTTP_Listener/Listen/Peer`` (docs/request-lifecycle.md#option-resolution). Missing
+        scopes are skipped.
         If no scope sets the option, the documented default of the innermost scope that knows
         the option is returned as an option with ``location=None``. None when nothing applies.
         """

@@ -35,7 +35,7 @@ _VALUE_STARTS = (TokenKind.WORD, TokenKind.STRING, TokenKind.LPAREN, TokenKind.L
 
 def scope_description(scope: ConfigScope) -> str:
     """How messages name a scope: ``the global scope`` or ``HTTP_Listener Listen ":2081"``."""
-    headers = []
+    headers: list[str] = []
     current: ConfigScope | None = scope
     while current is not None and current.parent is not None:
         headers.insert(0, current.header)
@@ -134,7 +134,7 @@ class Loader:
                     option.readonly = True
 
     def check_scriptlet(self, name: str | None, location: ConfigLocation) -> None:
-        """Only one scriptlet instance name may be used (lua-runtime.md §1.2)."""
+        """Only one scriptlet instance name may be used (docs/generations.md#building-one)."""
         if self._scriptlet is None:
             self._scriptlet = (name, location)
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .lexer import TokenKind, tokenize
@@ -129,7 +129,8 @@ _LISTENERS = {
     "msgcserver_listener": "MSGCServer_Listener",
 }
 
-# Defaults that differ for one listener (options summary; httpsrv.md §5.4 settles Idle_Time).
+# Defaults that differ for one listener (options summary; Idle_Time as the listener page has it:
+# docs/emulation.md#configuration).
 _LISTENER_DEFAULTS = {
     "http_listener": {"tcp_recv_buffer_size": 32768, "tcp_send_buffer_size": 32768, "idle_time": 0},
 }
@@ -168,13 +169,13 @@ _UNCHECKED_SCOPES = {
     "binding_auto_replumb_interval": "Binding_Auto_Replumb_Interval",
 }
 _CHECKED_MODULES = {"alerting", "ec_logger", "http_logger", "httpsrv", "scriptlet"}
-_NAMED_MODULES = {"scriptlet"}  # lua-runtime.md §1.2: one instance name, always given
+_NAMED_MODULES = {"scriptlet"}  # docs/generations.md#building-one: one instance name, always given
 
 
 def _options(
     rows: list[_Row],
     wanted: Callable[[frozenset[str]], bool],
-    defaults: dict[str, object] | None = None,
+    defaults: Mapping[str, object] | None = None,
 ) -> dict[str, OptionSpec]:
     options = {}
     for row in rows:
@@ -186,6 +187,11 @@ def _options(
                 )
             options[spec.name.lower()] = spec
     return options
+
+
+def _naming(*scope_ids: str) -> Callable[[frozenset[str]], bool]:
+    """Rows whose scope list names any of ``scope_ids``."""
+    return lambda scopes: any(scope_id in scopes for scope_id in scope_ids)
 
 
 def _listener(rows: list[_Row], listener_id: str, kind: str) -> ScopeSpec:
@@ -216,7 +222,7 @@ def _modules(rows: list[_Row]) -> list[ScopeSpec]:
             name,
             named,
             checked=name in _CHECKED_MODULES,
-            options=_options(rows, lambda s, n=name: "module" in s or n in s),
+            options=_options(rows, _naming("module", name)),
         )
         if name == "scriptlet":
             spec.add_child(
@@ -234,14 +240,14 @@ def default_schema() -> ScopeSpec:
     by_id = {"global": root}
     for scope_id, kind, named, parents in _SCOPES:
         by_id[scope_id] = ScopeSpec(
-            kind, named, options=_options(rows, lambda s, i=scope_id: i in s)
+            kind, named, options=_options(rows, _naming(scope_id))
         )
         for parent in parents:
             by_id[parent].add_child(by_id[scope_id])
     for listener_id, kind in _LISTENERS.items():
         root.add_child(_listener(rows, listener_id, kind))
     for scope_id, kind in _UNCHECKED_SCOPES.items():
-        options = _options(rows, lambda s, i=scope_id: i in s)
+        options = _options(rows, _naming(scope_id))
         root.add_child(ScopeSpec(kind, None, checked=False, options=options))
     for module in _modules(rows):
         root.add_child(module)

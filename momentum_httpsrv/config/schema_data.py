@@ -1,9 +1,9 @@
 """Facts about Momentum's configuration options, as data.
 
 Sources: Momentum 4 "Configuration Options Summary" (option names, documented defaults, the
-scopes each option is valid in), the modules reference pages for module options, and the
-project spec (httpsrv.md §5.4, lua-runtime.md §1.2). Spelling is Momentum's display style;
-lookups ignore case.
+scopes each option is valid in), the modules reference pages for module options, and our
+decisions where those are silent (docs/emulation.md#configuration). Spelling is Momentum's
+display style; lookups ignore case.
 
 ``OPTION_TABLE``: one option per line, ``Name type default scope…``. ``type`` is one of
 any/bool/int/octal/str/list/params; ``default`` is written in configuration syntax, ``-`` when
@@ -398,7 +398,8 @@ Outbound_SMTP_AUTH_Type        str    -        @send
 Outbound_SMTP_AUTH_User        str    -        @send
 Outbound_SMTP_AUTH_Pass        str    -        @send
 Outbound_SMTP_AUTH_Key         str    -        @send
-# Options of the modules this project catalogues (modules reference pages; lua-runtime.md 1.2).
+# Options of the modules this project catalogues (modules reference pages;
+# docs/emulation.md#configuration).
 # "module" applies to every module stanza.
 Enabled                        bool   true     module
 Debug_Level                    str    ERROR    module

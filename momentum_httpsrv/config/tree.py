@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from .errors import ConfigError, ConfigLocation, ConfigValueError
 from .schema import ScopeSpec
@@ -184,18 +184,34 @@ class ConfigScope:
         option = self.option(name)
         return default if option is None else option.value
 
+    @overload
+    def get_str(self, name: str, default: str) -> str: ...
+    @overload
+    def get_str(self, name: str, default: None = None) -> str | None: ...
     def get_str(self, name: str, default: str | None = None) -> str | None:
         option = self.option(name)
         return default if option is None else option.as_str()
 
+    @overload
+    def get_int(self, name: str, default: int) -> int: ...
+    @overload
+    def get_int(self, name: str, default: None = None) -> int | None: ...
     def get_int(self, name: str, default: int | None = None) -> int | None:
         option = self.option(name)
         return default if option is None else option.as_int()
 
+    @overload
+    def get_bool(self, name: str, default: bool) -> bool: ...
+    @overload
+    def get_bool(self, name: str, default: None = None) -> bool | None: ...
     def get_bool(self, name: str, default: bool | None = None) -> bool | None:
         option = self.option(name)
         return default if option is None else option.as_bool()
 
+    @overload
+    def get_float(self, name: str, default: float) -> float: ...
+    @overload
+    def get_float(self, name: str, default: None = None) -> float | None: ...
     def get_float(self, name: str, default: float | None = None) -> float | None:
         option = self.option(name)
         return default if option is None else option.as_float()

@@ -1,7 +1,7 @@
 """Console commands: the built-ins, dispatch to Lua-registered commands, and the one pipeline
 both the control listener and ``MomentumNode.console`` run a command line through.
 
-Dispatch (lua-runtime.md §3.2): a leading ``xml`` word is removed and sets ``cc.xml``; the
+Dispatch (docs/emulation.md#console): a leading ``xml`` word is removed and sets ``cc.xml``; the
 longest prefix of the words that names a built-in or a command the running generation
 registered wins (a built-in wins a tie); anything else gets one ``Unknown command`` line.
 """
@@ -18,16 +18,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from ..config import ConfigError, ConfigOption, ConfigScope, Configuration
 from ..config.schema import default_schema
 from ..config.values import parse_value_text
 from ..lua.threadpools import describe_pool
+from .node_interface import ConsoleGeneration, ConsoleNode
 from .protocol import CommandSyntaxError, Word, split_command
 
-if TYPE_CHECKING:
-    from ..node import Generation, MomentumNode
+_Changed = TypeVar("_Changed")
 
 
 class CommandError(Exception):
@@ -47,7 +47,7 @@ class ReconfigureError(CommandError):
 class Invocation:
     """One command line being run: its words after the command name, and the raw line."""
 
-    node: MomentumNode
+    node: ConsoleNode
     line: str
     args: list[Word]
 
@@ -104,7 +104,7 @@ def _package_version() -> str:
 class ConsoleDispatcher:
     """Runs command lines against a node; every reply is text (Latin-1 convention)."""
 
-    def __init__(self, node: MomentumNode) -> None:
+    def __init__(self, node: ConsoleNode) -> None:
         self.node = node
 
     async def execute(self, line: str) -> str:
@@ -164,7 +164,7 @@ def unknown_command(texts: list[str]) -> str:
     return f"Unknown command: '{texts[0]}'. Type 'help' for the list of commands.\n"
 
 
-def command_names(node: MomentumNode) -> list[str]:
+def command_names(node: ConsoleNode) -> list[str]:
     """Every command name: built-ins and those the running generation registered."""
     names = {builtin.name for builtin in BUILTINS.values()}
     if node.generation is not None:
@@ -516,7 +516,7 @@ async def _config_eval(invocation: Invocation) -> str:
     return config_eval_text(_running_config(invocation), invocation.arg_texts())
 
 
-def _registered(generation: Generation) -> list[str]:
+def _registered(generation: ConsoleGeneration) -> list[str]:
     """What a generation's scripts registered, as the lost-registration warning names it."""
     names = [f"endpoint {r.describe()}" for r in generation.httpsrv.registry]
     names += [f"auth endpoint {r.describe()}" for r in generation.httpsrv.auth_registry]
@@ -525,13 +525,14 @@ def _registered(generation: Generation) -> list[str]:
 
 async def _reconfigure(
     invocation: Invocation,
-    change: Callable[[], object],
+    change: Callable[[], _Changed],
     scope: ConfigScope,
     name: str,
     previous: ConfigOption | None,
-) -> tuple[object, str]:
-    """``change_config`` and its warning (lua-runtime.md §1.6): registrations the new
-    ``rsrc_setup`` run did not make again (made at script load or in ``init``) are gone.
+) -> tuple[_Changed, str]:
+    """``change_config`` and its warning (docs/generations.md#config-set-and-unset):
+    registrations the new ``rsrc_setup`` run did not make again (made at script load or in
+    ``init``) are gone.
     Returns the change's result and the warning line ("" when nothing was lost)."""
     node = invocation.node
     assert node.generation is not None

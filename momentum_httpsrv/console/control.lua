@@ -1,8 +1,8 @@
 -- msys.registerControl, the command_construct userdata, console print capture, and the
--- mail-queue corner of msys.core (lua-runtime.md §3.1, §4.2). Called with the host table,
--- the msys.core table and the prelude's task api; returns the functions Python runs
--- commands with.
-local host, core, tasks = ...
+-- mail-queue corner of msys.core (docs/emulation.md#console). Called with the host table,
+-- the msys.core table, the prelude's task api and the id table of command functions
+-- (boundary.lua); returns the functions Python runs commands with.
+local host, core, tasks, commands = ...
 local host_register, host_delay = host.register, host.delay_domain
 local print_text, print_out = tasks.print_text, tasks.print_out  -- paniclog, or stdout
 local concat, select, tostring, type, error = table.concat, select, tostring, type, error
@@ -84,14 +84,8 @@ local function new_cc(xml, line, ...)
   return cc
 end
 
--- msys.registerControl(prefix, fn): the function lives here; the host keeps its number
--- and forgets it with its registry.
-local commands, last_command = {}, 0
-
-local function forget_commands(ids)
-  for _, id in ipairs(ids) do commands[id] = nil end
-end
-
+-- msys.registerControl(prefix, fn): the function lives in the id table; the host keeps
+-- its number and retires it with its registry.
 local function register_control(prefix, fn)
   if type(prefix) ~= "string" or not prefix:find("%S") then
     error("bad argument #1 to 'registerControl' (non-empty string expected, got "
@@ -106,23 +100,12 @@ local function register_control(prefix, fn)
   elseif type(fn) ~= "function" then
     error("bad argument #2 to 'registerControl' (function expected, got " .. type(fn) .. ")", 2)
   end
-  last_command = last_command + 1
-  commands[last_command] = fn
-  local retired = host_register(prefix, last_command)
-  if retired then forget_commands(retired) end
+  commands.forget(host_register(prefix, commands.put(fn)))
 end
 rawset(msys, "registerControl", register_control)
 
 function api.run_command(run_id, command_id, xml, line, ...)
-  return api.run(run_id, commands[command_id], new_cc(xml, line, ...))
-end
-
-api.forget_commands = forget_commands
-
-function api.command_count()
-  local n = 0
-  for _ in pairs(commands) do n = n + 1 end
-  return n
+  return api.run(run_id, commands.get(command_id), new_cc(xml, line, ...))
 end
 
 -- Domain records: one userdata per domain name, enough for mail_queue_delay_domain.

@@ -1,60 +1,24 @@
 """The Lua side of the console: ``msys.registerControl``, running a registered command with
 its ``print`` output captured, ``scriptlet eval``, and ``msys.core``'s mail-queue calls.
 
-Command functions stay in Lua; the host's ``ControlRegistry`` holds their numbers, and a
-fresh registry is used for every configuration generation, like the endpoint registry.
-When a registry is collected its numbers are queued (the collector may run inside a host
-call, so it only queues) and control.lua forgets them when the next ``registerControl``
-returns or the next command starts (runtime.py: the lupa rule).
+Command functions stay in a Lua id table (lua/boundary.py); the host's ``ControlRegistry``
+holds their numbers, and a fresh registry is used for every configuration generation, like
+the endpoint registry. When a registry is collected its numbers are retired: Lua forgets
+them when the next ``registerControl`` returns or the next command starts.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..config import Configuration
-from ..lua.runtime import LuaScriptError, LuaState, RetiredLuaFunctions
+from ..lua.runtime import LuaScriptError, LuaState
 from .mailqueue import MailQueue
 from .msys_config import MsysConfig
-
-
-@dataclass
-class ControlRegistry:
-    """Console command prefixes (as word tuples) registered in one generation."""
-
-    warn: Callable[[str], None] = lambda message: None
-    commands: dict[tuple[str, ...], int] = field(default_factory=dict)
-    command_ids: list[int] = field(default_factory=list)  # every number given, replaced too
-
-    def register(self, prefix: str, command_id: int) -> None:
-        words = tuple(prefix.split())
-        if words in self.commands:
-            self.warn(f"registerControl: '{' '.join(words)}' registered again; the last one wins")
-        self.commands[words] = command_id
-        self.command_ids.append(command_id)
-
-    def match(self, words: list[str]) -> tuple[tuple[str, ...], int] | None:
-        """The longest registered prefix of ``words`` and its command number."""
-        for length in range(len(words), 0, -1):
-            prefix = tuple(words[:length])
-            command_id = self.commands.get(prefix)
-            if command_id is not None:
-                return prefix, command_id
-        return None
-
-    def names(self) -> list[str]:
-        return sorted(" ".join(words) for words in self.commands)
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """What a Lua command printed, and its error if it raised one."""
-
-    output: str
-    error: LuaScriptError | None = None
+from .registry import CommandOutcome, ControlRegistry
 
 
 class LuaControlBinding:
@@ -67,16 +31,17 @@ class LuaControlBinding:
         # msys.config over the generation's tree; the node connects its console once the
         # generation runs (``msys_config.console``).
         self.msys_config = MsysConfig(state, config) if config is not None else None
-        self._retired = RetiredLuaFunctions(state.lua)
+        boundary = state.boundary
+        self._commands = boundary.id_table("console command")
         self._registry = self._tracked(ControlRegistry(warn=state.warn))
         self._run_ids = itertools.count(1)
-        host = state.lua.table_from(
-            {"register": self._register, "delay_domain": mail_queue.delay}
-        )
+        host = boundary.host_table({"register": self._register, "delay_domain": mail_queue.delay})
         core = state.lua.globals().require("msys.core")
-        self._api = state.run_package_lua(
-            Path(__file__).with_name("control.lua"), host, core, state.api
+        self._api: Any = state.run_package_lua(
+            Path(__file__).with_name("control.lua"), host, core, state.api,
+            self._commands.lua_table,
         )
+        self._take_output = boundary.trampoline(self._api.take_output, "take_output")
 
     @property
     def registry(self) -> ControlRegistry:
@@ -88,32 +53,25 @@ class LuaControlBinding:
         self._registry = self._tracked(registry)
 
     def _tracked(self, registry: ControlRegistry) -> ControlRegistry:
-        self._retired.watch(registry, registry.command_ids)
+        self._commands.watch(registry, registry.command_ids)
         return registry
 
-    def _release_retired_commands(self) -> None:
-        """Calls into Lua: only from Python code that is not inside a host call."""
-        retired = self._retired.take_table()
-        if retired is not None:
-            self._api.forget_commands(retired)
-
     def registered_commands(self) -> int:
-        """How many command functions control.lua holds (leak checks)."""
-        self._release_retired_commands()
-        return int(self._api.command_count())
+        """How many command functions Lua holds (leak checks)."""
+        return self._commands.count()
 
     def _register(self, prefix: str, command_id: int) -> object:
         """A host call: returns the retired command numbers for control.lua to forget (a
         table), if any."""
         self._registry.register(prefix, command_id)
-        return self._retired.take_table()
+        return self._commands.retired()
 
     async def run_command(
         self, command_id: int, words: list[str], line: str, xml: bool
     ) -> CommandOutcome:
         """Run a registered command as a task (it may ``msys.sleep``) and collect its print
         output; a Lua error is returned with whatever was printed before it."""
-        self._release_retired_commands()
+        self._commands.release()
         xml_flag = 1 if xml else 0
         return await self._run_captured(
             lambda task_id, run_id: self.state.api.start_task(
@@ -155,4 +113,4 @@ class LuaControlBinding:
         finally:
             if task_ids:
                 await self.state.msys_async.wait_jobs(task_ids[0])
-        return CommandOutcome(self._api.take_output(run_id), error)
+        return CommandOutcome(self._take_output(run_id), error)

@@ -1,5 +1,5 @@
--- msys.config(action, word…): the console's `config` command from Lua (lua-runtime.md
--- §4.7). Called with the host table and the prelude's task api. In a task (a handler, a
+-- msys.config(action, word…): the console's `config` command from Lua
+-- (docs/emulation.md#console). Called with the host table and the prelude's task api. In a task (a handler, a
 -- console command, a timer) the command runs as the console runs it; elsewhere (top
 -- level, init, rsrc_setup) on the tree being loaded.
 local host, tasks = ...

@@ -1,5 +1,5 @@
 """``msys.config(action, word…)``: the console's ``config`` command for scripts
-(lua-runtime.md §4.7, lua/ref-msys-config.md). It returns two values: the option's value
+(docs/emulation.md#console, lua/ref-msys-config.md). It returns two values: the option's value
 and the text the console would have printed. Usage and validation errors are that text,
 with a nil value; they never raise.
 
@@ -52,7 +52,7 @@ class MsysConfig:
         self._state = state
         self.config = config
         self.console: ConsoleLine | None = None  # the node's console, once the generation runs
-        host = state.lua.table_from({"config_now": self._now})
+        host = state.boundary.host_table({"config_now": self._now})
         state.run_package_lua(Path(__file__).with_name("msys_config.lua"), host, state.api)
         state.yield_services["config"] = self._in_task
 

@@ -1,6 +1,6 @@
 """The control channel's wire framing and command-line tokenizing.
 
-Momentum's own console protocol is not public (lua-runtime.md §3.5), so this is ours:
+Momentum's own console protocol is not public (docs/emulation.md#console), so this is ours:
 
 * the client sends one command as one line of bytes ending in ``\\n`` (a trailing ``\\r`` is
   dropped); lines longer than ``MAX_COMMAND_BYTES`` are refused and the connection closed;

@@ -74,7 +74,8 @@ def _spec(config: Configuration, scope: ConfigScope, address: str) -> ControlLis
     return ControlListenSpec(
         address,
         timeout.as_float() if timeout is not None else 60.0,
-        file_mode.as_int() if set_in_scope_or_above(scope, "file_mode") else 0o600,
+        file_mode.as_int()
+        if file_mode is not None and set_in_scope_or_above(scope, "file_mode") else 0o600,
     )
 
 

@@ -1,4 +1,5 @@
-"""Which ``HTTP_Listener`` scopes decide an option for one connection (httpsrv.md §5.5).
+"""Which ``HTTP_Listener`` scopes decide an option for one connection
+(docs/request-lifecycle.md#option-resolution).
 
 The first scope that sets the option wins, in this order: the most specific ``Peer`` inside
 the matched ``Listen`` that contains the client IP, the most specific ``Peer`` directly in
@@ -48,7 +49,8 @@ class EffectiveScopes:
 
 def peer_network(name: str | None) -> IpNetwork | None:
     """``Peer "10.0.0.0/16"``, ``"10.0.0.1"``, ``"[2001:db8::]/32"`` → a network; None if
-    the name is no address (brackets around IPv6 are optional in Peer, httpsrv.md §5.3)."""
+    the name is no address (brackets around IPv6 are optional in Peer;
+    docs/request-lifecycle.md#listen-addresses)."""
     if not name:
         return None
     address, slash, prefix = name.strip().partition("/")
@@ -118,7 +120,8 @@ def effective_scopes(
     peer_ip: str | None,
     warn: Callable[[str], None] = lambda message: None,
 ) -> EffectiveScopes:
-    """The §5.5 precedence chain for a connection on Listen ``listener`` from ``peer_ip``."""
+    """The precedence chain for a connection on Listen ``listener`` from ``peer_ip``
+    (docs/request-lifecycle.md#option-resolution)."""
     found = find_listen(root, listener)
     if found is None:
         return EffectiveScopes(())

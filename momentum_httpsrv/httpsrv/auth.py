@@ -1,6 +1,7 @@
-"""IP access control and authentication before dispatch (httpsrv.md §1.2 steps 5 and 7).
+"""IP access control and authentication before dispatch
+(docs/request-lifecycle.md#access-control-and-authentication).
 
-The decision procedure is §5.8's: ``Always_Deny`` → ``403 DENIED`` and close;
+The decision procedure: ``Always_Deny`` → ``403 DENIED`` and close;
 ``Always_Allow`` → authorised without a user; ``Enable_Authentication`` off → authorised;
 a verified client certificate with ``TLS_Verified_Peer_Is_Authorized`` → user = its CN;
 a matching ``register_auth`` handler → its verdict; else the ``Authorization`` header is
@@ -19,22 +20,18 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ..config import ConfigScope, ConfigValue
-from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
-from ..lua.msys_core import CORE_CONSTANTS
-from ..lua.runtime import LuaScriptError
 from .access import EffectiveScopes, ScopeResolver, access_scopes
 from .digest import DigestNonces, DigestOutcome, md5_hex, same_text
 from .requests import Request
 from .responses import ResponseSink
-from .routing import EndpointRegistry
+from .routing import AuthVerdict, EndpointRegistry, HandlerError
 from .session import HttpSession
 from .wire import MOMENTUM_REASONS, standard_reason
 
-AUTH_OK = CORE_CONSTANTS["EC_AUTH_OK"]
-AUTH_FAIL = CORE_CONSTANTS["EC_AUTH_FAIL"]
-AUTH_ERROR = CORE_CONSTANTS["EC_AUTH_ERROR"]
+AUTH_OK, AUTH_FAIL, AUTH_ERROR = AuthVerdict.OK, AuthVerdict.FAIL, AuthVerdict.ERROR
 
 ErrorLog = Callable[[str, str | None], None]
 ACCESS_FLAGS = ("Always_Deny", "Always_Allow", "Enable_Authentication",
@@ -117,6 +114,22 @@ def _text_param(params: dict[str, ConfigValue], key: str) -> str | None:
     return None if value is None else str(value)
 
 
+class AuthSchemes(Protocol):
+    """Authentication schemes scripts registered (``msys.registerAuth``), asked by name; a
+    scheme that fails raises HandlerError (the Lua binding provides them)."""
+
+    def __contains__(self, scheme: str) -> bool: ...
+
+    def authenticate(
+        self,
+        scheme: str,
+        filename: str,
+        params: dict[str, ConfigValue],
+        user: str,
+        password: str | None,
+    ) -> tuple[int, str | None]: ...
+
+
 class AccessControl:
     """The access and authentication step for one configuration generation; building it
     checks the options it reads (ConfigValueError)."""
@@ -128,7 +141,7 @@ class AccessControl:
         log_error: ErrorLog,
         config_directory: Path | None = None,
         hostname: str | None = None,
-        schemes: LuaAuthSchemes | None = None,
+        schemes: AuthSchemes | None = None,
     ) -> None:
         check_access_options(root)
         self._schemes = schemes
@@ -194,11 +207,8 @@ class AccessControl:
         except CredentialStoreError as error:
             self._log_error(f"httpsrv: authentication: {error}", None)
             verdict, user = AUTH_ERROR, None
-        except LuaScriptError as error:
+        except HandlerError as error:
             self._log_error(error.message, error.traceback)
-            verdict, user = AUTH_ERROR, None
-        except AuthSchemeError as error:
-            self._log_error(f"httpsrv: authentication: {error}", None)
             verdict, user = AUTH_ERROR, None
         except Exception as error:  # a bug in an auth handler must not stop the server
             self._log_error(f"httpsrv: auth handler raised {error!r}", traceback.format_exc())
@@ -423,8 +433,9 @@ def _reply(
     reason: str,
     headers: list[tuple[str, str]],
 ) -> None:
-    """A response the server generates itself (httpsrv.md §1.3): empty body. Written to the
-    sink directly, since a session cannot send two headers of one name or Connection."""
+    """A response the server generates itself, empty body (docs/request-lifecycle.md).
+    Written to the sink directly: a session cannot send two headers of one name or
+    Connection."""
     if session.committed:  # an auth handler already sent output: the status cannot change
         session.fail()
         return

@@ -1,5 +1,5 @@
 """From a complete request to a complete response: the pipeline both the listener and
-offline calls run (httpsrv.md §1.2 steps 8–11)."""
+offline calls run (docs/request-lifecycle.md#dispatch)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import inspect
 import traceback
 from collections.abc import Awaitable, Callable
 
-from ..lua.runtime import LuaScriptError
 from .auth import AccessControl
 from .protocol import SERVER_ERROR_HEADERS, ListenerSettings, Reject, check_request, reason_for
 from .requests import Request
 from .responses import CollectingSink, Response, ResponseSink
-from .routing import EndpointRegistry, Registration
+from .routing import EndpointRegistry, HandlerError, Registration
 from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
 from .url import UrlParseError
 from .wire import MOMENTUM_REASONS
@@ -82,7 +81,7 @@ class Dispatcher:
             finished = await self._run_handler(registration.handler, session)
             if finished:
                 await session.complete()
-        except LuaScriptError as error:
+        except HandlerError as error:
             self._log_error(error.message, error.traceback)
             session.fail()
             return
@@ -94,8 +93,8 @@ class Dispatcher:
             self._warn_framing_once(registration, session.ignored_framing_headers)
 
     def _warn_framing_once(self, registration: Registration, names: list[str]) -> None:
-        """httpsrv.md §1.4: a handler's framing headers are overridden, with one warning
-        per endpoint and header name, not one per request."""
+        """A handler's framing headers are overridden, with one warning per endpoint and
+        header name (docs/request-lifecycle.md#framing-and-server-owned-headers)."""
         endpoint = registration.describe()
         new = [name for name in names if (endpoint, name.lower()) not in self._framing_warned]
         if not new:
@@ -107,7 +106,7 @@ class Dispatcher:
         )
 
     async def _run_handler(self, handler, session: HttpSession) -> bool:
-        """Call the handler until it is DONE (httpsrv.md §6.1): ASYNC after
+        """Call the handler until it is DONE (docs/request-lifecycle.md#handlers): ASYNC after
         ``session_suspend`` waits for ``session_resume``; resume(0) calls it again,
         resume(finished) ends it. Returns False when the session already failed."""
         while True:

@@ -3,8 +3,8 @@
 Every session method call from Lua crosses into Python once, through ``call(name, sid,
 …)``; the session is found by number, so no Python object is handed to Lua per request
 (lupa pins such objects until Lua's GC runs). C return conventions become Lua ones here
-([PROP] httpsrv.md §3): setters return the C integer, getters the value or nil, getters
-with a status code the value or ``nil, errno``.
+(docs/lua-boundary.md#return-conventions): setters return the C integer, getters the
+value or nil, getters with a status code the value or ``nil, errno``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..lua.auth_schemes import LuaAuthSchemes
-from ..lua.runtime import LuaState, RetiredLuaFunctions, lua_type_name
-from .routing import EndpointRegistry
+from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
+from ..lua.runtime import LuaScriptError, LuaState, lua_type_name
+from .routing import EndpointRegistry, HandlerError
 from .session import HttpSession
 
 
@@ -163,6 +163,26 @@ _INTERNAL_CALLS: dict[str, Callable[..., Any]] = {
 }
 
 
+class HttpAuthSchemes:
+    """The schemes scripts registered with msys.registerAuth, as the HTTP core's access
+    check asks them (auth.AuthSchemes): their failures become HandlerError."""
+
+    def __init__(self, schemes: LuaAuthSchemes) -> None:
+        self._schemes = schemes
+
+    def __contains__(self, scheme: str) -> bool:
+        return scheme in self._schemes
+
+    def authenticate(self, *arguments: Any) -> tuple[int, str | None]:
+        """``LuaAuthSchemes.authenticate`` (scheme, filename, params, user, password)."""
+        try:
+            return self._schemes.authenticate(*arguments)
+        except LuaScriptError as error:
+            raise HandlerError(error.message, error.traceback) from error
+        except AuthSchemeError as error:
+            raise HandlerError(f"httpsrv: authentication: {error}") from error
+
+
 @dataclass(frozen=True)
 class LuaHandler:
     """A registered Lua function, run through the binding of the state it lives in. When
@@ -176,28 +196,30 @@ class LuaHandler:
     async def __call__(self, session: HttpSession) -> tuple | None:
         """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
         auth function's values are its verdict and user name."""
-        values = await self.binding.run(self.handler_id, session)
+        try:
+            values = await self.binding.run(self.handler_id, session)
+        except LuaScriptError as error:
+            raise HandlerError(error.message, error.traceback) from error
         return values if self.kind == "auth" else None
 
 
 class LuaHttpsrvBinding:
     """Installs ``msys.httpsrv`` and the session class into one Lua state.
 
-    Handler functions live in session.lua under numbers; registries hold LuaHandler
-    objects naming them. A collected LuaHandler queues its number (the collector may run
-    inside a host call, so it only queues); session.lua forgets the queued numbers when
-    the next ``register`` returns or the next request starts."""
+    Handler functions live in a Lua id table (lua/boundary.py) under numbers; registries
+    hold LuaHandler objects naming them. A collected LuaHandler retires its number; Lua
+    forgets it when the next ``register`` returns or the next request starts."""
 
     def __init__(self, state: LuaState) -> None:
         self.state = state
         self.sessions: dict[int, HttpSession] = {}
         self._session_ids = itertools.count(1)
-        self._retired = RetiredLuaFunctions(state.lua)
+        self._handlers = state.boundary.id_table("httpsrv handler")
         # Where register() and register_auth() add now (a generation swaps them).
         self.registry = EndpointRegistry(warn=state.warn)
         self.auth_registry = EndpointRegistry(warn=state.warn)
         # msys.registerAuth: credential stores a listener's Auth*Parameters uri may name.
-        self.auth_schemes = LuaAuthSchemes(state)
+        self.auth_schemes = HttpAuthSchemes(LuaAuthSchemes(state))
         self._error_marker = state.lua.table()
         self._calls = {
             **LUA_SESSION_METHODS,
@@ -208,7 +230,11 @@ class LuaHttpsrvBinding:
             ),
         }
         host = state.lua.table_from(
-            {"call": self._call, "register": self._register, "warn": state.warn}
+            {
+                "call": self._call,
+                "register": state.boundary.host_function(self._register),
+                "warn": state.warn,
+            }
         )
         self._api = state.run_package_lua(
             Path(__file__).with_name("session.lua"),
@@ -218,6 +244,7 @@ class LuaHttpsrvBinding:
             state.core_internals,
             state.api,
             state.msys_async.master_scheduler,
+            self._handlers.lua_table,
         )
         # Looked up once: reading a field of a Lua table from Python is a crossing too.
         self._start_handler, self._end_session = self._api.start_handler, self._api.end_session
@@ -226,19 +253,9 @@ class LuaHttpsrvBinding:
             state.preload(name, lambda: httpsrv)
         state.yield_services["drain_response"] = self._drain_response
 
-    # -- handler numbers nobody routes to any more ------------------------------------------
-
-    def _release_retired_handlers(self) -> None:
-        """Make session.lua forget the queued numbers. Calls into Lua: only from Python
-        code that is not inside a host call."""
-        retired = self._retired.take_table()
-        if retired is not None:
-            self._api.forget_handlers(retired)
-
     def registered_handlers(self) -> int:
-        """How many handler functions session.lua holds (leak checks)."""
-        self._release_retired_handlers()
-        return int(self._api.handler_count())
+        """How many handler functions Lua holds (leak checks)."""
+        return self._handlers.count()
 
     def _call(self, name: str, sid: int, *args: object) -> object:
         session = self.sessions.get(sid)
@@ -257,8 +274,8 @@ class LuaHttpsrvBinding:
         registry = self.auth_registry if kind == "auth" else self.registry
         rc = registry.register(method, endpoint, handler)
         if rc == 0:
-            self._retired.watch(handler, (handler_id,))
-        return rc, self._retired.take_table()
+            self._handlers.watch(handler, (handler_id,))
+        return rc, self._handlers.retired()
 
     async def _drain_response(self, sid: int) -> tuple:
         """A handler's ``response_flush`` got EAGAIN: resume it once the client has taken
@@ -272,7 +289,7 @@ class LuaHttpsrvBinding:
         """Run one handler call to its end (it may suspend) and return what it returned
         (an auth function's verdict and user); a Lua error raises LuaScriptError after
         the session object has been invalidated."""
-        self._release_retired_handlers()
+        self._handlers.release()
         sid = next(self._session_ids)
         self.sessions[sid] = session
         task_ids = []

@@ -95,7 +95,7 @@ SERVER_ERROR_HEADERS = (("Content-Type", "text/plain"),)
 
 
 def reason_for(status: int) -> str:
-    """Reason phrase for responses the server generates itself (httpsrv.md §1.3)."""
+    """Reason phrase of a response the server makes itself (docs/request-lifecycle.md)."""
     return MOMENTUM_REASONS.get(status) or standard_reason(status)
 
 

@@ -9,7 +9,8 @@ _connection_ids = itertools.count(1)
 
 
 def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
-    """First value of a header, matched case-insensitively (httpsrv.md §3.C.3)."""
+    """First value of a header, matched case-insensitively
+    (docs/request-lifecycle.md#the-session-object)."""
     wanted = name.lower()
     for key, value in headers:
         if key.lower() == wanted:
@@ -24,14 +25,15 @@ def next_connection_id() -> int:
 
 @dataclass(frozen=True)
 class ConnectionInfo:
-    """What Momentum's accept construct knows about a connection (httpsrv.md §2.4)."""
+    """What Momentum's accept construct knows about a connection
+    (docs/request-lifecycle.md#from-bytes-to-a-request)."""
 
     conn_id: int
     listener: str  # the Listen address exactly as configured, e.g. "127.0.0.1:2081"
     peer: tuple[str, int] | None = None  # remote (ip, port); None offline
     local: tuple[str, int] | None = None  # local (ip, port) actually bound; None offline
     scheme: str = "http"  # "https" on a Use_SSL listener
-    subject_cn: str | None = None  # first CN of a verified client certificate (§3.C.6)
+    subject_cn: str | None = None  # first CN of a verified client certificate
 
 
 OFFLINE_CONNECTION = ConnectionInfo(conn_id=0, listener="offline")

@@ -1,4 +1,4 @@
-"""The endpoint registry behind ``ec_httpsrv_register`` (httpsrv.md §3.A.1).
+"""The endpoint registry behind ``ec_httpsrv_register`` (docs/request-lifecycle.md#dispatch).
 
 One registry belongs to one configuration generation; a reload builds a new one by running
 every module's ``rsrc_setup`` again and swaps it in whole.
@@ -7,9 +7,29 @@ every module's ``rsrc_setup`` again and swaps it in whole.
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
+
+
+class HandlerError(Exception):
+    """A handler failed in its own code (a script error): the request is answered 500 and
+    ``message`` with ``traceback`` goes to the paniclog. Bindings raise it for their
+    language's errors, so the HTTP core needs no knowledge of any script runtime."""
+
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback
+
+
+class AuthVerdict(IntEnum):
+    """What an authentication handler answers (ec_httpsrv's ``EC_AUTH_*`` codes)."""
+
+    OK = 0
+    FAIL = 1
+    ERROR = 2
 
 
 @dataclass(frozen=True)
@@ -58,7 +78,7 @@ class EndpointRegistry:
         instance: str | None = None,
     ) -> int:
         """``ec_httpsrv_register``: 0 on success, else an errno value (EINVAL), which is
-        logged: a script never raises for it (httpsrv.md §4.2)."""
+        logged: a script never raises for it (docs/request-lifecycle.md#dispatch)."""
         if instance is not None:
             return self._refuse(f"instance {instance!r} given; virtual hosts are not supported")
         if not path:
@@ -88,7 +108,7 @@ class EndpointRegistry:
                 return registration
         return None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Registration]:
         return iter(self._registrations)
 
     def __len__(self) -> int:

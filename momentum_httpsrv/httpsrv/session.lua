@@ -1,9 +1,10 @@
--- msys.httpsrv and the ec_httpsrv_session class (httpsrv.md §4). Called with the host
+-- msys.httpsrv and the ec_httpsrv_session class (docs/lua-boundary.md#return-conventions). Called with the host
 -- table, the error marker, the names of the plain session methods, msys.core's
--- internals, the task api and the scheduler instance; returns the functions Python runs
--- handlers with. Lua values that outlive a host call (handlers, closures, stream
--- readers) stay in tables here, keyed by number (runtime.py: the lupa rule).
-local host, ERR, plain_methods, core, tasks, scheduler = ...
+-- internals, the task api, the scheduler instance and the id table of handlers
+-- (lua/boundary.lua); returns the functions Python runs handlers with. Lua values that
+-- outlive a host call (handlers, closures, stream readers) stay in tables, keyed by number
+-- (runtime.py: the lupa rule).
+local host, ERR, plain_methods, core, tasks, scheduler, handlers = ...
 local new_dict, new_class = core.new_dict, core.new_class
 local call, register, warn = host.call, host.register, host.warn
 local coroutine, error, type, rawget, select = coroutine, error, type, rawget, select
@@ -105,7 +106,7 @@ end
 function Session:request_data_get_json()
   local text = checked(call("request_data_get_string", session_id(self, 2)))
   local json = require("json")
-  if text == "" then -- no payload is "unexpected end of data" (httpsrv.md §3.D.3)
+  if text == "" then -- no payload is "unexpected end of data" (docs/request-lifecycle.md#the-session-object)
     return nil, json.ERROR_PARSE_EOF, json.strerror(json.ERROR_PARSE_EOF)
   end
   return json.decode(text)
@@ -136,7 +137,7 @@ function Session:response_xml(doc)
 end
 
 -- response_io: immediate copies now; otherwise the session takes the object: the host
--- streams it after what is pending (httpsrv.md §3.G.7) through stream_read, and
+-- streams it after what is pending (docs/request-lifecycle.md#the-session-object) through stream_read, and
 -- stream_close closes it when it is sent or dropped.
 local IO_CHUNK = 65536
 local streams, last_stream = {}, 0 -- stream id -> { reader, object }
@@ -173,7 +174,7 @@ function Session:response_flush(final)
   return rc
 end
 
--- Connection objects (httpsrv.md §2.4, §3.C.7–9): built once per request.
+-- Connection objects (docs/request-lifecycle.md#the-session-object): built once per request.
 local new_sockaddr, _, sockaddr_mt = new_class("ec_sockaddr", {}, true)
 sockaddr_mt.__tostring = function(addr)
   local host = addr.address
@@ -214,23 +215,15 @@ function Session:request_event_get()
   return new_event({ conn_id = ac.conn_id, scheduler = scheduler })
 end
 
--- msys.httpsrv (httpsrv.md §4.2): handlers and closures stay on the Lua side; the
--- host's registry holds their numbers and forgets them with the registry.
-local handlers, closures, endpoints, kinds, last_handler = {}, {}, {}, {}, 0
-
--- Registrations the host no longer routes to (a list of numbers).
-local function forget_handlers(ids)
-  for _, id in ipairs(ids) do
-    handlers[id], closures[id], endpoints[id], kinds[id] = nil, nil, nil, nil
-  end
-end
-
+-- msys.httpsrv (docs/request-lifecycle.md#dispatch): each registration (function, closure, kind, endpoint)
+-- stays in the handlers id table; the host's registry holds its number and retires it
+-- with the registry.
 function Session:service_ctx_get()
-  return closures[handler_of[session_id(self, 2)]]
+  return handlers.get(handler_of[session_id(self, 2)]).closure
 end
 local httpsrv = { DONE = 0 }
 
--- register and register_auth (httpsrv.md §3.A.1, §3.A.2): the function stays here under a
+-- register and register_auth (docs/request-lifecycle.md#dispatch): the function stays here under a
 -- number, and the host files the number in the registry of its kind ("endpoint" or
 -- "auth"). Errors are reported at the script's line (level 3: here, the API function,
 -- the caller).
@@ -251,13 +244,12 @@ local function store(kind, fname, method, endpoint, handler, closure)
   elseif type(handler) ~= "function" then
     error("bad argument #3 to '" .. fname .. "' (function expected, got " .. type(handler) .. ")", 3)
   end
-  last_handler = last_handler + 1
-  local id = last_handler
-  handlers[id], closures[id], kinds[id] = handler, closure, kind
-  endpoints[id] = (method or "*") .. " " .. endpoint
+  local id = handlers.put({
+    fn = handler, closure = closure, kind = kind, endpoint = (method or "*") .. " " .. endpoint,
+  })
   local rc, retired = register(method, endpoint, id, kind)
-  if rc ~= 0 then handlers[id], closures[id], endpoints[id], kinds[id] = nil, nil, nil, nil end
-  if retired then forget_handlers(retired) end
+  if rc ~= 0 then handlers.forget({ id }) end
+  handlers.forget(retired)
   return rc
 end
 
@@ -280,12 +272,13 @@ local sessions = {}
 -- warning (httpsrv.md §4.4).
 -- An auth function's values are its verdict and user name, handed back to the host.
 local function run_handler(handler_id, session)
-  if kinds[handler_id] == "auth" then return handlers[handler_id](session) end
-  local rc = handlers[handler_id](session)
+  local registration = handlers.get(handler_id)
+  if registration.kind == "auth" then return registration.fn(session) end
+  local rc = registration.fn(session)
   if rc ~= nil and rc ~= httpsrv.DONE then
     local shown = (type(rc) == "string" or type(rc) == "number") and rc or "a " .. type(rc)
     warn(("httpsrv: handler for %s returned %s; taken as DONE"):format(
-      endpoints[handler_id], shown))
+      registration.endpoint, shown))
   end
 end
 
@@ -301,14 +294,6 @@ function api.end_session(sid)
   if session then session[SID] = nil end
   sessions[sid], url_cache[sid], handler_of[sid] = nil, nil, nil
   contexts[sid], connection_cache[sid] = nil, nil
-end
-
-api.forget_handlers = forget_handlers
-
-function api.handler_count()
-  local n = 0
-  for _ in pairs(handlers) do n = n + 1 end
-  return n
 end
 
 -- Streams queued by response_io: read a block ("" at the end; nil, message on error).

@@ -1,4 +1,4 @@
-"""``ec_httpsrv_session``: the per-request API of Momentum's HTTP server (httpsrv.md §3).
+"""``ec_httpsrv_session``: the per-request API of Momentum's HTTP server (docs/architecture.md).
 
 Each method is one ``ec_httpsrv_*`` C function with the ``ec_httpsrv_`` prefix and the
 ``sess`` argument dropped (``ec_httpsrv_request_url_get(sess)`` → ``request_url_get()``),
@@ -43,7 +43,7 @@ from .wire import (
     without_controls,
 )
 
-# Handler return codes (httpsrv.md §2.2, values [PROP]).
+# Handler return codes (docs/request-lifecycle.md#handlers, values [PROP]).
 HANDLER_DONE = 0
 HANDLER_ASYNC = 1
 # Bytes read from an IO object per chunk when streaming it to the client.
@@ -96,7 +96,7 @@ class SchedulerInstance:
 @dataclass(frozen=True)
 class SessionEvent:
     """The ``Event`` of a session: its connection and the loop it is scheduled on. Valid
-    only during the call that obtained it (httpsrv.md §3.C.10)."""
+    only during the call that obtained it (docs/request-lifecycle.md#the-session-object)."""
 
     connection: ConnectionInfo
     scheduler: SchedulerInstance
@@ -260,7 +260,7 @@ class HttpSession:
     def response_status_set_std(self, code: int, message: str | None, mimetype: str | None) -> int:
         """ec_httpsrv_response_status_set_std: status, optional Content-Type, and the message
         also becomes the body if the handler produces none (std_message_mode
-        ``reason+body-if-empty``, the decision of httpsrv.md §0.4 item 1)."""
+        ``reason+body-if-empty``, the decision of docs/request-lifecycle.md#the-session-object)."""
         rc = self.response_status_set(code, message)
         if rc:
             return rc
@@ -316,7 +316,7 @@ class HttpSession:
     def response_append(self, data: bytes) -> int:
         """ec_httpsrv_response_append: add bytes to the pending output; EPIPE (and
         nothing kept) once the client has gone, so a handler that keeps writing cannot
-        grow memory (httpsrv.md §6.1: a departed client's output is discarded)."""
+        grow memory (a departed client's output is discarded: docs/request-lifecycle.md)."""
         if self.output_closed:
             return errno.EALREADY
         if self._sink.peer_gone:

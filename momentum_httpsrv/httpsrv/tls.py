@@ -1,5 +1,6 @@
-"""TLS for HTTP listeners (httpsrv.md §5.7): the server ``SSLContext`` a ``Listen`` scope's
-``Use_SSL`` and ``TLS_*`` options describe, and the verified client-certificate CN.
+"""TLS for HTTP listeners (docs/request-lifecycle.md#tls): the server ``SSLContext`` a
+``Listen`` scope's ``Use_SSL`` and ``TLS_*`` options describe, and the verified
+client-certificate CN.
 
 The context is built when a configuration generation is built, so that a missing
 certificate or an unusable option stops ``check`` at the option's ``file:line:col``.
@@ -130,7 +131,7 @@ def _load_certificate(
 
 def _verify_mode(option: ConfigOption | None, client_ca: ConfigOption | None) -> ssl.VerifyMode:
     """``none`` / ``require`` / unset = optional, and optional only means something with a
-    CA to verify against ([PROP] §5.7)."""
+    CA to verify against (our decision: docs/request-lifecycle.md#tls)."""
     if option is None:
         return ssl.CERT_OPTIONAL if client_ca is not None else ssl.CERT_NONE
     word = option.as_str().lower()

@@ -1,4 +1,5 @@
-"""``ec_parse_url``: a request-target split into Momentum's ``ec_url_details`` (httpsrv.md §2.3)."""
+"""``ec_parse_url``: a request-target split into Momentum's ``ec_url_details``
+(docs/request-lifecycle.md#the-session-object)."""
 
 from __future__ import annotations
 

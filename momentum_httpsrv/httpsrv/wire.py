@@ -19,11 +19,12 @@ _CONTROL_EXCEPT_HTAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _TOKEN = re.compile(f"[{TCHAR}]+")
 _TARGET = re.compile(f"[{TARGET_CHAR}]+")
 
-# Headers the server owns: a handler's values are dropped at commit (httpsrv.md §1.4).
+# Headers the server owns: a handler's values are dropped at commit
+# (docs/request-lifecycle.md#framing-and-server-owned-headers).
 FRAMING_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))
 
-# Reasons Momentum's helper functions use (httpsrv.md §3.E), and the ones the server
-# uses for the responses it generates itself (§1.3).
+# Reasons Momentum's helper functions use, and the ones the server uses for the responses
+# it generates itself (docs/request-lifecycle.md#responses-the-server-makes-itself).
 MOMENTUM_REASONS = {200: "OK", 403: "DENIED", 404: "NOT FOUND", 500: "ERROR"}
 
 

@@ -34,7 +34,7 @@ class LuaAuthSchemes:
     def __init__(self, state: LuaState) -> None:
         self._state = state
         self.names: set[str] = set()
-        host = state.lua.table_from({"registered": self.names.add})
+        host = state.boundary.host_table({"registered": self.names.add})
         self._api = state.run_package_lua(Path(__file__).with_name("auth_schemes.lua"), host)
 
     def __contains__(self, scheme: str) -> bool:

@@ -19,12 +19,11 @@ import struct
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .chunknames import INTERNAL_MARK
-
-if TYPE_CHECKING:
-    from .runtime import LuaState
+from .host import LuaHost
+from .shipped import SHIPPED_LUA_DIR
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 _OP_RETURN = 30  # lopcodes.h, Lua 5.1
@@ -126,11 +125,18 @@ class FileCoverage:
         return 100.0 * (len(lines) - len(self.missed)) / len(lines) if lines else 100.0
 
 
+class CoveredState(LuaHost, Protocol):
+    """A Lua state line coverage attaches to (runtime.LuaState)."""
+
+    hooks: Any
+    line_coverage: StateCounter | None
+
+
 @dataclass
 class StateCounter:
     """One attached state's Lua-side counter and the file each of its chunks came from."""
 
-    lua: object
+    lua: Any
     paths: dict[str, Path]
 
 
@@ -141,12 +147,10 @@ class LineCoverage:
         # Our own Lua (shipped modules such as Test.More) is not the user's to cover.
         self.exclude = (PACKAGE_ROOT, *exclude)
         self.files: dict[Path, FileCoverage] = {}
-        self._states: weakref.WeakSet[LuaState] = weakref.WeakSet()
+        self._states: weakref.WeakSet[CoveredState] = weakref.WeakSet()
 
-    def attach(self, state: LuaState) -> StateCounter:
+    def attach(self, state: CoveredState) -> StateCounter:
         """Count lines in ``state`` from now on; returns its counter."""
-        from .runtime import SHIPPED_LUA_DIR  # imported here: runtime imports this module
-
         counter = StateCounter(None, {})
         host = state.lua.table_from(
             {"track": lambda chunkname, dump: self._track(chunkname, dump, counter.paths)}
@@ -175,7 +179,7 @@ class LineCoverage:
             entry.not_code.add(1)
         return True
 
-    def harvest(self, state: LuaState) -> None:
+    def harvest(self, state: CoveredState) -> None:
         """Add what ``state`` counted since its last harvest (call outside host calls)."""
         counter = state.line_coverage
         if counter is None:
@@ -221,12 +225,12 @@ def stop_line_coverage() -> LineCoverage | None:
     return collector
 
 
-def attach_if_active(state: LuaState) -> StateCounter | None:
+def attach_if_active(state: CoveredState) -> StateCounter | None:
     """The state's counter when coverage is on, else None (and no hook)."""
     return _active.attach(state) if _active is not None else None
 
 
-def harvest(state: LuaState) -> None:
+def harvest(state: CoveredState) -> None:
     """Hand a state's counts to the active collector (a generation ends, a test ends)."""
     if _active is not None:
         _active.harvest(state)

@@ -1,5 +1,6 @@
-"""Datasources (``msys.db``, lua-runtime.md §4.13): ``Datasource "name" { uri = (…) }``
-stanzas, their drivers, the result cache and the service Lua's ``msys.db`` calls.
+"""Datasources (``msys.db``, docs/emulation.md#the-outside-world):
+``Datasource "name" { uri = (…) }`` stanzas, their drivers, the result cache and the
+service Lua's ``msys.db`` calls.
 
 Drivers: ``sqlite:/path`` (the standard library's sqlite3, on one worker thread per
 datasource, never on the event loop) and ``pgsql:host=…;port=…;dbname=…;user=…;

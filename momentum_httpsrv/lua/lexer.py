@@ -101,6 +101,13 @@ class Tokens:
         return self.source[self.starts[index] : self.ends[index]]
 
 
+def _matched(pattern: re.Pattern[str], text: str, pos: int) -> str:
+    """The text of ``pattern`` (one that also matches nothing) at ``pos``."""
+    match = pattern.match(text, pos)
+    assert match is not None
+    return match.group()
+
+
 def line_at(source: str, offset: int) -> int:
     """1-based line number of ``offset``, counting CR, LF, CRLF and LFCR as one line break."""
     return len(_NEWLINE.findall(source, 0, offset)) + 1
@@ -128,6 +135,7 @@ class _Lexer:
         match = _TOKEN.match
         while pos < size:
             m = match(source, pos)
+            assert m is not None  # the token pattern's last branch takes any character
             group = m.lastgroup
             end = m.end()
             if group == "space":
@@ -190,6 +198,7 @@ class _Lexer:
     def open_bracket(self, pos: int) -> int:
         """Handle ``[`` followed by ``=``: a long string opener or thrLua's delimiter error."""
         m = re.compile(r"\[(=*)").match(self.source, pos)
+        assert m is not None  # called at a "["
         if not m.group(1):
             return pos + 1
         if self.source.startswith("[", m.end()):
@@ -247,12 +256,12 @@ class _Lexer:
             if is_hex is None and is_unicode is None:
                 continue
             if is_hex is not None:
-                digits = _TWO_HEX_DIGITS.match(source, i).group()
+                digits = _matched(_TWO_HEX_DIGITS, source, i)
                 if len(digits) < 2:
                     self.raise_in_string(pos, at, i + len(digits), "expected hex digit")
                 encoded = bytes([int(digits, 16)])
             else:
-                digits = _HEX_DIGITS.match(source, i).group()
+                digits = _matched(_HEX_DIGITS, source, i)
                 if len(digits) not in (4, 6, 8):
                     self.raise_in_string(
                         pos, at, i + len(digits),
@@ -289,7 +298,7 @@ def _decode_escapes(text: str) -> str:
             out.append(chr(int(text[last : last + 2], 16)))
             last += 2
         elif is_unicode is not None:
-            digits = _HEX_DIGITS.match(text, last).group()
+            digits = _matched(_HEX_DIGITS, text, last)
             out.append(_thrlua_utf8(int(digits, 16)).decode("latin-1"))
             last += len(digits)
         elif other in _SIMPLE_ESCAPES:

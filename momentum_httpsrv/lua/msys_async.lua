@@ -1,4 +1,4 @@
--- msys.runInPool, msys.runInInst, msys.readfile, msys.timer (lua-runtime.md §4.6, §4.9).
+-- msys.runInPool, msys.runInInst, msys.readfile, msys.timer (docs/generations.md#jobs-and-timers).
 -- Called with the host table, the prelude's task api and msys.core's class maker.
 -- Functions the host runs later (jobs, timer callbacks) stay here, keyed by number.
 local host, tasks, new_class = ...

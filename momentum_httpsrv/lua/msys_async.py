@@ -1,5 +1,5 @@
 """``msys.runInPool``, ``msys.runInInst``, ``msys.readfile`` and ``msys.timer``: the
-helpers that suspend a handler or run Lua later (lua-runtime.md §4.6, §4.9).
+helpers that suspend a handler or run Lua later (docs/generations.md#jobs-and-timers).
 
 Lua runs only on the event-loop thread (a lupa runtime is not thread-safe), so a "pool"
 job is Lua run as its own task on the loop: it may suspend (``msys.sleep``,
@@ -21,19 +21,18 @@ import contextvars
 import itertools
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .errors import LuaScriptError
+from .host import LuaHost
 from .msys_core import read_file
 from .outside import WORLD, Cancellable
 from .threadpools import ThreadPool, ThreadPools, describe_pool
 
-if TYPE_CHECKING:
-    from .runtime import LuaState
 
 class MsysAsync:
-    """Installs the helpers into one LuaState and runs what they queue."""
+    """Installs the helpers into one Lua state and runs what they queue."""
 
-    def __init__(self, state: LuaState, core: object) -> None:
+    def __init__(self, state: LuaHost, core: object) -> None:
         self._state = state
         self.pools = ThreadPools()  # threadpool stanzas change and add pools (configure)
         self._warned_pools: set[str] = set()
@@ -43,9 +42,9 @@ class MsysAsync:
         self._timer_ids = itertools.count(1)
         # Made while no loop ran: timer id → monotonic deadline; (owner, job id).
         self._waiting_timers: dict[int, float] = {}
-        self._waiting_jobs: list[tuple[int, int, ThreadPool]] = []
+        self._waiting_jobs: list[tuple[int, int, ThreadPool | None]] = []
         self._closed = False
-        host = state.lua.table_from(
+        host = state.boundary.host_table(
             {
                 "check_pool": self._check_pool,
                 "pool_count": lambda: len(self.pools),
@@ -122,8 +121,6 @@ class MsysAsync:
         self, pool: object, function: object, parent: int | None = None
     ) -> tuple:
         """The synchronous form: the caller resumes with pcall-style results."""
-        from .runtime import LuaScriptError
-
         try:
             if pool is None:  # runInInst: the one event loop, no pool
                 return (True, *await self._state.run_in_task(function, parent=parent))
@@ -148,7 +145,7 @@ class MsysAsync:
             self._start_job(loop, *job)
 
     def _start_job(
-        self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int, pool: ThreadPool
+        self, loop: asyncio.AbstractEventLoop, owner: int, job_id: int, pool: ThreadPool | None
     ) -> None:
         # A fresh context: a job queued by another pool's job is not nested in it.
         task = loop.create_task(self._job(owner, job_id, pool), context=contextvars.Context())
@@ -163,8 +160,6 @@ class MsysAsync:
                 del self._jobs[owner]
 
     async def _job(self, owner: int, job_id: int, pool: ThreadPool | None) -> None:
-        from .runtime import LuaScriptError
-
         try:
             async with pool.slot() if pool is not None else contextlib.nullcontext():
                 await self._state.run_task(
@@ -219,8 +214,6 @@ class MsysAsync:
         task.add_done_callback(self._timer_tasks.discard)
 
     async def _fire(self, timer_id: int) -> None:
-        from .runtime import LuaScriptError
-
         try:
             await self._state.run_in_task(self._api.fire, timer_id)
         except LuaScriptError as error:

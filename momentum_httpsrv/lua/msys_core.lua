@@ -1,4 +1,4 @@
--- msys.core: the dictionary helpers and constants scripts use (lua-runtime.md §4.2).
+-- msys.core: the dictionary helpers and constants scripts use (docs/emulation.md#the-runtime-and-msys).
 -- Called with the host table; returns the module table and constructors other bindings use.
 local host, constants, string_constants = ...
 local core = {}

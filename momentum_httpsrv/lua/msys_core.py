@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import ConfigScope
@@ -12,7 +13,7 @@ from .outside import WORLD
 
 # Momentum documents few numeric values (those it does are used); scripts compare against
 # the names.
-# O_* follow the host, as lua-runtime.md §4.2 asks.
+# O_* follow the host (docs/emulation.md#the-runtime-and-msys).
 CORE_CONSTANTS: dict[str, int] = {
     "VALIDATE_CONT": 0,
     "VALIDATE_DONE": 1,
@@ -247,7 +248,7 @@ class BindingTable:
         return self.group_sizes.get(str(key), 0)
 
 
-CORE_HOST_FUNCTIONS = {
+CORE_HOST_FUNCTIONS: dict[str, Callable[..., object]] = {
     "now": now_ts,
     "io_open": io_open,
     "io_read": io_read,

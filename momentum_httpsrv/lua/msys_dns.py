@@ -1,5 +1,5 @@
-"""``msys.dnsLookup`` (lua-runtime.md §4.10): the real resolver (dnspython's asynchronous
-one) and the service a suspended Lua task is answered by.
+"""``msys.dnsLookup`` (docs/emulation.md#the-outside-world): the real resolver
+(dnspython's asynchronous one) and the service a suspended Lua task is answered by.
 
 Error codes: ``NXDOMAIN`` and ``SERVFAIL`` are what Momentum documents and scripts
 compare with; the others follow the same rule, the DNS response code's mnemonic
@@ -127,3 +127,6 @@ async def dns_lookup_service(name: str, rdtype: str, server: str | None) -> tupl
     for record in records:
         flat += [record.value, record.preference]
     return tuple(flat)
+
+
+WORLD.real_dns = DnspythonResolver  # the resolver WORLD makes when no fake is in place

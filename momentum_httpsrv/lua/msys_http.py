@@ -1,4 +1,4 @@
-"""``msys.http.client`` (lua-runtime.md §4.11): the real transport (aiohttp) and the
+"""``msys.http.client`` (docs/emulation.md#the-outside-world): the real transport (aiohttp) and the
 service a suspended Lua task is answered by.
 
 Momentum's client is libcurl's easy interface, so failures come back as libcurl reports
@@ -167,3 +167,6 @@ async def http_request_service(
         return False, failure.message, failure.code
     lines = "\n".join(f"{name}: {value}" for name, value in response.headers)
     return True, response.status, response.reason, response.body.decode("latin-1"), lines
+
+
+WORLD.real_http = AiohttpTransport  # the client WORLD makes when no fake is in place

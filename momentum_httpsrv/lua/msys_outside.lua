@@ -1,4 +1,4 @@
--- msys.dnsLookup, msys.http.client, msys.db (lua-runtime.md §4.10, §4.11, §4.13).
+-- msys.dnsLookup, msys.http.client, msys.db (docs/emulation.md#the-outside-world).
 -- Called with the host table, the prelude's task api and msys.core's class maker.
 -- Each call suspends the running task (the host answers the yield); outside a task
 -- (top level, init) the host runs it to its end and this thread waits, as Momentum's

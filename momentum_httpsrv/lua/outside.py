@@ -111,36 +111,32 @@ class HttpTransport(Protocol):
         ...
 
 
-def _real_dns() -> DnsResolver:
-    from .msys_dns import DnspythonResolver
-
-    return DnspythonResolver()
-
-
-def _real_http() -> HttpTransport:
-    from .msys_http import AiohttpTransport
-
-    return AiohttpTransport()
-
-
 @dataclass
 class OutsideWorld:
-    """What Lua talks to now. Real parts are made on first use."""
+    """What Lua talks to now. Real parts are made on first use, by the factories the
+    modules that implement them install (msys_dns.py, msys_http.py), so this seam
+    imports neither."""
 
     clock: Clock = field(default_factory=RealClock)
+    real_dns: Callable[[], DnsResolver] | None = None
+    real_http: Callable[[], HttpTransport] | None = None
     _dns: DnsResolver | None = None
     _http: HttpTransport | None = None
 
     @property
     def dns(self) -> DnsResolver:
         if self._dns is None:
-            self._dns = _real_dns()
+            if self.real_dns is None:
+                raise RuntimeError("no DNS resolver: momentum_httpsrv.lua.msys_dns is not loaded")
+            self._dns = self.real_dns()
         return self._dns
 
     @property
     def http(self) -> HttpTransport:
         if self._http is None:
-            self._http = _real_http()
+            if self.real_http is None:
+                raise RuntimeError("no HTTP client: momentum_httpsrv.lua.msys_http is not loaded")
+            self._http = self.real_http()
         return self._http
 
     @contextmanager

@@ -264,7 +264,7 @@ msys = setmetatable({}, {
 
 package.loaded.msys = msys  -- require("msys") is the namespace itself
 
--- Modules and their callouts (lua-runtime.md §2).
+-- Modules and their callouts (docs/generations.md#building-one).
 local modules = {}
 local module_callouts = { init = true, deinit = true, rsrc_setup = true, config_rsrc_setup = true }
 
@@ -370,7 +370,7 @@ function api.preload(name, opener, system)
 end
 
 -- Tasks: handler and command calls run as coroutines, so helpers such as msys.sleep
--- can suspend them by yielding a request to the host (httpsrv.md §4.8). A task is part
+-- can suspend them by yielding a request to the host (docs/lua-boundary.md#tasks-and-suspension). A task is part
 -- of the work of its root: itself, or the task that started it (runInPool); plain
 -- coroutines a task creates belong to its root too. Console print capture and the
 -- ownership of fire-and-forget jobs go by root.

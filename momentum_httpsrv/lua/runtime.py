@@ -2,7 +2,7 @@
 ``msys`` namespace, Momentum's ``print`` routing and module hooks.
 
 All scripts of a configuration generation share one state, as they share one global
-state in Momentum (lua-runtime.md §1.5).
+state in Momentum (docs/generations.md#building-one).
 
 The lupa rule every binding follows (lupa 2.8 binds each Lua object to the ``lua_State``
 it was created in, a coroutine's included, and reads the main state's stack wrongly while
@@ -18,7 +18,8 @@ a coroutine runs on it):
   functions and closures — stays in a Lua table keyed by an integer id; Python keeps the
   id and later calls a trampoline of the main state (``api.*`` tables made when the state
   was set up), from Python code that is not itself inside a host call (the task runner,
-  session completion, loop callbacks).
+  session completion, loop callbacks). ``boundary.py`` owns the id tables, their
+  retirement and the check that a trampoline is not called inside a host call.
 * Values a task yields or returns reach Python as results of a main-state call; they may
   be passed back into the state (``run_in_task``) but are not stored.
 """
@@ -26,20 +27,23 @@ a coroutine runs on it):
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import functools
 import itertools
 import traceback
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lupa import lua51
 
 from . import coverage, dialect
-from .chunknames import INTERNAL_MARK, package_chunkname
+from .boundary import BOUNDARY_LUA, LuaBoundary
+from .chunknames import package_chunkname
 from .datasource import Datasources
+from .errors import LuaScriptError, trim_traceback
 from .hooks import DEFAULT_CPU_LIMIT, hooks_host, trusted_chunk_prefix
 from .lib import LIBRARY_OPENERS
 from .lib.policy_data import PolicyData
@@ -54,58 +58,19 @@ from .msys_dns import dns_lookup_service
 from .msys_http import http_request_service
 from .oslib import PipedChildren, set_environment_variable
 from .outside import WORLD, run_blocking
+from .shipped import SHIPPED_LUA_DIR
 from .thread_library import install_thread_library
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def shipped_lua_dir() -> Path:
-    """The Lua files we ship for scripts to require (msys.getopt, Test.More, …), the
-    stand-in for Momentum's libexec/scriptlets: the repository's top-level ``lua/``,
-    installed as the ``momentum_httpsrv.shipped_lua`` package data (pyproject.toml)."""
-    spec = importlib.util.find_spec("momentum_httpsrv.shipped_lua")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("momentum_httpsrv.shipped_lua is not installed; reinstall the package")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-SHIPPED_LUA_DIR = shipped_lua_dir()
 DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024  # bytes per Lua state; scriptlet { Memory_Limit }
 MEMORY_ERROR = "not enough memory"  # Lua's message when an allocation fails
 
 PrintSink = Callable[[str], None]
 # A service answers what a task yielded (``coroutine.yield(kind, args…)``); its result
 # is what the task resumes with.
-YieldService = Callable[..., Awaitable[tuple]]
-
-
-class LuaScriptError(Exception):
-    """A Lua error, shaped as Lua reports it (``script:line: message``)."""
-
-    def __init__(self, message: str, traceback: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.traceback = trim_traceback(traceback) if traceback else None
-
-
-def trim_traceback(traceback: str) -> str:
-    """Keep the message and the script's frames of a Lua traceback; drop our harness's
-    frames (the package's own Lua files, xpcall, the C ``error`` frame behind an argument
-    check). The message itself is never touched, even if it names a package file."""
-    message, marker, frames = traceback.partition("\nstack traceback:")
-    if not marker:
-        return traceback
-    kept = [message + marker]
-    for line in frames.splitlines()[1:]:
-        if "in function 'xpcall'" in line:
-            break
-        internal = line.strip().startswith(INTERNAL_MARK) or line.strip() in (
-            "[C]: in function 'error'",
-            "(tail call): ?",
-        )
-        if not internal:
-            kept.append(line)
-    return "\n".join(kept)
+YieldService = Callable[..., Coroutine[Any, Any, tuple]]
 
 
 @dataclass(frozen=True)
@@ -144,28 +109,6 @@ def script_search_path(directories: Sequence[Path]) -> list[Path]:
 def lua_path_for(directories: Sequence[Path]) -> str:
     """``package.path`` for a directory list: ``dir/?.lua;dir/?/init.lua`` each."""
     return ";".join(f"{d}/?.lua;{d}/?/init.lua" for d in directories)
-
-
-class RetiredLuaFunctions:
-    """Numbers of Lua-side functions (handlers, commands) no Python object refers to any
-    more. A finalizer may run inside a host call, where calling into Lua is not allowed,
-    so retiring only queues; ``take_table`` hands the queue to Lua later, either as a host
-    call's return value or from code outside host calls."""
-
-    def __init__(self, lua: lua51.LuaRuntime) -> None:
-        self._lua = lua
-        self._ids: list[int] = []
-
-    def watch(self, owner: object, ids: Iterable[int]) -> None:
-        """Retire ``ids`` when ``owner`` is collected."""
-        weakref.finalize(owner, self._ids.extend, ids)
-
-    def take_table(self) -> object | None:
-        """The queued numbers as a Lua array (None when there are none), queue emptied."""
-        if not self._ids:
-            return None
-        taken, self._ids[:] = list(self._ids), []
-        return self._lua.table_from(taken)
 
 
 class LuaState:
@@ -208,12 +151,13 @@ class LuaState:
         # collect after 100% growth instead of 200%, and work through it four times as fast.
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
+        self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
         self._piped_children = PipedChildren()
         # The files of every "@file" chunk loaded (scripts, required modules), in order.
         self.loaded_files: list[Path] = []
         self.hooks = self.run_package_lua(PACKAGE_DIR / "hooks.lua", hooks_host(self.lua))
         self.hooks.set_limit(float(cpu_limit))
-        host = self.lua.table_from(
+        host = self.boundary.host_table(
             {
                 "translate": dialect.translate_for_loader,
                 "print": self._print,
@@ -230,13 +174,16 @@ class LuaState:
         )
         self._task_ids = itertools.count(1)
         self.yield_services: dict[str, YieldService] = {"sleep": _sleep_service}
-        self.api = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
+        self.api: Any = self.run_package_lua(PACKAGE_DIR / "prelude.lua", host)
         self._resume_task = self.api.resume_task  # per resumed yield: look it up once
         # The configuration's bindings; None where there is no configuration (`lua`).
         self.bindings: BindingTable | None = None
+        core: Any
         core, self.core_internals = self.run_package_lua(
             PACKAGE_DIR / "msys_core.lua",
-            self.lua.table_from({**CORE_HOST_FUNCTIONS, "binding_lookup": self._binding_lookup}),
+            self.boundary.host_table(
+                {**CORE_HOST_FUNCTIONS, "binding_lookup": self._binding_lookup}
+            ),
             self.lua.table_from(CORE_CONSTANTS),
             self.lua.table_from(CORE_STRING_CONSTANTS),
         )
@@ -258,7 +205,7 @@ class LuaState:
         self.policy_data = policy_data
         openers = {**LIBRARY_OPENERS, **self.policy_data.openers(self._db_row_columns)}
         for name, opener in openers.items():  # json, xml, msys.pcre, …
-            self.preload(name, lambda opener=opener: opener(self.lua))
+            self.preload(name, functools.partial(opener, self.lua))
         self.line_coverage = coverage.attach_if_active(self)
         # Last: scripts see Lua values only from here on (sandbox.lua).
         self.run_package_lua(
@@ -269,7 +216,7 @@ class LuaState:
             self.hooks,
         )
 
-    def run_package_lua(self, path: Path, *args: object) -> object:
+    def run_package_lua(self, path: Path, *args: object) -> Any:
         """Run one of our own Lua files (plain Lua 5.1, not translated) with ``args``."""
         chunkname = package_chunkname(path.resolve().relative_to(PACKAGE_DIR.parent).as_posix())
         loaded = self._plain_loadstring(path.read_text(encoding="latin-1"), chunkname)
@@ -360,7 +307,7 @@ class LuaState:
         try:
             while result[0] == "yield":
                 kind = result[1] if len(result) > 1 else None
-                service = self.yield_services.get(kind)
+                service = self.yield_services.get(str(kind))
                 if service is None:
                     self.warn(f"a task yielded {kind!r}, which nothing serves; resumed")
                     values: tuple = ()

@@ -1,5 +1,5 @@
 """The scriptlet module: which scripts a configuration names, where their files are,
-and loading them in stanza order into one Lua state (lua-runtime.md §1.2–1.5)."""
+and loading them in stanza order into one Lua state (docs/generations.md#building-one)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def configured_scripts(config: Configuration) -> list[ScriptSpec]:
     for scriptlet in config.root.scopes("scriptlet"):
         for script in scriptlet.scopes("script"):
             location = script.location
-            where = f"{location[0]}:{location[1]}:{location[2]}"
+            where = script.header if location is None else ":".join(map(str, location))
             source = script.get_str("source", None)
             if source is None:
                 raise LuaScriptError(f"{where}: script '{script.name}' has no source option")

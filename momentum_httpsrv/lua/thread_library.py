@@ -8,10 +8,8 @@ import errno
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .runtime import LuaState
+from .host import LuaHost
 
 # The codes thrlib.c's lock calls report, with glibc's strerror texts.
 _LOCK_ERRNOS = ("EDEADLK", "EPERM", "EBUSY", "EINVAL")
@@ -52,7 +50,7 @@ class ThreadWaits:
         return sum(len(waiters) for waiters in self._waiters.values())
 
 
-def install_thread_library(state: LuaState, spawn: object) -> tuple[object, ThreadWaits]:
+def install_thread_library(state: LuaHost, spawn: object) -> tuple[object, ThreadWaits]:
     """Build the ``thread`` table in ``state`` (``spawn`` runs a Lua function later as
     a task) and serve its waits; returns the table and the waits."""
     waits = ThreadWaits()
@@ -61,7 +59,7 @@ def install_thread_library(state: LuaState, spawn: object) -> tuple[object, Thre
     for name in _LOCK_ERRNOS:
         code = getattr(errno, name)
         codes[name], codes[f"{name}_text"] = code, os.strerror(code)
-    host = state.lua.table_from(
+    host = state.boundary.host_table(
         {
             "notify": waits.notify,
             "warn": state.warn,

@@ -43,11 +43,13 @@ class MomentumTestClient:
         request = Request(method, target, "1.1", header_list, body)
         return self._loop.run_until_complete(self.node.handle(request))
 
-    def get(self, target: str, **kwargs) -> Response:
-        return self.request("GET", target, **kwargs)
+    def get(self, target: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+        return self.request("GET", target, headers=headers)
 
-    def post(self, target: str, body: bytes | str = b"", **kwargs) -> Response:
-        return self.request("POST", target, body, **kwargs)
+    def post(
+        self, target: str, body: bytes | str = b"", headers: Iterable[tuple[str, str]] = ()
+    ) -> Response:
+        return self.request("POST", target, body, headers)
 
     @property
     def paniclog(self) -> str:
@@ -63,5 +65,5 @@ class MomentumTestClient:
     def __enter__(self) -> MomentumTestClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

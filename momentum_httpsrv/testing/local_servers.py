@@ -166,7 +166,8 @@ class LocalHttpServer(ThreadingHTTPServer):
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class PostgresUnavailable(Exception):
@@ -190,7 +191,7 @@ def postgres_bindir() -> Path:
     )
 
 
-def _wait_for_logins(server: subprocess.Popen, conninfo: str, seconds: float = 60) -> None:
+def _wait_for_logins(server: subprocess.Popen[bytes], conninfo: str, seconds: float = 60) -> None:
     """Until a login succeeds: the port accepts TCP while the server still answers
     'the database system is starting up' (longer on a busy machine)."""
     import psycopg
@@ -212,25 +213,26 @@ def postgres_cluster() -> Iterator[str]:
     at the end. Yields the ``pgsql:`` datasource URI for its ``postgres`` database, user
     ``momentum``. As root the server runs as the ``postgres`` user (it refuses root)."""
     bindir = postgres_bindir()
-    run_as: dict[str, int] = {}
+    uid: int | None = None
+    gid: int | None = None
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres")
-        run_as = {"user": account.pw_uid, "group": account.pw_gid}
+        uid, gid = account.pw_uid, account.pw_gid
     workdir = Path(tempfile.mkdtemp(prefix="momentum-pg-"))
     try:
-        if run_as:
-            os.chown(workdir, run_as["user"], run_as["group"])
+        if uid is not None and gid is not None:
+            os.chown(workdir, uid, gid)
         data = workdir / "data"
         subprocess.run(
-            [bindir / "initdb", "-D", data, "-U", "momentum", "--auth=trust", "-E", "UTF8",
-             "--no-sync"],
-            check=True, capture_output=True, **run_as,  # type: ignore[arg-type]
+            [str(bindir / "initdb"), "-D", str(data), "-U", "momentum", "--auth=trust", "-E",
+             "UTF8", "--no-sync"],
+            check=True, capture_output=True, user=uid, group=gid,
         )
         port = free_port()
         server = subprocess.Popen(
-            [bindir / "postgres", "-D", data, "-p", str(port), "-k", workdir,
+            [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir),
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **run_as,  # type: ignore[arg-type]
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, user=uid, group=gid,
         )
         try:
             uri = f"pgsql:host=127.0.0.1;port={port};dbname=postgres;user=momentum"

@@ -19,7 +19,7 @@ _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 @contextmanager
 def serve_process(
     config: Path | str, timeout: float = 30.0, *serve_options: str
-) -> Iterator[tuple[subprocess.Popen, int]]:
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """Yield (process, port) once the first 127.0.0.1 listener is up; SIGTERM it after.
 
     Use ``Listen "127.0.0.1:0"`` in the configuration to get an ephemeral port;
@@ -31,10 +31,12 @@ def serve_process(
         stderr=subprocess.PIPE,
         text=True,
     )
+    stderr = process.stderr
+    assert stderr is not None  # stderr=PIPE
     port = None
     deadline = time.monotonic() + timeout
     while port is None and time.monotonic() < deadline:
-        line = process.stderr.readline()
+        line = stderr.readline()
         match = _LISTENING.search(line)
         if match:
             port = int(match.group(1))
@@ -43,7 +45,7 @@ def serve_process(
     try:
         if port is None:
             process.kill()
-            raise RuntimeError(f"serve did not start: {process.stderr.read()}")
+            raise RuntimeError(f"serve did not start: {stderr.read()}")
         yield process, port
     finally:
         if process.poll() is None:
@@ -53,10 +55,10 @@ def serve_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        process.stderr.close()
+        stderr.close()
 
 
-def stderr_until(process: subprocess.Popen, pattern: str, timeout: float = 60.0) -> str:
+def stderr_until(process: subprocess.Popen[str], pattern: str, timeout: float = 60.0) -> str:
     """Read a ``serve_process``'s stderr until ``pattern`` matches; returns what was read
     (AssertionError with it after ``timeout`` seconds)."""
     assert process.stderr is not None

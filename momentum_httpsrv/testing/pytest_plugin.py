@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported on use: pytest loads this plugin for every run
+    from _pytest._code.code import TerminalRepr, TracebackStyle
+
     from .client import MomentumTestClient
     from .fakes import FakeClock, FakeDns, FakeHttp
 
@@ -56,7 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
         start_line_coverage()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     if not config.getoption("momentum_cov", False):
         return
     from ..lua.coverage import stop_line_coverage
@@ -185,7 +189,9 @@ class LuaTapItem(pytest.Item):
         if report.skip_all is not None:
             pytest.skip(report.skip_all or "skip_all")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, LuaTapFailure):
             return str(excinfo.value)
         return super().repr_failure(excinfo)

@@ -38,7 +38,7 @@ def encode(data: str, fold: bool, charset: str | None) -> str:
     if charset is not None:
         try:
             raw = raw.decode("utf-8").encode(_codec(charset))
-        except UnicodeError as error:
+        except (UnicodeDecodeError, UnicodeEncodeError) as error:
             raise Base64Error(f"cannot convert the text to {charset}: {error.reason}") from None
     text = base64.b64encode(raw).decode("ascii")
     if fold:
@@ -57,7 +57,7 @@ def decode(data: str, charset: str | None) -> str:
     if charset is not None:
         try:
             raw = raw.decode(_codec(charset)).encode("utf-8")
-        except UnicodeError as error:
+        except (UnicodeDecodeError, UnicodeEncodeError) as error:
             raise Base64Error(f"decoded text is not valid {charset}: {error.reason}") from None
     return raw.decode("latin-1")
 

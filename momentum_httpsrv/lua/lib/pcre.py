@@ -1,10 +1,13 @@
-"""``require("msys.pcre")`` / ``require("pcre")``: thrlua's PCRE binding on Python's ``re``.
+"""``require("msys.pcre")`` / ``require("pcre")``: thrlua's PCRE binding on the ``regex`` package.
 
 thrlua compiles every pattern with ``PCRE_UTF8``: subject and pattern are UTF-8 text, ``\\d``,
-``\\w``, ``\\s`` and ``\\b`` stay ASCII. We decode both to ``str``, translate PCRE-only syntax to
-``re`` syntax, and mirror ``modules/pcre.c``'s loop: its replacement-string parser, its split
-rules (empty pieces dropped, ``limit`` counts pieces) and its handling of invalid UTF-8 (a
-subject that is not UTF-8 never matches: ``match`` → nil, ``replace`` → "", ``split`` → {}).
+``\\w``, ``\\s``, ``\\b`` and the POSIX classes stay ASCII while ``\\p{…}`` and caseless matching
+are Unicode. ``regex`` speaks PCRE natively (recursion, ``\\K``, ``\\p{…}``, atomic groups,
+possessive quantifiers, ``(?<name>…)``/``(?P<name>…)``); ``_to_regex`` rewrites only the
+spellings where the two differ. We mirror ``modules/pcre.c``'s loop: its replacement-string
+parser, its split rules (empty pieces dropped, ``limit`` counts pieces) and its handling of
+invalid UTF-8 (a subject that is not UTF-8 never matches: ``match`` → nil, ``replace`` → "",
+``split`` → {}).
 
 The Lua half (``pcre.lua``) checks arguments and runs replacement callbacks; this module does
 the matching and hands Lua plain strings and tables.
@@ -13,45 +16,59 @@ the matching and hands Lua plain strings and tables.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import regex
 from lupa import lua51
 
 from momentum_httpsrv.lua.lib._source import run_library_chunk
 
 NO_LIMIT = -1
 
-# re's compile errors → PCRE's texts; True where PCRE reports the error at the pattern's end.
-_ERROR_TEXTS: list[tuple[str, str, bool]] = [
-    ("missing ), unterminated subpattern", "missing )", True),
-    ("unbalanced parenthesis", "unmatched parentheses", False),
-    ("unterminated character set", "missing terminating ] for character class", True),
-    ("nothing to repeat", "nothing to repeat", False),
-    ("multiple repeat", "nothing to repeat", False),
-    ("bad escape (end of pattern)", "\\ at end of pattern", True),
-    ("unknown extension", "unrecognized character after (? or (?-", False),
-    ("unknown group name", "reference to non-existent subpattern", False),
-    ("invalid group reference", "reference to non-existent subpattern", False),
-    ("bad character range", "range out of order in character class", False),
-    ("redefinition of group name", "two named subpatterns have the same name", False),
-    ("missing group name", "group name must start with a non-digit", False),
+# regex's compile errors → PCRE's texts, and where PCRE puts the offset: "here" (where
+# regex stopped), "before" (one character earlier), "end" (the pattern's end) or "brace"
+# (the quantifier's closing brace).
+_ERROR_TEXTS: list[tuple[str, str, str]] = [
+    ("missing )", "missing )", "end"),
+    ("unbalanced parenthesis", "unmatched parentheses", "here"),
+    ("unterminated character set", "missing terminating ] for character class", "end"),
+    ("nothing to repeat", "nothing to repeat", "here"),
+    ("multiple repeat", "nothing to repeat", "here"),
+    ("bad escape (end of pattern)", "\\ at end of pattern", "end"),
+    ("unknown extension", "unrecognized character after (? or (?-", "here"),
+    ("unknown group", "reference to non-existent subpattern", "here"),
+    ("invalid group reference", "reference to non-existent subpattern", "here"),
+    ("bad character range", "range out of order in character class", "before"),
+    ("missing group name", "group name must start with a non-digit", "here"),
     ("bad character in group name", "syntax error in subpattern name (missing terminator)",
-     False),
+     "here"),
+    ("missing >", "syntax error in subpattern name (missing terminator)", "here"),
+    ("unknown property", "unknown property name after \\P or \\p", "before"),
+    ("min repeat greater than max repeat", "numbers out of order in {} quantifier", "brace"),
 ]
+# A named group's opener: (?<name>, (?P<name> or (?'name' (not the lookbehinds (?<= (?<!).
+_NAMED_GROUP = regex.compile(r"\(\?(?:P?<(?![=!])|')")
+# An option setting that names J (PCRE's DUPNAMES, which regex allows without asking).
+_DUPNAMES_OPTION = regex.compile(r"\(\?([a-zA-Z-]*J[a-zA-Z-]*)([):])")
 
-_POSIX_CLASSES = {
+# PCRE without PCRE_UCP: these classes are ASCII, as class contents (usable inside [...]).
+_ASCII_CLASSES = {
     "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
-    "space": " \\t\\n\\r\\f\\v", "blank": " \\t", "xdigit": "0-9A-Fa-f", "word": "\\w",
+    "space": "\\t-\\r ", "blank": " \\t", "xdigit": "0-9A-Fa-f", "word": "a-zA-Z0-9_",
     "punct": "!-/:-@\\[-`{-~", "cntrl": "\\x00-\\x1f\\x7f", "print": " -~", "graph": "!-~",
     "ascii": "\\x00-\\x7f",
 }
-_HORIZONTAL_SPACE = " \\t\\xa0\\u1680\\u180e\\u2000-\\u200a\\u202f\\u205f\\u3000"
+_ESCAPE_CLASSES = {"d": "digit", "w": "word", "s": "space"}
+# PCRE's \v is vertical space (regex's is the VT character alone).
 _VERTICAL_SPACE = "\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029"
-# Escapes whose PCRE meaning re lacks, as class contents (usable inside and outside [...]).
-_CLASS_ESCAPES = {"h": _HORIZONTAL_SPACE, "v": _VERTICAL_SPACE}
+# Rewrites outside a class: ASCII meanings of \d \w \s \b, and PCRE's spellings regex lacks.
+_OUTSIDE_CLASS = {
+    **{e: f"(?a:\\{e})" for e in "dDwWsSbB"},
+    "v": f"[{_VERTICAL_SPACE}]", "V": f"[^{_VERTICAL_SPACE}]", "N": "[^\\n]",
+    "Z": "(?=\\n?\\z)", "e": "\\x1b",
+}
 
 
 class PcreCompileError(Exception):
@@ -69,8 +86,30 @@ class _Translation:
     source_index: list[int]  # index in the PCRE pattern for each character of ``text``
 
 
-def _translate(pattern: str) -> _Translation:
-    """Rewrite PCRE-only syntax (named groups, \\z, \\Q…\\E, POSIX classes…) for ``re``."""
+def _complement(ranges: str) -> str:
+    """The class contents matching every character ``ranges`` (an ASCII class body) does not."""
+    members = regex.compile(f"[{ranges}]")
+    out, code = [], 0
+    while code < 0x80:
+        if members.match(chr(code)):
+            code += 1
+            continue
+        end = code
+        while end + 1 < 0x80 and not members.match(chr(end + 1)):
+            end += 1
+        out.append(f"\\x{code:02x}-\\x{end:02x}")
+        code = end + 1
+    return "".join(out) + "\\x80-\\U0010ffff"
+
+
+def _ascii_class(name: str, negated: bool) -> str:
+    return _complement(_ASCII_CLASSES[name]) if negated else _ASCII_CLASSES[name]
+
+
+def _to_regex(pattern: str) -> _Translation:
+    """Rewrite the few PCRE spellings ``regex`` reads differently: ASCII ``\\d \\w \\s \\b``
+    and POSIX classes, ``\\Q…\\E``, ``\\Z``, ``\\v``, ``\\N``, ``\\e``, ``\\x{…}``,
+    ``(?'name'…)`` and the ``\\k``/``\\g{name}`` back-references."""
     out: list[str] = []
     where: list[int] = []
 
@@ -79,69 +118,22 @@ def _translate(pattern: str) -> _Translation:
         where.extend([at] * len(text))
 
     i, n, in_class = 0, len(pattern), False
+    names: set[str] = set()
+    duplicate_names_allowed = _DUPNAMES_OPTION.search(pattern) is not None
     while i < n:
         c = pattern[i]
         if c == "\\" and i + 1 < n:
-            e = pattern[i + 1]
-            if e == "Q":
-                end = pattern.find("\\E", i + 2)
-                literal = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
-                emit(re.escape(literal), i)
-                i = n if end < 0 else end + 2
-                continue
-            if e == "E":
-                i += 2
-                continue
-            if e.lower() in _CLASS_ESCAPES:
-                chars = _CLASS_ESCAPES[e.lower()]
-                if not in_class:
-                    emit(("[^" if e.isupper() else "[") + chars + "]", i)
-                elif e.islower():
-                    emit(chars, i)
-                else:
-                    raise PcreCompileError(f"\\{e} inside a character class is not supported", i)
-            elif e == "R" and not in_class:
-                emit("(?:\\r\\n|[" + _VERTICAL_SPACE + "])", i)
-            elif e == "z" and not in_class:
-                emit("\\Z", i)
-            elif e == "Z" and not in_class:
-                emit("(?=\\n?\\Z)", i)
-            elif e == "e":
-                emit("\\x1b", i)
-            elif e == "x" and pattern.startswith("{", i + 2):
-                end = pattern.find("}", i + 3)
-                if end < 0:
-                    raise PcreCompileError("missing terminating } in \\x{}", i)
-                try:
-                    emit(re.escape(chr(int(pattern[i + 3:end] or "0", 16))), i)
-                except ValueError:
-                    raise PcreCompileError("invalid character in \\x{}", i) from None
-                i = end + 1
-                continue
-            elif e in "kg" and not in_class and i + 2 < n:
-                reference, length = _group_reference(pattern, i)
-                emit(reference, i)
-                i += length
-                continue
-            else:
-                emit(c + e, i)
-            i += 2
+            i = _escape(pattern, i, in_class, emit)
             continue
         if in_class:
-            if c == "[" and pattern.startswith("[:", i):
-                end = pattern.find(":]", i + 2)
-                name = pattern[i + 2:end] if end > 0 else ""
-                negated = name.startswith("^")
-                chars = _POSIX_CLASSES.get(name.lstrip("^"))
-                if chars is None:
+            if pattern.startswith("[:", i) and (end := pattern.find(":]", i + 2)) > 0:
+                name = pattern[i + 2:end]
+                if name.lstrip("^") not in _ASCII_CLASSES:
                     raise PcreCompileError("unknown POSIX class name", i)
-                if negated:
-                    raise PcreCompileError("negated POSIX classes are not supported", i)
-                emit(chars, i)
+                emit(_ascii_class(name.lstrip("^"), name.startswith("^")), i)
                 i = end + 2
                 continue
-            if c == "]":
-                in_class = False
+            in_class = c != "]"
             emit(c, i)
         elif c == "[":
             in_class = True
@@ -152,15 +144,24 @@ def _translate(pattern: str) -> _Translation:
             if pattern.startswith("]", i + 1):  # a leading ] is a literal
                 emit("\\]", i + 1)
                 i += 1
-        elif c == "(" and pattern.startswith("(?<", i) and pattern[i + 3:i + 4] not in ("=", "!"):
-            emit("(?P<", i)
-            i += 3
+        elif (option := _DUPNAMES_OPTION.match(pattern, i)) is not None:
+            letters, closer = option.group(1).replace("J", ""), option.group(2)
+            if letters.strip("-") or closer == ":":
+                emit(f"(?{letters.rstrip('-')}{closer}", i)
+            i = option.end()
             continue
-        elif c == "(" and pattern.startswith("(?'", i):
-            end = pattern.find("'", i + 3)
+        elif (opener := _NAMED_GROUP.match(pattern, i)) is not None:
+            start = opener.end()
+            end = pattern.find("'" if opener.group().endswith("'") else ">", start)
             if end < 0:
                 raise PcreCompileError("syntax error in subpattern name (missing terminator)", i)
-            emit("(?P<" + pattern[i + 3:end] + ">", i)
+            name = pattern[start:end]
+            if name[:1].isdigit():
+                raise PcreCompileError("group name must start with a non-digit", start)
+            if name in names and not duplicate_names_allowed:
+                raise PcreCompileError("two named subpatterns have the same name", end)
+            names.add(name)
+            emit("(?P<" + name + ">", i)
             i = end + 1
             continue
         else:
@@ -169,21 +170,54 @@ def _translate(pattern: str) -> _Translation:
     return _Translation("".join(out), where)
 
 
+def _escape(pattern: str, i: int, in_class: bool, emit: Callable[[str, int], None]) -> int:
+    """Emit the rewrite of the escape at ``pattern[i]``; returns the index after it."""
+    e = pattern[i + 1]
+    if e == "Q":
+        end = pattern.find("\\E", i + 2)
+        literal = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
+        emit(regex.escape(literal), i)
+        return len(pattern) if end < 0 else end + 2
+    if e == "E":
+        return i + 2
+    if e == "x" and pattern.startswith("{", i + 2):
+        end = pattern.find("}", i + 3)
+        if end < 0:
+            raise PcreCompileError("missing terminating } in \\x{}", i)
+        try:
+            emit(regex.escape(chr(int(pattern[i + 3:end] or "0", 16))), i)
+        except ValueError:
+            raise PcreCompileError("invalid character in \\x{}", i) from None
+        return end + 1
+    if in_class:
+        if e.lower() in _ESCAPE_CLASSES:
+            emit(_ascii_class(_ESCAPE_CLASSES[e.lower()], e.isupper()), i)
+        elif e.lower() == "v":
+            emit(_VERTICAL_SPACE if e == "v" else _complement(_VERTICAL_SPACE), i)
+        else:
+            emit("\\x1b" if e == "e" else "\\" + e, i)
+        return i + 2
+    if e in "kg" and i + 2 < len(pattern) and not pattern[i + 2].isdigit() and (
+            e == "k" or pattern[i + 2] == "{"):
+        reference, length = _group_reference(pattern, i)
+        emit(reference, i)
+        return i + length
+    emit(_OUTSIDE_CLASS.get(e, "\\" + e), i)
+    return i + 2
+
+
 def _group_reference(pattern: str, i: int) -> tuple[str, int]:
-    """``\\k<name>``, ``\\k'name'``, ``\\k{name}``, ``\\g{name}``, ``\\gN``, ``\\g{N}``."""
-    opener = pattern[i + 2]
-    closer = {"<": ">", "'": "'", "{": "}"}.get(opener)
+    """``\\k<name>``, ``\\k'name'``, ``\\k{name}``, ``\\g{name}``, ``\\g{N}``."""
+    closer = {"<": ">", "'": "'", "{": "}"}.get(pattern[i + 2])
     if closer is None:
-        digits = re.match(r"\d+", pattern[i + 2:])
-        if pattern[i + 1] == "g" and digits:
-            return f"(?:\\{digits.group()})", 2 + len(digits.group())
-        raise PcreCompileError("a numbered reference must not be zero", i)
+        raise PcreCompileError("\\k is not followed by a braced, angle-bracketed, or quoted name",
+                               i)
     end = pattern.find(closer, i + 3)
     if end < 0:
         raise PcreCompileError("syntax error in subpattern name (missing terminator)", i)
     name = pattern[i + 3:end]
-    if name.isdigit():
-        return f"(?:\\{name})", end + 1 - i
+    if name.lstrip("-").isdigit():
+        return f"\\g<{name}>", end + 1 - i
     return f"(?P={name})", end + 1 - i
 
 
@@ -205,34 +239,40 @@ def _as_lua(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> regex.Pattern[str]:
     """Compile a Latin-1 convention PCRE pattern; raises PcreCompileError like pcre_compile."""
     try:
         text = _as_text(pattern)
     except UnicodeDecodeError as error:
         raise PcreCompileError("invalid UTF-8 string", error.start) from None
     try:
-        translation = _translate(text)
+        translation = _to_regex(text)
     except PcreCompileError as error:
         raise PcreCompileError(error.message, _utf8_byte_offset(text, error.offset)) from None
     try:
-        return re.compile(translation.text, re.ASCII)
-    except re.error as error:
+        return regex.compile(translation.text)
+    except regex.error as error:
         raise _pcre_error(error, text, translation) from None
 
 
-def _pcre_error(error: re.error, text: str, translation: _Translation) -> PcreCompileError:
-    message, at_end = error.msg, False
-    for prefix, pcre_message, pcre_at_end in _ERROR_TEXTS:
+def _pcre_error(error: regex.error, text: str, translation: _Translation) -> PcreCompileError:
+    message, where = error.msg, "here"
+    for prefix, pcre_message, pcre_where in _ERROR_TEXTS:
         if error.msg.startswith(prefix):
-            message, at_end = pcre_message, pcre_at_end
+            message, where = pcre_message, pcre_where
             break
-    if at_end or error.pos is None or error.pos >= len(translation.source_index):
+    index = translation.source_index
+    if where == "end" or error.pos is None:
         return PcreCompileError(message, _utf8_byte_offset(text, len(text)))
-    return PcreCompileError(message, _utf8_byte_offset(text, translation.source_index[error.pos]))
+    at = index[error.pos] if error.pos < len(index) else len(text)
+    if where == "before":
+        at = max(at - 1, 0)
+    elif where == "brace" and (brace := text.find("}", at)) >= 0:
+        at = brace
+    return PcreCompileError(message, _utf8_byte_offset(text, at))
 
 
-def _captures(match: re.Match[str]) -> list[str]:
+def _captures(match: regex.Match[str]) -> list[str]:
     """Lua strings for ``[0]``…``[rc-1]``: pcre_exec's rc stops at the last group that took
     part; groups before it that did not are empty strings."""
     groups = match.groups()
@@ -247,22 +287,22 @@ class _Scan:
     """What pcre.c's loop produced: text between matches and the matches it acted on."""
 
     between: list[str]  # len(matches) + 1 pieces of subject (Unicode)
-    matches: list[re.Match[str]]
+    matches: list[regex.Match[str]]
 
 
-def _scan(regex: re.Pattern[str], text: str, limit: int) -> _Scan:
+def _scan(compiled: regex.Pattern[str], text: str, limit: int) -> _Scan:
     """Walk the subject as pcre.c's replace loop does (Perl /g semantics, ``limit`` matches).
 
-    After an empty match PCRE retries at the same spot for a non-empty one; ``re`` has no such
+    After an empty match PCRE retries at the same spot for a non-empty one; ``regex`` has no such
     mode, so we move one character on, which differs only for patterns that prefer an empty
     match where a longer one would also fit (``a*?``).
     """
     between: list[str] = []
-    matches: list[re.Match[str]] = []
+    matches: list[regex.Match[str]] = []
     start, after_empty, n = 0, False, len(text)
     piece_start = 0
     while True:
-        match = None if after_empty else regex.search(text, start)
+        match = None if after_empty else compiled.search(text, start)
         if match is not None and limit != 0:
             between.append(text[piece_start:match.start()])
             matches.append(match)
@@ -280,8 +320,8 @@ def _scan(regex: re.Pattern[str], text: str, limit: int) -> _Scan:
     return _Scan(between, matches)
 
 
-def _expand(replacement: str, match: re.Match[str], captures: list[str], regex: re.Pattern[str]
-            ) -> Iterator[str]:
+def _expand(replacement: str, match: regex.Match[str], captures: list[str],
+            compiled: regex.Pattern[str]) -> Iterator[str]:
     """pcre.c's replacement parser: ``$N``, ``${N}``, ``${name}``, ``\\N``; a character after a
     backslash is literal; ``$`` or ``\\`` followed by anything else vanishes."""
     rc = len(captures)
@@ -322,7 +362,7 @@ def _expand(replacement: str, match: re.Match[str], captures: list[str], regex: 
             close = end if close < 0 else close
             name = replacement[walk:close][:127]
             walk = min(close + 1, end)
-            reference = regex.groupindex.get(_name_text(name), -1) if name else 0
+            reference = compiled.groupindex.get(_name_text(name), -1) if name else 0
         else:
             continue
         if 0 <= reference < rc:
@@ -345,14 +385,14 @@ def _pcre_call(on_bad_subject: Callable[[Any], Any]) -> Callable[[Callable], Cal
         @functools.wraps(method)
         def call(self: Any, subject: str, pattern: str, *args: Any) -> Any:
             try:
-                regex = compile_pattern(pattern)
+                compiled = compile_pattern(pattern)
             except PcreCompileError as error:
                 return None, error.message, error.offset
             try:
                 text = _as_text(subject)
             except UnicodeDecodeError:
                 return on_bad_subject(self)
-            return method(self, text, regex, *args)
+            return method(self, text, compiled, *args)
 
         return call
 
@@ -365,39 +405,39 @@ class PcreLibrary:
     def __init__(self, lua: lua51.LuaRuntime) -> None:
         self._lua = lua
 
-    def _match_table(self, match: re.Match[str], regex: re.Pattern[str]) -> Any:
+    def _match_table(self, match: regex.Match[str], compiled: regex.Pattern[str]) -> Any:
         captures = _captures(match)
         entries: dict[object, str] = dict(enumerate(captures))
-        for name, number in regex.groupindex.items():
+        for name, number in compiled.groupindex.items():
             entries[_as_lua(name)] = _as_lua(match.group(number) or "")
         return self._lua.table_from(entries)
 
     @_pcre_call(lambda self: None)
-    def match(self, text: str, regex: re.Pattern[str]) -> Any:
-        match = regex.search(text)
-        return None if match is None else self._match_table(match, regex)
+    def match(self, text: str, compiled: regex.Pattern[str]) -> Any:
+        match = compiled.search(text)
+        return None if match is None else self._match_table(match, compiled)
 
     @_pcre_call(lambda self: "")
-    def replace(self, text: str, regex: re.Pattern[str], replacement: str, limit: int) -> Any:
-        def expanded(match: re.Match[str]) -> str:
-            return "".join(_expand(replacement, match, _captures(match), regex))
+    def replace(self, text: str, compiled: regex.Pattern[str], replacement: str, limit: int) -> Any:
+        def expanded(match: regex.Match[str]) -> str:
+            return "".join(_expand(replacement, match, _captures(match), compiled))
 
-        return "".join(_interleave(_scan(regex, text, limit), expanded))
+        return "".join(_interleave(_scan(compiled, text, limit), expanded))
 
     @_pcre_call(lambda self: self._lua.table_from([""]))
-    def replace_plan(self, text: str, regex: re.Pattern[str], limit: int) -> Any:
+    def replace_plan(self, text: str, compiled: regex.Pattern[str], limit: int) -> Any:
         """For a callback replacement: a Lua array ``{text, match, text, …, text}``."""
-        scan = _scan(regex, text, limit)
+        scan = _scan(compiled, text, limit)
         return self._lua.table_from(
-            _interleave(scan, lambda match: self._match_table(match, regex))
+            _interleave(scan, lambda match: self._match_table(match, compiled))
         )
 
     @_pcre_call(lambda self: self._lua.table_from([]))
-    def split(self, text: str, regex: re.Pattern[str], limit: int) -> Any:
-        return self._lua.table_from([_as_lua(piece) for piece in _split(regex, text, limit)])
+    def split(self, text: str, compiled: regex.Pattern[str], limit: int) -> Any:
+        return self._lua.table_from([_as_lua(piece) for piece in _split(compiled, text, limit)])
 
 
-def _interleave(scan: _Scan, item: Callable[[re.Match[str]], Any]) -> list[Any]:
+def _interleave(scan: _Scan, item: Callable[[regex.Match[str]], Any]) -> list[Any]:
     """The text between matches (Lua strings) with ``item(match)`` in each match's place."""
     out: list[Any] = [_as_lua(scan.between[0])]
     for match, following in zip(scan.matches, scan.between[1:], strict=True):
@@ -405,14 +445,14 @@ def _interleave(scan: _Scan, item: Callable[[re.Match[str]], Any]) -> list[Any]:
     return out
 
 
-def _split(regex: re.Pattern[str], text: str, limit: int) -> list[str]:
+def _split(compiled: regex.Pattern[str], text: str, limit: int) -> list[str]:
     """pcre.c's split: pieces between matches, empty ones dropped; ``limit`` caps the count
     (the last piece keeps the rest of the subject)."""
     remaining = limit - 1 if limit != NO_LIMIT else NO_LIMIT
     pieces: list[str] = []
     start, after_empty, n = 0, False, len(text)
     while True:
-        match = None if after_empty else regex.search(text, start)
+        match = None if after_empty else compiled.search(text, start)
         if match is not None and remaining != 0:
             if match.start() > start:
                 pieces.append(text[start:match.start()])

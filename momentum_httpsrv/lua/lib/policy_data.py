@@ -139,7 +139,7 @@ def _networks(text: str, line: int) -> list[Network]:
     try:
         if "-" in text:
             first, last = (ipaddress.ip_address(part) for part in text.split("-", 1))
-            return list(ipaddress.summarize_address_range(first, last))  # type: ignore[arg-type]
+            return list(ipaddress.summarize_address_range(first, last))
         return [parse_network(text)]
     except (ValueError, TypeError):
         raise PolicyDataError(f"line {line}: '{text}' is not an address or network") from None
@@ -308,6 +308,7 @@ class AuditSeriesStore:
         now = self._window(series)
         first, last = sorted((int(start), int(end)))
         wanted = range(now - min(last, series.windows - 1), now - first + 1)
+        keys: list[object]
         if series.kind == "string":
             keys = [key]
         else:
@@ -454,7 +455,9 @@ class PolicyData:
 
         def opener(package: str) -> Callable[[lua51.LuaRuntime], Any]:
             def open_package(lua: lua51.LuaRuntime) -> Any:
-                host = {name: _guarded(fn) for name, fn in self._host_functions(package).items()}
+                host: dict[str, Callable[..., Any]] = {
+                    name: _guarded(fn) for name, fn in self._host_functions(package).items()
+                }
                 if package == "msys.cidr":  # plain: the clock, the paniclog's warn, columns
                     host["now"] = self.cidr.clock
                     host["warn"] = lambda message: self.cidr.warn(f"msys.cidr: {message}")

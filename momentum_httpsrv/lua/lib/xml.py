@@ -131,7 +131,7 @@ class NodeRegistry:
     """One document's (or fragment's) nodes as numbered handles for Lua."""
 
     def __init__(self, tree: Any | None) -> None:
-        self.tree = tree  # None for a fragment: node:doc() is nil
+        self.tree: Any = tree  # None for a fragment: node:doc() is nil
         # xmlUnlinkNode on the root element leaves the document without one (lxml keeps
         # the element as its tree's root, so the document's emptiness is kept here).
         self.rootless = False

@@ -1,4 +1,5 @@
-"""Listen addresses as Momentum writes them (httpsrv.md §5.3), parsed in one place."""
+"""Listen addresses as Momentum writes them, parsed in one place
+(docs/request-lifecycle.md#listen-addresses)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4 over real HTTP (HttpListener on 127.0.0.1, ephemeral port): suspended
+"""Lua handlers over real HTTP (HttpListener on 127.0.0.1, ephemeral port): suspended
 handlers do not stall the loop, response_io streams a file, flush switches to chunked."""
 
 import asyncio
@@ -7,7 +7,7 @@ import time
 
 import h11
 import pytest
-from test_issue4_support import LuaSite
+from lua_site import LuaSite
 
 from momentum_httpsrv.httpsrv.listener import HttpListener
 

@@ -1,4 +1,4 @@
-"""Shared by the issue-4 tests: a Lua site served through the in-process pipeline
+"""Shared by the Lua handler tests: a Lua site served through the in-process pipeline
 (LuaState → binding → Dispatcher → CollectingSink), with the Lua libraries others ship."""
 
 from __future__ import annotations
@@ -11,6 +11,14 @@ from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
 from momentum_httpsrv.httpsrv.requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink, Response
 from momentum_httpsrv.lua.runtime import LuaState
+
+# Lua helper the test sites share: join(...) → the values as text, separated by "|".
+JOIN_LUA = '''local function join(...)
+  local out = {}
+  for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
+  return table.concat(out, "|")
+end
+'''
 
 
 class LuaSite:

@@ -1,8 +1,8 @@
-"""Issue 4, item 1: every session method of httpsrv.md §4.7 from Lua, checked byte for
-byte through the in-process pipeline."""
+"""Every session method from Lua (docs/request-lifecycle.md#the-session-object), checked
+byte for byte through the in-process pipeline."""
 
 import pytest
-from test_issue4_support import LuaSite
+from lua_site import JOIN_LUA, LuaSite
 
 from momentum_httpsrv.httpsrv.requests import ConnectionInfo
 from momentum_httpsrv.lua.lib import LIBRARY_OPENERS
@@ -10,12 +10,7 @@ from momentum_httpsrv.lua.lib import LIBRARY_OPENERS
 SITE = r'''
 require("msys.extended.httpsrv")
 local R = msys.httpsrv.register
-local function join(...)
-  local out = {}
-  for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-  return table.concat(out, "|")
-end
-
+''' + JOIN_LUA + r'''
 R("POST", "/getters", function(s)
   s:response_append(join(s:request_method_get(), s:request_header_get("x-twice"),
     s:request_content_type_get()) .. "\n")

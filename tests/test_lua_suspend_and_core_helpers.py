@@ -1,21 +1,16 @@
-"""Issue 4, item 5 (suspend/resume from Lua) and item 6 (msys.core helpers), through the
+"""Suspend/resume from Lua and the msys.core helpers, through the
 in-process pipeline."""
 
 import time
 
 import pytest
-from test_issue4_support import LuaSite
+from lua_site import JOIN_LUA, LuaSite
 
 SITE = r'''
 require("msys.extended.httpsrv")
 require("msys.timer")
 local R = msys.httpsrv.register
-local function join(...)
-  local out = {}
-  for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-  return table.concat(out, "|")
-end
-
+''' + JOIN_LUA + r'''
 R("GET", "/pool-sync", function(s)
   local ok, a, b = msys.runInPool("IO", function()
     msys.sleep(0.01)

@@ -1,0 +1,34 @@
+"""Lua errors as Python sees them, shaped as Lua reports them (``script:line: message``)."""
+
+from __future__ import annotations
+
+from .chunknames import INTERNAL_MARK
+
+
+class LuaScriptError(Exception):
+    """A Lua error, shaped as Lua reports it (``script:line: message``)."""
+
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.traceback = trim_traceback(traceback) if traceback else None
+
+
+def trim_traceback(traceback: str) -> str:
+    """Keep the message and the script's frames of a Lua traceback; drop our harness's
+    frames (the package's own Lua files, xpcall, the C ``error`` frame behind an argument
+    check). The message itself is never touched, even if it names a package file."""
+    message, marker, frames = traceback.partition("\nstack traceback:")
+    if not marker:
+        return traceback
+    kept = [message + marker]
+    for line in frames.splitlines()[1:]:
+        if "in function 'xpcall'" in line:
+            break
+        internal = line.strip().startswith(INTERNAL_MARK) or line.strip() in (
+            "[C]: in function 'error'",
+            "(tail call): ?",
+        )
+        if not internal:
+            kept.append(line)
+    return "\n".join(kept)
