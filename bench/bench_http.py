@@ -5,7 +5,7 @@ wrk (50 connections; ``apt-get install wrk``) or, without wrk, a built-in asynci
 keep-alive client, and reads the server's CPU time and RSS from /proc before and after
 at least --requests requests.
 
-    python bench/bench_http.py [--requests 200000] [--connections 50] [--http-parser fast]
+    python bench/bench_http.py [--requests 200000] [--connections 50] [--http-parser h11]
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--http-parser", choices=["h11", "fast"], default="h11")
+    parser.add_argument("--http-parser", choices=["httptools", "h11"], default="httptools")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server, port = start_server(Path(tmp), args.http_parser)

@@ -18,7 +18,7 @@ from .config.stanza_use import unused_stanza_notes
 from .console import client as console_client
 from .console.server import DEFAULT_CONTROL_SOCKET
 from .httpsrv.access_log import AccessLog
-from .httpsrv.listener import PARSERS
+from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
 from .lua import coverage
 from .lua.runtime import LuaScriptError
@@ -26,6 +26,7 @@ from .lua.standalone import StandaloneUsageError, parse_command_line, run_comman
 from .netlistener import NetListenerError
 from .node import GenerationError, MomentumNode, create_lua_environment
 from .testing.coverage_report import write_reports
+from .workers import Supervisor, WorkerChannel, WorkersError, worker_command
 
 EXIT_CONFIG = 3  # the configuration or a script could not be applied
 EXIT_LISTEN = 4  # serve could not bind a listener
@@ -121,27 +122,42 @@ def main() -> None:
 
 @main.command()
 @config_option
-@click.option("--http-parser", type=click.Choice(sorted(PARSERS)), default="h11",
-              show_default=True, help="HTTP/1.1 parser: h11, or our faster hand-written one")
+@click.option("--http-parser", type=click.Choice(sorted(PARSERS)), default="httptools",
+              show_default=True, help="HTTP/1.1 parser: httptools (llhttp), or h11 (the reference)")
 @click.option("--access-log", "access_log_path", metavar="FILE",
               help="log one line per request to FILE ('-': stderr)")
 @click.option("--reload", "watch", is_flag=True,
               help="reload when the configuration, its includes or a loaded script changes")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="processes sharing each HTTP listener (SO_REUSEPORT), each its own Lua state")
+@click.option("--worker-spec", hidden=True, help="set by serve --workers for its workers")
 @coverage_option
 def serve(config_path: Path | None, http_parser: str, access_log_path: str | None,
-          watch: bool, coverage_xml: Path | None) -> None:
+          watch: bool, workers: int, worker_spec: str | None, coverage_xml: Path | None) -> None:
     """Serve the configuration's HTTP listeners until SIGINT or SIGTERM."""
+    if workers > 1 and watch:
+        raise click.BadParameter("--reload serves one process; drop it or --workers",
+                                 param_hint="--workers")
     try:
-        access_log = AccessLog.open(access_log_path) if access_log_path else None
+        # with --workers, each worker writes the access log (the supervisor serves no HTTP)
+        access_log = AccessLog.open(access_log_path) if access_log_path and workers == 1 else None
     except OSError as error:
         raise click.BadParameter(f"cannot write {access_log_path}: {error.strerror}",
                                  param_hint="--access-log") from None
     _coverage_starts(coverage_xml)
     node = _started_node(config_path, echo_log=True)
+    announce = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
-        asyncio.run(node.serve(announce=lambda text: click.echo(text, err=True),
-                               http_parser=http_parser, access_log=access_log, reload=watch))
-    except (OSError, NetListenerError) as error:
+        if worker_spec is not None:
+            run_event_loop(node.serve(announce=lambda text: None, http_parser=http_parser,
+                                      access_log=access_log, worker=WorkerChannel(worker_spec)))
+        elif workers > 1:
+            command = worker_command(str(node.config_path), http_parser, access_log_path)
+            run_event_loop(Supervisor(node, workers, command, announce).serve())
+        else:
+            run_event_loop(node.serve(announce=announce, http_parser=http_parser,
+                                      access_log=access_log, reload=watch))
+    except (OSError, NetListenerError, WorkersError) as error:
         click.echo(f"cannot serve: {error}", err=True)
         sys.exit(EXIT_LISTEN)
     finally:

@@ -65,10 +65,12 @@ class ListenSocket:
         error: type[NetListenerError] = NetListenerError,
         ssl_context: ssl.SSLContext | None = None,
         handshake_timeout: float | None = None,
+        reuse_port: bool = False,
     ) -> ListenSocket:
         """Bind ``address``; failures raise ``error`` naming the address. With
         ``ssl_context`` every connection starts with a TLS handshake; the protocol sees
-        only connections whose handshake succeeded within ``handshake_timeout``."""
+        only connections whose handshake succeeded within ``handshake_timeout``. With
+        ``reuse_port`` (TCP) several processes share the address (SO_REUSEPORT)."""
         try:
             where = parse_listen_address(address)
         except ListenAddressError as exc:
@@ -87,7 +89,8 @@ class ListenSocket:
             else:
                 server = await loop.create_server(
                     protocol_factory, where.host, where.port, family=where.family,
-                    backlog=backlog, reuse_address=True, **tls,
+                    backlog=backlog, reuse_address=True, reuse_port=reuse_port or None,
+                    **tls,
                 )
         except OSError as exc:
             raise error(address, exc.strerror or str(exc)) from exc

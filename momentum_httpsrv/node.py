@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from .config import (
     ConfigError,
@@ -48,6 +48,18 @@ from .paniclog import Paniclog, paniclog_path_for
 from .reload_watch import reload_on_change
 
 _Changed = TypeVar("_Changed")
+
+class WorkerLink(Protocol):
+    """The supervisor's side of a ``serve --workers`` worker, as the worker's node sees it
+    (``workers.py``)."""
+
+    shared: dict[str, str]
+
+    async def serve(
+        self, run_console: Callable[[str], Awaitable[str]], stop: asyncio.Event
+    ) -> None:
+        """Report ready, run console lines until ``stop`` is set or the supervisor goes."""
+
 
 class GenerationError(Exception):
     """A configuration could not be applied; the message says why."""
@@ -395,11 +407,14 @@ class MomentumNode:
         if self._stop is not None:
             self._stop.set()
 
-    async def start_control_listeners(self) -> list[ControlListener]:
-        """Bind every enabled ``Control_Listener`` ``Listen`` of the configuration."""
+    async def start_control_listeners(
+        self, run_console: Callable[[str], Awaitable[str]] | None = None
+    ) -> list[ControlListener]:
+        """Bind every enabled ``Control_Listener`` ``Listen`` of the configuration; its
+        lines go to ``run_console`` (default: this node's)."""
         assert self.generation is not None, "start() the node first"
         for spec in self.generation.control_listens:
-            listener = ControlListener(spec, self.run_console)
+            listener = ControlListener(spec, run_console or self.run_console)
             await listener.start()
             self.control_listeners.append(listener)
         return self.control_listeners
@@ -421,9 +436,14 @@ class MomentumNode:
         return asyncio.run(self.handle(request))
 
     async def start_listeners(
-        self, http_parser: str = "h11", access_log: AccessLog | None = None
+        self,
+        http_parser: str = "httptools",
+        access_log: AccessLog | None = None,
+        shared: dict[str, str] | None = None,
     ) -> list[HttpListener]:
-        """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration."""
+        """Bind every enabled ``HTTP_Listener`` ``Listen`` scope of the configuration;
+        ``shared`` maps configured addresses to the concrete ones a worker binds with
+        SO_REUSEPORT (``serve --workers``)."""
         assert self.generation is not None, "start() the node first"
         httpsrv_module = self.generation.config.root.scope("httpsrv")
         if httpsrv_module is not None and not httpsrv_module.get_bool("enabled", True):
@@ -435,6 +455,7 @@ class MomentumNode:
                 dataclasses.replace(settings, parser=http_parser),
                 log=self.paniclog.warn if self.paniclog else None,
                 access_log=access_log,
+                shared_as=None if shared is None else shared[address],
             )
             await listener.start()
             self.listeners.append(listener)
@@ -443,12 +464,16 @@ class MomentumNode:
     async def serve(
         self,
         announce: Callable[[str], None] = print,
-        http_parser: str = "h11",
+        http_parser: str = "httptools",
         access_log: AccessLog | None = None,
         reload: bool = False,
+        worker: WorkerLink | None = None,
     ) -> None:
         """Serve until SIGINT/SIGTERM (or ``shutdown``), then close the listeners.
-        ``reload``: rebuild the generation when a file it was made from changes."""
+        ``reload``: rebuild the generation when a file it was made from changes. A
+        ``worker`` of ``serve --workers`` binds its link's shared addresses, leaves the
+        console to the supervisor, runs the console lines the link brings and stops when
+        it closes."""
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         stopped_by: list[str] = []
@@ -466,6 +491,10 @@ class MomentumNode:
             self.generation.lua.msys_async.start()
         watcher = None
         try:
+            if worker is not None:
+                await self.start_listeners(http_parser, access_log, worker.shared)
+                await worker.serve(self.run_console, stop)
+                return
             for listener in await self.start_listeners(http_parser, access_log):
                 scheme = "http" if listener.settings.ssl_context is None else "https"
                 for address in listener.bound_addresses:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 from pathlib import Path
 
@@ -37,3 +39,24 @@ def run_check(tmp_path: Path):
         return CliRunner().invoke(main, ["check", "-c", str(tmp_path / "ecelerity.conf")])
 
     return run
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def each_event_loop(request: pytest.FixtureRequest):
+    """Run the test once on asyncio's own loop and once on uvloop (what ``serve`` uses
+    where it installs); ``asyncio.run`` picks the loop from the policy set here."""
+    if request.param == "asyncio":
+        yield request.param
+        return
+    try:
+        import uvloop
+    except ImportError:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("uvloop is not installed; CI=true needs it", pytrace=False)
+        pytest.skip("uvloop is not installed")
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        yield request.param
+    finally:
+        asyncio.set_event_loop_policy(previous)

@@ -134,7 +134,7 @@ REQUESTS = st.one_of(
 )
 
 
-@pytest.fixture(scope="module", params=["h11", "fast"])
+@pytest.fixture(scope="module", params=["httptools", "h11"])
 def served_port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     directory = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     (directory / "site.lua").write_text(SITE)

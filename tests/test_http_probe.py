@@ -1,9 +1,10 @@
 """The shared HTTP/1.1 edge-case probe against a real listener, once per parser (~18 s
-each), and against ``serve``. The probe is the team's ``shared/tools/http_probe.py``
-(README, "HTTP behaviour"): ``$MOMENTUM_HTTP_PROBE`` names it, else it is looked for as
-``shared/tools/http_probe.py`` in the repository's parent directories (a checkout or a
-worktree at any depth). Without it these tests skip with the reason in the summary
-(``-ra``), except in CI (``CI=true``), where its absence is a failure."""
+each), and against ``serve`` with each parser and with two workers. The probe is the
+team's ``shared/tools/http_probe.py`` (README, "HTTP behaviour"): ``$MOMENTUM_HTTP_PROBE``
+names it, else it is looked for as ``shared/tools/http_probe.py`` in the repository's
+parent directories (a checkout or a worktree at any depth). Without it these tests skip
+with the reason in the summary (``-ra``), except in CI (``CI=true``), where its absence is
+a failure."""
 
 from __future__ import annotations
 
@@ -109,9 +110,15 @@ def test_listener_passes_the_http_probe(parser: str) -> None:
     probe_passes(asyncio.run(scenario()))
 
 
-def test_serve_passes_the_http_probe(site_dir) -> None:
+@pytest.mark.parametrize(
+    "serve_options",
+    [(), ("--http-parser", "h11"), ("--workers", "2")],
+    ids=["httptools", "h11", "two-workers"],
+)
+def test_serve_passes_the_http_probe(site_dir, serve_options: tuple[str, ...]) -> None:
     probe_script = shared_probe()
-    with serve_process(site_dir("basic") / "ecelerity.conf") as (_, port):
+    config = site_dir("basic") / "ecelerity.conf"
+    with serve_process(config, 30.0, *serve_options) as (_, port):
         probe = subprocess.run(
             [sys.executable, str(probe_script), "--port", str(port), "--get", "/hello",
              "--echo", "/echo"],

@@ -26,6 +26,9 @@ from momentum_httpsrv.listen_address import (
     parse_listen_address,
 )
 
+# Every listener test runs on asyncio's loop and on uvloop.
+pytestmark = pytest.mark.usefixtures("each_event_loop")
+
 HELLO = b"Hello World!"
 STREAM_PIECE = 64 * 1024
 STREAM_PIECES = 256  # 16 MiB: more than loopback socket buffers hold
@@ -337,10 +340,17 @@ def test_client_reset_just_before_the_final_fin_is_survived() -> None:
                 await asyncio.sleep(0.01)
             (connection,) = listener._connections  # white box: make the race deterministic
 
-            def reset_by_peer() -> None:
-                raise OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+            class ResetBeforeFin:  # uvloop's transports take no patched attributes
+                def __init__(self, transport: Any) -> None:
+                    self._transport = transport
 
-            connection._transport.write_eof = reset_by_peer  # type: ignore[union-attr]
+                def write_eof(self) -> None:
+                    raise OSError(errno.ENOTCONN, "Transport endpoint is not connected")
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(self._transport, name)
+
+            connection._transport = ResetBeforeFin(connection._transport)  # type: ignore
             app.release.set()  # type: ignore[union-attr]
             assert (await read_reply(reader)).body == b"done"  # type: ignore[union-attr]
             assert await server_closed(reader, within=2)
@@ -737,6 +747,54 @@ def test_a_streamed_head_is_sent_before_any_body() -> None:
             assert head.startswith(b"HTTP/1.1 200 OK\r\n")
             release.set()
             assert b"data: hi" in await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 2)
+            writer.close()
+
+    run(scenario())
+
+
+def test_a_plain_request_is_answered_in_the_callback_and_a_yield_runs_in_a_task() -> None:
+    """A handler that does not suspend is answered without a task; one that yields to a
+    service gets a task for it (libraries such as aiohttp and asyncio.timeout need one)."""
+    from momentum_httpsrv.httpsrv.dispatch import Dispatcher
+    from momentum_httpsrv.httpsrv.lua_binding import LuaHttpsrvBinding
+    from momentum_httpsrv.lua.runtime import LuaState
+
+    state = LuaState()
+    binding = LuaHttpsrvBinding(state)
+    seen_tasks: list[object] = []
+
+    async def needs_a_task() -> tuple:
+        seen_tasks.append(asyncio.current_task())
+        async with asyncio.timeout(5):
+            await asyncio.sleep(0)
+        return ("served",)
+
+    state.yield_services["needs_a_task"] = needs_a_task
+    state.execute(
+        'msys.httpsrv.register("GET", "/plain", function(s) s:response_append("plain") end)\n'
+        'msys.httpsrv.register("GET", "/yields", function(s)\n'
+        '  s:response_append(coroutine.yield("needs_a_task"))\nend)\n',
+        "@site.lua",
+    )
+    dispatcher = Dispatcher(binding.registry, lambda message, tb: None)
+    tasks_made: list[object] = []
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        made = loop.get_task_factory()
+        loop.set_task_factory(
+            lambda loop, coro, **kw: tasks_made.append(coro.__qualname__) or (
+                made(loop, coro, **kw) if made else asyncio.Task(coro, loop=loop, **kw))
+        )
+        async with serving(dispatcher) as listener:
+            reader, writer = await connect(listener)
+            writer.write(get("/plain"))
+            assert (await read_reply(reader)).body == b"plain"  # type: ignore[union-attr]
+            assert "_Connection._finish_dispatch" not in tasks_made  # answered in the callback
+            writer.write(get("/yields"))
+            assert (await read_reply(reader)).body == b"served"  # type: ignore[union-attr]
+            assert "_Connection._finish_dispatch" in tasks_made
+            assert seen_tasks and seen_tasks[0] is not None
             writer.close()
 
     run(scenario())

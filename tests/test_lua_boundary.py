@@ -79,7 +79,7 @@ def test_a_handler_id_never_registered_is_an_error() -> None:
 
     async def run_unknown_handler() -> None:
         request = Request("GET", "/", "1.1", [], b"")
-        await binding.run(999, HttpSession(request, CollectingSink()))
+        await binding.run(999, HttpSession(request, CollectingSink()), keep_response=True)
 
     with pytest.raises(LuaScriptError, match="httpsrv handler 999 is not held here"):
         asyncio.run(run_unknown_handler())

@@ -160,3 +160,62 @@ def test_argument_errors_name_the_script_line_and_the_method(tmp_path, call, mes
     sink = CollectingSink()
     asyncio.run(dispatcher(Request("GET", "/e"), sink))
     assert sink.response.body.decode() == f"errs.lua:2: {message}"
+
+
+PLAIN = r'''
+local function plain(s)
+  s:response_status_set_std(201, "Made", "text/plain")
+  s:response_header_set("X-One", "1")
+  s:response_header_set("x-one", "2")
+  s:response_header_set("X-Gone", "g")
+  s:response_header_set("X-Gone", nil)
+  s:response_printf("%s-%d|", "a", 7)
+  s:response_append(12)
+  s:response_append("")
+  s:response_append("|" .. s:response_header_set("Bad Name", "v"))
+  s:response_append("|" .. s:response_status_set(199, "no"))
+end
+msys.httpsrv.register("GET", "/plain", plain)
+msys.httpsrv.register("GET", "/flushed", function(s)
+  plain(s)
+  s:response_flush(0)
+  s:response_append("|after")
+end)
+msys.httpsrv.register("GET", "/std", function(s)
+  s:response_status_not_found("text/html")
+  s:response_status_set_std(503, "Busy\r\nX: y", nil)
+end)
+'''
+
+
+def test_a_plain_handler_crosses_to_the_host_only_with_its_result(tmp_path):
+    """Status, headers and body stay in Lua while the handler runs: no host call, one
+    hand-over with the result; the response is what the host's setters would make (a
+    handler that flushes hands over first and goes on through the host)."""
+    state = LuaState([tmp_path])
+    binding = LuaHttpsrvBinding(state)
+    state.execute(PLAIN, "@plain.lua")
+    host_calls: list[str] = []
+    for name, function in list(binding._calls.items()):
+        binding._calls[name] = (
+            lambda *args, name=name, function=function: host_calls.append(name) or function(*args)
+        )
+    dispatcher = Dispatcher(binding.registry, lambda message, tb: None)
+
+    def get(target):
+        sink = CollectingSink()
+        asyncio.run(dispatcher(Request("GET", target, "1.1", [("Host", "h")]), sink))
+        return sink.response
+
+    plain = get("/plain")
+    assert host_calls == []
+    assert (plain.status, plain.reason, plain.body) == (201, "Made", b"a-7|12|22|22")
+    assert [(n, v) for n, v in plain.headers if n != "Date"] == [
+        ("Content-Type", "text/plain"), ("x-one", "2"), ("Content-Length", "12")]
+
+    flushed = get("/flushed")
+    assert host_calls == ["take_pending", "response_flush", "response_append"]
+    assert (flushed.status, flushed.body) == (201, b"a-7|12|22|22|after")
+
+    std = get("/std")  # the std message is the body; the reason loses its control bytes
+    assert (std.status, std.reason, std.body) == (503, "Busy  X: y", b"Busy\r\nX: y")

@@ -95,7 +95,7 @@ def test_call_prints_curl_style_head(basic_site):
     assert b"\r\nContent-Length: 25\r\n\r\n/hello says: Hello world!" in result.stdout_bytes
 
 
-@pytest.mark.parametrize("parser", ["h11", "fast"])
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
 def test_serve_matches_offline(basic_site, parser):
     with serve_process(basic_site, 30.0, "--http-parser", parser) as (_, port):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -28,6 +28,9 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs t
 SERVER_IPS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]
 EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
+# Every TLS listener test runs on asyncio's loop and on uvloop.
+pytestmark = pytest.mark.usefixtures("each_event_loop")
+
 
 def openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from momentum_httpsrv.httpsrv.url import UrlParseError, parse_url
+from momentum_httpsrv.httpsrv.url import UrlParseError, parse_url, plain_path
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,15 @@ def test_fragment_and_absolute_form():
 def test_unparseable_targets(target):
     with pytest.raises(UrlParseError):
         parse_url(target)
+
+
+@pytest.mark.parametrize(
+    "target", ["/", "/a/b", "/a?x=%zz", "/a?", "*", "/a%20b", "/a#f", "http://h/x", "a", "/a?b#c"]
+)
+def test_the_plain_path_is_the_parsed_path_or_nothing(target: str) -> None:
+    """The dispatcher routes on ``plain_path`` when it gives one: always parse_url's path."""
+    plain = plain_path(target)
+    if plain is not None:
+        assert plain == parse_url(target).path
+    else:
+        assert target[:1] != "/" or "%" in target.partition("?")[0] or "#" in target

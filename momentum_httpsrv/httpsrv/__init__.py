@@ -3,7 +3,7 @@ lives on (``HttpSession``, session.py), the endpoint registry and the dispatcher
 nothing of Lua: handlers are callables, their failures ``HandlerError``; the Lua face is
 ``lua_binding.py`` + ``session.lua``.
 
-Internal modules: ``protocol``, ``h11_protocol``, ``fast_protocol``, ``wire`` (the sans-IO
+Internal modules: ``protocol``, ``httptools_protocol``, ``h11_protocol``, ``wire`` (the sans-IO
 HTTP/1.1 machinery under ``listener``), ``access``, ``auth``, ``tls`` (configured by the
 node).
 """

@@ -144,6 +144,13 @@ class AccessControl:
         schemes: AuthSchemes | None = None,
     ) -> None:
         check_access_options(root)
+        # Nothing can deny or demand credentials unless one of these is written somewhere:
+        # without them every request is admitted, and the dispatcher skips the step.
+        self.enforced = any(
+            scope.option(name) is not None
+            for scope in (root, *access_scopes(root))
+            for name in ("Always_Deny", "Enable_Authentication")
+        )
         self._schemes = schemes
         self._warn_unknown_stores(root, log_error)
         self.auth_registry = auth_registry

@@ -13,7 +13,7 @@ from .requests import Request
 from .responses import CollectingSink, Response, ResponseSink
 from .routing import EndpointRegistry, HandlerError, Registration
 from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
-from .url import UrlParseError
+from .url import UrlParseError, plain_path
 from .wire import MOMENTUM_REASONS
 
 ErrorLog = Callable[[str, str | None], None]
@@ -55,11 +55,12 @@ class Dispatcher:
         # (endpoint, header) pairs whose overridden framing header was already reported.
         self._framing_warned: set[tuple[str, str]] = set()
         self.access = access  # IP ACL and authentication (§1.2 steps 5, 7); None: open
+        self._admit = access.admit if access is not None and access.enforced else None
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
         session = HttpSession(request, sink)
         try:
-            path = session.url.path
+            path = plain_path(request.target) or session.url.path
         except UrlParseError:
             # Without the target: one line for a stream of them (the paniclog counts).
             self._log_error("httpsrv: answered 400 to a request-target ec_parse_url rejects", None)
@@ -68,7 +69,7 @@ class Dispatcher:
             sink.start(400, reason_for(400), [*SERVER_ERROR_HEADERS, ("Connection", "close")], 0)
             sink.end()
             return
-        if self.access is not None and not await self.access.admit(session, sink, path):
+        if self._admit is not None and not await self._admit(session, sink, path):
             return
         registration = self.registry.match(request.method, path)
         if registration is None:

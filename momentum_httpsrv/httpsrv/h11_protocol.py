@@ -32,11 +32,10 @@ _CHUNKED_FEED = 16 * 1024
 class H11Protocol(HttpProtocol):
     """HttpProtocol whose parsing and framing are done by h11.
 
-    Differences from the hand-written parser that the RFCs allow: HTTP/1.0 connections
-    always close after one response (h11 has no 1.0 keep-alive); repeated identical
-    Content-Length values are merged into one field and Transfer-Encoding is lower-cased;
-    two Transfer-Encoding fields are answered 501 rather than 400; chunk-size lines must
-    end in CRLF (bare LF is only allowed in the head).
+    Differences from the httptools parser that the RFCs allow: HTTP/1.0 connections
+    always close after one response (h11 has no 1.0 keep-alive); Transfer-Encoding is
+    lower-cased; two Transfer-Encoding fields are answered 501 rather than 400; a chunk
+    extension or folded trailer line is read and dropped whatever it holds.
     """
 
     __slots__ = ("_h11",)
@@ -51,6 +50,9 @@ class H11Protocol(HttpProtocol):
         self._h11: h11.Connection | None = None
 
     def _parse_head(self, head: bytes) -> Request | Interim | Reject | _Marker:
+        tunnel = head.startswith(b"CONNECT ")
+        if tunnel:  # never a tunnel here: an ordinary request (h11 would switch protocols)
+            head = b"GET" + head[7:]
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self._settings.max_head_size)
         conn.receive_data(head)
         try:
@@ -65,7 +67,7 @@ class H11Protocol(HttpProtocol):
             for name, value in event.headers.raw_items()
         ]
         outcome = self._accept_head(
-            event.method.decode("latin-1"),
+            "CONNECT" if tunnel else event.method.decode("latin-1"),
             event.target.decode("latin-1"),
             event.http_version.decode("latin-1"),
             headers,

@@ -1,6 +1,6 @@
 """The asyncio side of an HTTP listener: sockets, timers, back-pressure, dispatch.
 
-HTTP itself lives in an ``HttpProtocol`` (h11's or the hand-written one, as
+HTTP itself lives in an ``HttpProtocol`` (llhttp's or h11's, as
 ``ListenerSettings.parser`` says); this module moves bytes between it and the
 socket and calls the dispatcher once per request, strictly one request at a time per
 connection. One task per connection runs the request loop, and one timer handle per
@@ -13,15 +13,14 @@ import asyncio
 import logging
 import socket
 import struct
-import time
 import traceback
-from collections.abc import Awaitable, Callable
-from email.utils import formatdate
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from ..netlistener import ListenSocket, NetListenerError
 from .access_log import AccessLog
-from .fast_protocol import FastProtocol
 from .h11_protocol import H11Protocol
+from .httptools_protocol import HttptoolsProtocol
 from .protocol import (
     CLOSE,
     NEED_DATA,
@@ -34,7 +33,7 @@ from .protocol import (
     reason_for,
 )
 from .requests import ConnectionInfo, Request, next_connection_id
-from .responses import ResponseSink
+from .responses import ResponseSink, http_date
 from .tls import verified_subject_cn
 
 __all__ = ["Dispatch", "HttpListener", "ListenerError", "ListenerSettings", "http_date"]
@@ -46,27 +45,24 @@ _log = logging.getLogger(__name__)
 _PAUSE_READING_AT = 512 * 1024  # unparsed input kept before the socket stops being read
 _LINGER_SECONDS = 2.0  # after our last byte, wait this long for the client's FIN
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
-PARSERS: dict[str, type[HttpProtocol]] = {"h11": H11Protocol, "fast": FastProtocol}
+PARSERS: dict[str, type[HttpProtocol]] = {"httptools": HttptoolsProtocol, "h11": H11Protocol}
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a server's main coroutine on uvloop where it is installed (Linux, macOS),
+    else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 class ListenerError(NetListenerError):
     """An HTTP listener could not start (bad address, port in use, socket path taken)."""
 
     kind = "HTTP listener"
-
-
-_date_second = -1
-_date_text = ""
-
-
-def http_date() -> str:
-    """The current time as an HTTP Date value, formatted at most once per second."""
-    global _date_second, _date_text
-    second = int(time.time())
-    if second != _date_second:
-        _date_text = formatdate(second, usegmt=True)
-        _date_second = second
-    return _date_text
 
 
 class HttpListener:
@@ -79,9 +75,13 @@ class HttpListener:
         settings: ListenerSettings | None = None,
         log: Callable[[str], None] | None = None,
         access_log: AccessLog | None = None,
+        shared_as: str | None = None,
     ) -> None:
         self.address = address
         self.access_log = access_log
+        # A worker of ``serve --workers``: bind this concrete address with SO_REUSEPORT,
+        # beside the other workers (``address`` stays the configured one).
+        self._shared_as = shared_as
         self.settings = settings or ListenerSettings()
         try:
             self._protocol_class = PARSERS[self.settings.parser]
@@ -100,13 +100,14 @@ class HttpListener:
         """Bind and start accepting. Raises ListenerError naming the address on failure."""
         self._loop = asyncio.get_running_loop()
         self._socket = await ListenSocket.bind(
-            self.address,
+            self._shared_as or self.address,
             lambda: _Connection(self),
             backlog=self.settings.listen_backlog,
             file_mode=self.settings.file_mode,
             error=ListenerError,
             ssl_context=self.settings.ssl_context,
             handshake_timeout=self.settings.head_timeout,
+            reuse_port=self._shared_as is not None,
         )
 
     @property
@@ -156,7 +157,7 @@ class _Connection(asyncio.Protocol):
         "_transport",
         "_proto",
         "task",
-        "_waiter",
+        "_advancing",
         "_timer",
         "_reading_paused",
         "_writing_paused",
@@ -167,6 +168,7 @@ class _Connection(asyncio.Protocol):
         "_lingering",
         "_shutting_down",
         "_dispatching",
+        "_dispatch_started",
     )
 
     def __init__(self, listener: HttpListener) -> None:
@@ -175,8 +177,8 @@ class _Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._proto: HttpProtocol | None = None
-        self.task: asyncio.Task[None] | None = None
-        self._waiter: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[None] | None = None  # a dispatch that suspended
+        self._advancing = False  # _advance is on the stack (a callback inside it)
         self._timer: asyncio.TimerHandle | None = None
         self._reading_paused = False
         self._writing_paused = False
@@ -187,12 +189,13 @@ class _Connection(asyncio.Protocol):
         self._lingering = False
         self._shutting_down = False
         self._dispatching = False
+        self._dispatch_started = 0.0  # loop time the dispatch began (the access log's)
 
     # ------------------------------------------------------- asyncio callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses; both have its methods
+        self._transport = transport  # type: ignore[assignment]
         tls = self._settings.ssl_context is not None  # called once the handshake succeeded
         info = ConnectionInfo(
             conn_id=next_connection_id(),
@@ -204,7 +207,7 @@ class _Connection(asyncio.Protocol):
         )
         self._proto = self._listener._protocol_class(self._settings, self._loop.time(), info)
         self._listener._connections.add(self)
-        self.task = self._loop.create_task(self._serve())
+        self._advance()
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
@@ -249,15 +252,18 @@ class _Connection(asyncio.Protocol):
     # ----------------------------------------------------------- request loop
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        """Something changed (bytes, end of input, a timeout): act on it now, unless a
+        dispatch is running (it continues the loop when it ends)."""
+        if self.task is None and not self._advancing:
+            self._advance()
 
-    async def _serve(self) -> None:
+    def _advance(self) -> None:
+        """The request loop, run in the protocol callbacks: a request whose handler does
+        not suspend is answered here and now, without a task; one that suspends
+        continues in a task (``_finish_dispatch``), which resumes the loop at its end."""
         proto = self._proto
         assert proto is not None
+        self._advancing = True
         try:
             while not (self._lost or self._lingering):
                 event = proto.next_event()
@@ -266,63 +272,102 @@ class _Connection(asyncio.Protocol):
                     if self._reading_paused:
                         self._reading_paused = False
                         self._transport.resume_reading()  # type: ignore[union-attr]
-                    self._waiter = self._loop.create_future()
-                    await self._waiter
-                elif type(event) is Request:
-                    await self._respond(event)
+                    return
+                if type(event) is Request:
+                    if not self._dispatch(event):
+                        return  # suspended: the task takes over
                 elif type(event) is Interim:
                     self._write(event.data)
                 elif type(event) is Reject:
                     self._send_error(event.status)
                 else:
                     assert event is CLOSE
-                    break
+                    self._close()
+                    return
         except Exception:
-            self._listener._log(
-                f"HTTP listener {self._listener.address}: connection "
-                f"{proto.connection.conn_id} failed:\n{traceback.format_exc()}"
-            )
-            self.abort()
-            return
-        self._close()
+            self._failed(proto)
+        finally:
+            self._advancing = False
 
-    async def _respond(self, request: Request) -> None:
+    def _failed(self, proto: HttpProtocol) -> None:
+        self._listener._log(
+            f"HTTP listener {self._listener.address}: connection "
+            f"{proto.connection.conn_id} failed:\n{traceback.format_exc()}"
+        )
+        self.abort()
+
+    def _dispatch(self, request: Request) -> bool:
+        """Start the dispatcher on ``request`` and run it as far as it goes without
+        waiting; True when it finished (the response is complete or failed)."""
         proto = self._proto
         assert proto is not None
         if self._shutting_down:
             proto.close_after_response()
         sink = _ConnectionSink(self)
         self._dispatching = True
-        timeout = self._listener.settings.response_timeout or None
-        access_log = self._listener.access_log
-        started = self._loop.time() if access_log is not None else 0.0
+        self._dispatch_started = self._loop.time()
+        running = self._listener._dispatch(request, sink)
         try:
-            async with asyncio.timeout(timeout):
-                await self._listener._dispatch(request, sink)
-        except TimeoutError:
-            self._report(request, f"no response within Response_Timeout ({timeout:g} s)")
-            if not proto.response_started and proto.awaiting_response:
-                self._send_error(500)
-            elif not sink.ended:
-                sink.abort()
+            waiting_on = running.send(None)
+        except StopIteration:
+            self._dispatched(request, sink, None)
+            return True
         except Exception:
-            self._report(request, "dispatcher raised:\n" + traceback.format_exc())
-            if not proto.response_started and proto.awaiting_response:
-                self._send_error(500)
-            elif not sink.ended:
-                sink.abort()
-        else:
-            if proto.awaiting_response:
+            self._dispatched(request, sink, "dispatcher raised:\n" + traceback.format_exc())
+            return True
+        self.task = self._loop.create_task(
+            self._finish_dispatch(running, waiting_on, request, sink)
+        )
+        return False
+
+    async def _finish_dispatch(
+        self, running: Coroutine[Any, Any, None], waiting_on: object, request: Request,
+        sink: _ConnectionSink,
+    ) -> None:
+        """Drive a dispatch that suspended to its end, within Response_Timeout of its
+        start, then go on with the request loop."""
+        failure: str | None = None
+        timeout = self._listener.settings.response_timeout
+        try:
+            async with asyncio.timeout_at(self._dispatch_started + timeout if timeout else None):
+                await _drive(running, waiting_on)
+        except TimeoutError:
+            failure = f"no response within Response_Timeout ({timeout:g} s)"
+        except Exception:
+            failure = "dispatcher raised:\n" + traceback.format_exc()
+        except BaseException:
+            self._dispatching = False
+            sink.ended = True
+            raise
+        finally:
+            self.task = None
+        self._dispatched(request, sink, failure)
+        self._advance()
+
+    def _dispatched(self, request: Request, sink: _ConnectionSink, failure: str | None) -> None:
+        """The dispatcher ended (``failure`` says why it failed): make sure a response is
+        complete, and log it."""
+        proto = self._proto
+        assert proto is not None
+        self._dispatching = False
+        try:
+            if failure is not None:
+                self._report(request, failure)
+                if not proto.response_started and proto.awaiting_response:
+                    self._send_error(500)
+                elif not sink.ended:
+                    sink.abort()
+            elif proto.awaiting_response:
                 self._report(request, "dispatcher returned without starting a response")
                 self._send_error(500)
             elif not sink.ended:
                 sink.end()
         finally:
-            self._dispatching = False
             sink.ended = True  # a sink kept past its request must not reach the next one
+            access_log = self._listener.access_log
             if access_log is not None:  # no status: the listener answered 500 itself
                 access_log.request(request, sink.status or 500, sink.body_bytes,
-                                   self._loop.time() - started)
+                                   self._loop.time() - self._dispatch_started)
 
     def _report(self, request: Request, what: str) -> None:
         info = request.connection
@@ -446,6 +491,25 @@ class _Connection(asyncio.Protocol):
             transport.abort()
         else:
             transport.close()
+
+
+async def _drive(running: Coroutine[Any, Any, None], waiting_on: object) -> None:
+    """Run a coroutine that was stepped by hand and is waiting on ``waiting_on`` to its
+    end, as a task would: what it awaits is awaited here, a cancellation is thrown into it,
+    and what it raises comes out."""
+    try:
+        while True:
+            try:
+                if waiting_on is None:  # a bare yield (asyncio.sleep(0))
+                    await asyncio.sleep(0)
+                else:
+                    await asyncio.wait([waiting_on])  # type: ignore[list-item]
+                    waiting_on._asyncio_future_blocking = False  # type: ignore[attr-defined]
+                waiting_on = running.send(None)
+            except asyncio.CancelledError as cancelled:
+                waiting_on = running.throw(cancelled)
+    except StopIteration:
+        return
 
 
 class _ConnectionSink:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
-from ..lua.runtime import LuaScriptError, LuaState, lua_type_name
+from ..lua.runtime import LuaScriptError, LuaState, as_tuple, lua_type_name
 from .routing import EndpointRegistry, HandlerError
 from .session import HttpSession
+from .wire import MOMENTUM_REASONS, standard_reason
 
 
 class LuaArgumentError(Exception):
@@ -197,10 +198,21 @@ class LuaHandler:
         """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
         auth function's values are its verdict and user name."""
         try:
-            values = await self.binding.run(self.handler_id, session)
+            if self.kind == "auth":
+                return await self.binding.run(self.handler_id, session, keep_response=False)
+            await self.binding.run(self.handler_id, session, keep_response=True)
         except LuaScriptError as error:
             raise HandlerError(error.message, error.traceback) from error
-        return values if self.kind == "auth" else None
+        return None
+
+
+def _reason_table(state: LuaState) -> object:
+    """Reason phrases for session.lua: code → IANA phrase, and ``momentum`` → Momentum's
+    helper phrases (the same tables session.py uses)."""
+    phrases = {code: standard_reason(code) for code in range(200, 1000) if standard_reason(code)}
+    table = state.lua.table_from(phrases)
+    table.momentum = state.lua.table_from(MOMENTUM_REASONS)
+    return table
 
 
 class LuaHttpsrvBinding:
@@ -228,6 +240,7 @@ class LuaHttpsrvBinding:
             "response_io_stream": lambda s, stream_id: s.response_io(
                 LuaStream(self._api, int(stream_id)), 0
             ),
+            "take_pending": lambda s, *response: s.adopt_response(*response),
         }
         host = state.lua.table_from(
             {
@@ -244,10 +257,12 @@ class LuaHttpsrvBinding:
             state.core_internals,
             state.api,
             state.msys_async.master_scheduler,
+            _reason_table(state),
             self._handlers.lua_table,
         )
         # Looked up once: reading a field of a Lua table from Python is a crossing too.
         self._start_handler, self._end_session = self._api.start_handler, self._api.end_session
+        self._take_pending = self._api.take_pending
         httpsrv = self._api.httpsrv
         for name in ("msys.httpsrv", "msys.extended.httpsrv"):
             state.preload(name, lambda: httpsrv)
@@ -285,18 +300,28 @@ class LuaHttpsrvBinding:
             return (errno.EPIPE,)
         return (await session.drain_output(),)
 
-    async def run(self, handler_id: int, session: HttpSession) -> tuple:
+    async def run(self, handler_id: int, session: HttpSession, keep_response: bool) -> tuple:
         """Run one handler call to its end (it may suspend) and return what it returned
         (an auth function's verdict and user); a Lua error raises LuaScriptError after
-        the session object has been invalidated."""
+        the session object has been invalidated. With ``keep_response`` (an endpoint)
+        session.lua keeps the response until the handler ends or yields, and hands it
+        over then (``HttpSession.adopt_response``)."""
         self._handlers.release()
         sid = next(self._session_ids)
         self.sessions[sid] = session
         task_ids = []
+        keep = keep_response and not session.peer_gone
 
         def start(task_id: int) -> object:
             task_ids.append(task_id)
-            return self._start_handler(task_id, handler_id, sid)
+            return self._start_handler(task_id, handler_id, sid, keep)
+
+        def suspended() -> None:
+            if keep:
+                response = as_tuple(self._take_pending(sid))
+                if response[0] is not None:
+                    session.adopt_response(*response)
+            session.session_suspend()
 
         def resumed() -> None:
             session.session_resume(0)
@@ -306,7 +331,11 @@ class LuaHttpsrvBinding:
             # A yield suspends the session (httpsrv.md §4.8); resuming re-enters the
             # coroutine. Fire-and-forget runInPool jobs finish before the response.
             try:
-                return await self.state.run_task(start, session.session_suspend, resumed)
+                values = await self.state.run_task(start, suspended, resumed)
+                if keep and values:
+                    session.adopt_response(*values)
+                    return ()
+                return values
             finally:
                 if task_ids:
                     await self.state.msys_async.wait_jobs(task_ids[0])

@@ -6,7 +6,8 @@ No sockets, no event loop, no clock: the caller passes the time in and owns the 
 that calls ``expire``. ``HttpProtocol`` holds everything that does not depend on how
 bytes are parsed (states, timeouts, keep-alive, the server's own request and response
 rules); a parser subclass supplies the parsing and the serialising:
-``h11_protocol.H11Protocol`` (the default) or ``fast_protocol.FastProtocol``.
+``httptools_protocol.HttptoolsProtocol`` (llhttp, the default) or
+``h11_protocol.H11Protocol`` (the conformance reference).
 Strings are Latin-1 decoded bytes (package convention).
 """
 
@@ -49,7 +50,7 @@ class ListenerSettings:
     # suspended and never resumed); then 500, or a cut connection once output began.
     # 0 = never, as Momentum (which documents no such limit).
     response_timeout: float = 0
-    parser: str = "h11"  # "h11", or "fast" for the hand-written parser (fast_protocol.py)
+    parser: str = "httptools"  # "httptools" (llhttp), or "h11" (the conformance reference)
     # Use_SSL + TLS_* (httpsrv.md §5.7, built by httpsrv/tls.py): None = plain HTTP
     ssl_context: ssl.SSLContext | None = field(default=None, compare=False)
 
@@ -104,13 +105,14 @@ def reason_for(status: int) -> str:
 # A head may contain HTAB and CR LF line ends; any other control byte, a CR not ending a
 # line, or a line starting with whitespace (obsolete line folding) is malformed.
 _BAD_HEAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|\n[ \t]")
+_CONTENT_LENGTH_FIELD = re.compile(rb"\ncontent-length:([^\n]*)", re.IGNORECASE)
 _MAX_CONTENT_LENGTH_DIGITS = 18
 _HTTP_VERSION = re.compile(r"[0-9]\.[0-9]")
 
 
 def skip_empty_lines(buf: bytearray) -> None:
     """RFC 9112 §2.2: empty lines before a request line are ignored."""
-    while buf and (buf[0] == 10 or buf[:2] == b"\r\n"):
+    while buf and buf[0] in (10, 13) and (buf[0] == 10 or buf[:2] == b"\r\n"):
         del buf[: 1 if buf[0] == 10 else 2]
 
 
@@ -139,6 +141,11 @@ def find_head_end(
         return Reject(431, "request head too large")
     if _BAD_HEAD_BYTES.search(buf, 0, end):
         return Reject(400, "control character or folded line in request head")
+    lengths = _CONTENT_LENGTH_FIELD.findall(buf, 0, end)
+    if len(lengths) > 1 or (lengths and b"," in lengths[0]):
+        # RFC 9110 §8.6 lets a server reject a repeated or listed length rather than
+        # merge it; rejecting leaves no room for two parsers to read two lengths.
+        return Reject(400, "Content-Length repeated or given as a list")
     return end
 
 
@@ -287,13 +294,33 @@ def latin1(text: str) -> bytes:
         ) from None
 
 
+# Checked response heads: (status, reason, headers) → (fields, Connection: close asked,
+# Date given). Handlers answer with few distinct heads; bounded, emptied when full.
+_CHECKED_HEADS: dict[tuple, tuple[list[tuple[str, str]], bool, bool]] = {}
+_CHECKED_HEADS_MAX = 1024
+
+
 def response_fields(
     status: int, reason: str, headers: Iterable[tuple[str, str]], date: str
 ) -> tuple[list[tuple[str, str]], bool]:
     """The handler's header fields as the server sends them, and whether one of them asked
     for ``Connection: close``. Content-Length, Transfer-Encoding and Connection are the
     server's (dropped here), Date is added unless given; anything that could split or
-    corrupt the head raises ResponseError."""
+    corrupt the head raises ResponseError. A head seen before is not checked again."""
+    key = (status, reason, *headers)
+    checked = _CHECKED_HEADS.get(key)
+    if checked is None:
+        checked = _check_response_head(status, reason, key[2:])
+        if len(_CHECKED_HEADS) >= _CHECKED_HEADS_MAX:
+            _CHECKED_HEADS.clear()
+        _CHECKED_HEADS[key] = checked
+    fields, close, has_date = checked
+    return [*fields] if has_date else [*fields, ("Date", date)], close
+
+
+def _check_response_head(
+    status: int, reason: str, headers: Iterable[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], bool, bool]:
     if not is_final_status(status):
         raise ResponseError(f"status {status} cannot be sent as a final response")
     if not is_field_value(reason):
@@ -312,9 +339,7 @@ def response_fields(
             raise ResponseError(f"response header {name} contains a control character")
         has_date = has_date or lname == "date"
         fields.append((name, value))
-    if not has_date:
-        fields.append(("Date", date))
-    return fields, close
+    return fields, close, has_date
 
 
 def response_framing(
@@ -533,6 +558,12 @@ class HttpProtocol(ABC):
         if type(framing) is Reject:
             return self._fail(framing)
         assert isinstance(framing, RequestFraming)
+        return self._accept_framed(method, target, headers, framing)
+
+    def _accept_framed(
+        self, method: str, target: str, headers: list[tuple[str, str]], framing: RequestFraming
+    ) -> Request | Interim | Reject | _Marker:
+        """Start reading the body of a head the server's rules accepted."""
         self._framing = framing
         self._keep_alive = framing.keep_alive
         self._request = Request(

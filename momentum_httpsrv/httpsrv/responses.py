@@ -9,12 +9,26 @@ session code and the same framing rules (``protocol.response_fields`` and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Protocol
 
 from .protocol import BodyFraming, response_fields, response_framing
 from .requests import Request, first_header
+
+_date_second = -1
+_date_text = ""
+
+
+def http_date() -> str:
+    """The current time as an HTTP Date value, formatted at most once per second."""
+    global _date_second, _date_text
+    second = int(time.time())
+    if second != _date_second:
+        _date_text = formatdate(second, usegmt=True)
+        _date_second = second
+    return _date_text
 
 
 class ResponseSink(Protocol):
@@ -88,7 +102,7 @@ class CollectingSink:
     def start(
         self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
     ) -> None:
-        fields, close = response_fields(status, reason, headers, formatdate(usegmt=True))
+        fields, close = response_fields(status, reason, headers, http_date())
         framing, self._send_body, close_delimited = response_framing(
             status, body_length, self._head_request, self._version_10, disable_chunked=False
         )

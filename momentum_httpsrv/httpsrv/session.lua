@@ -1,10 +1,10 @@
 -- msys.httpsrv and the ec_httpsrv_session class (docs/lua-boundary.md#return-conventions). Called with the host
 -- table, the error marker, the names of the plain session methods, msys.core's
--- internals, the task api, the scheduler instance and the id table of handlers
--- (lua/boundary.lua); returns the functions Python runs handlers with. Lua values that
--- outlive a host call (handlers, closures, stream readers) stay in tables, keyed by number
--- (runtime.py: the lupa rule).
-local host, ERR, plain_methods, core, tasks, scheduler, handlers = ...
+-- internals, the task api, the scheduler instance, the reason phrases and the id table of
+-- handlers (lua/boundary.lua); returns the functions Python runs handlers with. Lua values
+-- that outlive a host call (handlers, closures, stream readers) stay in tables, keyed by
+-- number (runtime.py: the lupa rule).
+local host, ERR, plain_methods, core, tasks, scheduler, reasons, handlers = ...
 local new_dict, new_class = core.new_dict, core.new_class
 local call, register, warn = host.call, host.register, host.warn
 local coroutine, error, type, rawget, select = coroutine, error, type, rawget, select
@@ -32,6 +32,154 @@ for _, name in ipairs(plain_methods) do
   end
 end
 
+-- The response of a request stays here while its handler runs, so that a plain handler
+-- crosses to the host once, with its result: status, reason, the std message, body and
+-- headers. Any method that needs the host's view of the response (response_flush, a
+-- queued response_io), a yield, or the handler's end hands it over (take_pending); from
+-- then on every method goes to the host. The rules are the host's (session.py), kept
+-- here to the letter.
+-- sid -> { status, reason, std (or false), headers { name, value, … } or nil, body { parts } or nil }
+local pending = {}
+local EINVAL, CONTROLS = 22, "[%z\1-\8\10-\31\127]"
+local floor, ceil, huge, concat = math.floor, math.ceil, math.huge, table.concat
+
+local function integer_arg(value, position, fname)
+  if type(value) ~= "number" then
+    error(("bad argument #%d to '%s' (number expected, got %s)"):format(
+      position, fname, type(value)), 4)
+  end
+  if value ~= value or value == huge or value == -huge then
+    error(("bad argument #%d to '%s' (number has no integer representation)"):format(
+      position, fname), 4)
+  end
+  return value >= 0 and floor(value) or ceil(value)
+end
+
+local function text_arg(value, position, fname, optional)
+  if value == nil and optional then return nil end
+  if type(value) == "number" then return ("%.14g"):format(value) end
+  if type(value) ~= "string" then
+    error(("bad argument #%d to '%s' (string expected, got %s)"):format(
+      position, fname, type(value)), 4)
+  end
+  return value
+end
+
+local function is_token(text)
+  return text ~= "" and not text:find("[^%w!#%$%%&'%*%+%-%.%^_`|~]")
+end
+
+local function header_index(p, name) -- where a header of that name is, or nil
+  local headers, wanted = p.headers, name:lower()
+  if headers == nil then return nil end
+  for i = 1, #headers, 2 do
+    if headers[i]:lower() == wanted then return i end
+  end
+end
+
+local function set_header(p, name, value)
+  if not is_token(name) or (value ~= nil and value:find(CONTROLS)) then return EINVAL end
+  local headers, at = p.headers, header_index(p, name)
+  while at do -- the same order as the host's: the others, then this one last
+    table.remove(headers, at)
+    table.remove(headers, at)
+    at = header_index(p, name)
+  end
+  if value ~= nil then
+    if headers == nil then headers = {}; p.headers = headers end
+    headers[#headers + 1], headers[#headers + 2] = name, value
+  end
+  return 0
+end
+
+local function add_body(p, data)
+  if data == "" then return end
+  local body = p.body
+  if body == nil then p.body = { data } else body[#body + 1] = data end
+end
+
+local function set_status(p, code, message)
+  if code < 200 or code > 999 then return EINVAL end
+  p.status = code
+  if message == nil then
+    message = reasons[code] or ""
+  elseif message:find(CONTROLS) then
+    message = message:gsub(CONTROLS, " ")
+  end
+  p.reason = message
+  p.std = false
+  return 0
+end
+
+local function set_status_std(p, code, message, mimetype)
+  local rc = set_status(p, code, message)
+  if rc ~= 0 then return rc end
+  p.std = message ~= nil and message ~= "" and message
+  if mimetype ~= nil then return set_header(p, "Content-Type", mimetype) end
+  return 0
+end
+
+local kept_here = {
+  response_status_set = function(p, code, message)
+    code = integer_arg(code, 1, "response_status_set")
+    return set_status(p, code, text_arg(message, 2, "response_status_set", true))
+  end,
+  response_status_set_std = function(p, code, message, mimetype)
+    code = integer_arg(code, 1, "response_status_set_std")
+    message = text_arg(message, 2, "response_status_set_std", true)
+    mimetype = text_arg(mimetype, 3, "response_status_set_std", true)
+    return set_status_std(p, code, message, mimetype)
+  end,
+  response_header_set = function(p, name, value)
+    name = text_arg(name, 1, "response_header_set")
+    return set_header(p, name, text_arg(value, 2, "response_header_set", true))
+  end,
+  response_append = function(p, data)
+    add_body(p, text_arg(data, 1, "response_append"))
+    return 0
+  end,
+}
+for fname, code in pairs({ response_status_ok = 200, response_status_error = 500,
+                           response_status_denied = 403, response_status_not_found = 404 }) do
+  kept_here[fname] = function(p, mimetype)
+    local rc = set_status_std(p, code, reasons.momentum[code], text_arg(mimetype, 1, fname, true))
+    p.std = false -- the helpers' phrase is a status line, never a body
+    return rc
+  end
+end
+for fname, here in pairs(kept_here) do
+  local to_host = Session[fname]
+  Session[fname] = function(self, ...)
+    local p = pending[session_id(self, 2)]
+    if p == nil then return to_host(self, ...) end
+    local rc = here(p, ...) -- not a tail call: argument errors blame the caller's line
+    return rc
+  end
+end
+
+-- The pending response as host values (nothing once handed over): status, reason, std
+-- message or nil, body, then header names and values.
+local function take_pending(sid)
+  local p = pending[sid]
+  if p == nil then return end
+  pending[sid] = nil
+  local body = p.body and concat(p.body) or ""
+  if p.headers == nil then return p.status, p.reason, p.std or nil, body end
+  return p.status, p.reason, p.std or nil, body, unpack(p.headers)
+end
+
+-- Before a method that needs the host's view of the response.
+local function hand_over(sid)
+  if pending[sid] ~= nil then call("take_pending", sid, take_pending(sid)) end
+end
+
+local function append(sid, text)
+  local p = pending[sid]
+  if p == nil then return checked(call("response_append", sid, text)) end
+  add_body(p, text)
+  return 0
+end
+
 function Session:response_printf(fmt, ...)
   local sid = session_id(self, 2)
   if type(fmt) ~= "string" then
@@ -40,7 +188,8 @@ function Session:response_printf(fmt, ...)
   -- string.format's complaints name the script's line and this method, not ours.
   local ok, text = pcall(string.format, fmt, ...)
   if not ok then error((text:gsub("to '[^']*'", "to 'response_printf'", 1)), 2) end
-  return checked(call("response_append", sid, text))
+  local rc = append(sid, text)
+  return rc
 end
 
 -- ec_url_details: a read-only userdata built once per request from the host's parts.
@@ -95,7 +244,8 @@ function Session:response_string(s)
   local sid = session_id(self, 2)
   local text = type(s) == "string" and s or core.string_value(s)
   if text == nil then typed_error(1, "response_string", "ec_string", s) end
-  return checked(call("response_append", sid, text))
+  local rc = append(sid, text)
+  return rc
 end
 
 -- Payload readers: a new in-memory io_object per call, and the json/xml parsers.
@@ -120,9 +270,15 @@ end
 -- json/xml writers: serialise now, append, and default the Content-Type.
 local function append_document(self, fname, text, content_type)
   local sid = session_id(self, 3)
-  local rc = checked(call("response_append", sid, text))
-  if rc == 0 then call("content_type_default", sid, content_type) end
-  return rc
+  local rc = append(sid, text)
+  if rc ~= 0 then return rc end
+  local p = pending[sid]
+  if p == nil then
+    call("content_type_default", sid, content_type)
+    return rc
+  end
+  if header_index(p, "Content-Type") then return rc end
+  return set_header(p, "Content-Type", content_type)
 end
 
 function Session:response_json(obj)
@@ -150,10 +306,11 @@ function Session:response_io(obj, immediate)
     while true do
       local chunk = reader(IO_CHUNK)
       if chunk == nil or chunk == "" then return 0 end
-      local rc = checked(call("response_append", sid, chunk))
+      local rc = append(sid, chunk)
       if rc ~= 0 then return rc end
     end
   end
+  hand_over(sid)
   last_stream = last_stream + 1
   local id = last_stream
   streams[id] = { reader, obj }
@@ -167,6 +324,7 @@ end
 local EAGAIN = 11
 function Session:response_flush(final)
   local sid = session_id(self, 2)
+  hand_over(sid)
   local rc = checked(call("response_flush", sid, final))
   if rc == EAGAIN and tasks.can_suspend() then
     rc = tasks.host_yield("session:response_flush", "drain_response", sid)
@@ -271,28 +429,39 @@ local sessions = {}
 -- A handler's return value: nothing, nil or DONE; anything else is taken as DONE with a
 -- warning (httpsrv.md §4.4).
 -- An auth function's values are its verdict and user name, handed back to the host.
+-- An endpoint's end hands its pending response to the host (its results).
 local function run_handler(handler_id, session)
   local registration = handlers.get(handler_id)
   if registration.kind == "auth" then return registration.fn(session) end
+  local sid = rawget(session, SID)
   local rc = registration.fn(session)
   if rc ~= nil and rc ~= httpsrv.DONE then
     local shown = (type(rc) == "string" or type(rc) == "number") and rc or "a " .. type(rc)
     warn(("httpsrv: handler for %s returned %s; taken as DONE"):format(
       registration.endpoint, shown))
   end
+  return take_pending(sid)
 end
 
-function api.start_handler(task_id, handler_id, sid)
+-- keep_response: the response may be kept here (an endpoint, never an auth function, whose
+-- client is still there).
+function api.start_handler(task_id, handler_id, sid, keep_response)
   local session = setmetatable({ [SID] = sid }, session_mt)
   sessions[sid], handler_of[sid] = session, handler_id
+  if keep_response then
+    pending[sid] = { status = 200, reason = "OK", std = false }
+  end
   return tasks.start_task(task_id, 0, run_handler, handler_id, session)
 end
+
+-- The handler yields: its response goes to the host (the host calls this between steps).
+api.take_pending = take_pending
 
 -- The request is complete: the session object stops working (httpsrv.md §4.4).
 function api.end_session(sid)
   local session = sessions[sid]
   if session then session[SID] = nil end
-  sessions[sid], url_cache[sid], handler_of[sid] = nil, nil, nil
+  sessions[sid], url_cache[sid], handler_of[sid], pending[sid] = nil, nil, nil, nil
   contexts[sid], connection_cache[sid] = nil, nil
 end
 

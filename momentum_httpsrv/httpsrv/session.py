@@ -134,7 +134,8 @@ class HttpSession:
         self._sink = sink
         self.service_closure = closure
         self.auth_user: str | None = None  # set by authentication (httpsrv.md §5.8)
-        self.scheduler = SchedulerInstance(_running_loop())
+        self._loop = _running_loop()
+        self._scheduler: SchedulerInstance | None = None
         self._url: UrlDetails | None = None
         self.status = 200
         self.reason = "OK"
@@ -156,7 +157,14 @@ class HttpSession:
         self._owner_thread = threading.get_ident()
         self.suspended = False
         self._resume: int | None = None
-        self._resumed = asyncio.Event()
+        self._resumed: asyncio.Event | None = None  # made by the first suspend
+
+    @property
+    def scheduler(self) -> SchedulerInstance:
+        """The loop that owns the session, as ``ec_scheduler_inst`` (made on first use)."""
+        if self._scheduler is None:
+            self._scheduler = SchedulerInstance(self._loop)
+        return self._scheduler
 
     # -- request inspection (§3.C) --------------------------------------------------
 
@@ -311,6 +319,23 @@ class HttpSession:
         wanted = name.lower()
         return any(key.lower() == wanted for key, _ in self._headers)
 
+    def adopt_response(
+        self, status: int, reason: str, std_message: str | None, body: str, *fields: str
+    ) -> None:
+        """The response a binding kept on its side while its handler ran (session.lua, so
+        that a plain request crosses once), with this class's setter rules already
+        applied there: status, reason, std message, body, then header names and values."""
+        self.status, self.reason, self._std_message = int(status), reason, std_message
+        self._headers = list(zip(fields[::2], fields[1::2], strict=True))
+        if body:
+            self._pending += body.encode("latin-1")
+            self._produced_body = True
+
+    @property
+    def peer_gone(self) -> bool:
+        """The client has disconnected (its output is discarded)."""
+        return self._sink.peer_gone
+
     # -- response body (§3.G) -------------------------------------------------------
 
     def response_append(self, data: bytes) -> int:
@@ -413,6 +438,8 @@ class HttpSession:
             if self.suspended:
                 return errno.EBADF
             self.suspended = True
+            if self._resumed is None:
+                self._resumed = asyncio.Event()
             return 0
 
     def session_resume(self, finished: int) -> int:
@@ -425,11 +452,13 @@ class HttpSession:
             if not self.suspended or self._resume is not None:
                 return errno.EINVAL
             self._resume = 1 if finished else 0
-        loop = self.scheduler.loop
+        resumed = self._resumed
+        assert resumed is not None  # made by session_suspend
+        loop = self._loop
         if loop is not None and threading.get_ident() != self._owner_thread:
-            loop.call_soon_threadsafe(self._resumed.set)
+            loop.call_soon_threadsafe(resumed.set)
         else:
-            self._resumed.set()
+            resumed.set()
         return 0
 
     def take_resume(self) -> int | None:
@@ -439,12 +468,14 @@ class HttpSession:
             finished, self._resume = self._resume, None
             if finished is not None:
                 self.suspended = False
-                self._resumed.clear()
+                if self._resumed is not None:
+                    self._resumed.clear()
             return finished
 
     async def wait_resumed(self) -> int:
         """After the handler returned ASYNC: wait for ``session_resume`` and take it."""
         while (finished := self.take_resume()) is None:
+            assert self._resumed is not None  # made by session_suspend
             await self._resumed.wait()
         return finished
 

@@ -51,6 +51,17 @@ def parse_query_attrs(raw_query: str) -> tuple[tuple[str, str], ...] | None:
     return tuple(pairs.items())
 
 
+def plain_path(target: str) -> str | None:
+    """The path of an origin-form target with nothing to decode or check (no ``%``, no
+    fragment) — what ``parse_url(target).path`` is — without parsing the rest; None when
+    the target needs ``parse_url``. The dispatcher routes on it; the URL is parsed when a
+    handler asks for it."""
+    path = target.partition("?")[0]
+    if path[:1] != "/" or "%" in path or "#" in target:
+        return None
+    return path
+
+
 def parse_url(target: str) -> UrlDetails:
     """Parse an origin-form (``/p?q``) or absolute-form (``http://h:1/p``) request-target."""
     rest = target

@@ -9,6 +9,7 @@ local trusted_prefix, enter = host.trusted_prefix, hooks.enter
 local raw_loadstring, tostring, select, type, error = loadstring, tostring, select, type, error
 local concat, setmetatable, rawset, pcall = table.concat, setmetatable, rawset, pcall
 local getinfo, debug_traceback = debug.getinfo, debug.traceback
+local is_own_dump = ("").__thrlua.is_own_dump  -- thrlua_stdlib.lua's string.dump record
 
 -- pcall and xpcall as scripts get them (sandbox.lua replaces these with its own).
 local api = { pcall = pcall, xpcall = xpcall }
@@ -47,9 +48,15 @@ end
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
 -- translator rejects comes back as loadstring's `nil, message`.
 local function load_source(source, chunkname)
-  -- Precompiled chunks are refused: crafted bytecode can break out of any Lua sandbox.
+  -- Precompiled chunks: only what this state's string.dump made (crafted bytecode can
+  -- break out of any Lua sandbox), and never a copy of one of our functions.
   if type(source) == "string" and source:sub(1, 1) == "\27" then
-    return nil, chunk_display(chunkname) .. ": precompiled chunks are not accepted"
+    local chunk = is_own_dump(source) and raw_loadstring(source, chunkname)
+    if chunk and getinfo(chunk, "S").source:sub(1, #trusted_prefix) ~= trusted_prefix then
+      return chunk
+    end
+    return nil, chunk_display(chunkname)
+      .. ": precompiled chunks are accepted only as this state's string.dump made them"
   end
   -- A script's chunk never passes for one of ours (the CPU-time hook trusts those).
   if type(chunkname) == "string" and chunkname:sub(1, #trusted_prefix) == trusted_prefix then

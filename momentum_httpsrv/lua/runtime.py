@@ -32,7 +32,7 @@ import itertools
 import traceback
 import weakref
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,8 +147,10 @@ class LuaState:
             install(self.lua)
         self.search_path = script_search_path(search_path)
         globals_.package.path = lua_path_for(self.search_path)
-        # Handlers make garbage fast, and Lua cannot see the memory Python holds for it:
-        # collect after 100% growth instead of 200%, and work through it four times as fast.
+        # Collect after 100% growth and four times as fast as Lua's default (Momentum
+        # documents 200/200): with a coroutine per request and the per-coroutine hooks,
+        # 200/200 let the heap climb to ~17 MB over 240,000 requests where this stays
+        # under 1 MB (it costs allocations about 2.5x as much).
         globals_.collectgarbage("setpause", gc_pause)
         globals_.collectgarbage("setstepmul", gc_stepmul)
         self.boundary = LuaBoundary(self.lua, self.run_package_lua(BOUNDARY_LUA))
@@ -317,7 +319,12 @@ class LuaState:
                     if on_suspend is not None:
                         on_suspend()
                     try:
-                        values = await service(*result[2:])
+                        serving: Awaitable[tuple] = service(*result[2:])
+                        if asyncio.current_task() is None:
+                            # Stepped outside any task (a request answered in the listener's
+                            # protocol callback): libraries such as aiohttp need one.
+                            serving = asyncio.ensure_future(serving)
+                        values = await serving
                     except Exception as error:  # bad yield arguments: the task's error
                         raise LuaScriptError(
                             f"{kind}: {error}", traceback.format_exc()

@@ -86,15 +86,17 @@ end
   if is_trusted(target) then return "setfenv: not for the emulator's own functions" end
 end
 
-function debug.getregistry()
-  refuse("getregistry", "not available here (the registry holds the emulator's objects)")
-end
+-- The real registry holds the emulator's objects; scripts get a table of their own to
+-- use as one, with _LOADED (package.loaded) as in stock Lua.
+local script_registry = { _LOADED = package.loaded }
+function debug.getregistry() return script_registry end
 
 function debug.sethook()
   refuse("sethook", "not available here (the emulator's CPU-time limit uses the hook)")
 end
 
-function debug.gethook() return nil end
+-- No hook of the script's own: what stock Lua answers then (the emulator's stays hidden).
+function debug.gethook() return nil, "", 0 end
 
 -- Scripts' userdata (newproxy, debug.setmetatable): the metatable a script sees and edits
 -- is a plain table (its "shadow"); the userdata's real metatable holds forwarders that

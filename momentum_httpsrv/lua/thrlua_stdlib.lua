@@ -211,10 +211,27 @@ function setfenv(target, env)
   error(as_called(result, 1, "setfenv"), 2)
 end
 
+-- Binary chunks this state's string.dump made: the only ones loadstring accepts (crafted
+-- bytecode can break out of any Lua sandbox). The last DUMPS_KEPT are remembered, counted
+-- so that the same chunk dumped twice stays known until both are forgotten.
+local DUMPS_KEPT = 256
+local dumped, dump_ring, dump_slot = {}, {}, 1
+
 function string.dump(fn)
   if native[fn] then error("unable to dump given function", 2) end
-  return (raise_as("dump", native_dump, fn))
+  local chunk = raise_as("dump", native_dump, fn)
+  local forgotten = dump_ring[dump_slot]
+  if forgotten then
+    local count = dumped[forgotten] - 1
+    dumped[forgotten] = count > 0 and count or nil
+  end
+  dump_ring[dump_slot], dumped[chunk] = chunk, (dumped[chunk] or 0) + 1
+  dump_slot = dump_slot % DUMPS_KEPT + 1
+  return chunk
 end
+
+-- Read-only: prelude.lua keeps its own reference, so replacing this field changes nothing.
+function ops.is_own_dump(chunk) return dumped[chunk] ~= nil end
 
 function debug.getupvalue(fn, index)
   if native[fn] then return end

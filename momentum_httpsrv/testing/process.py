@@ -23,7 +23,7 @@ def serve_process(
     """Yield (process, port) once the first 127.0.0.1 listener is up; SIGTERM it after.
 
     Use ``Listen "127.0.0.1:0"`` in the configuration to get an ephemeral port;
-    ``serve_options`` are extra ``serve`` arguments (e.g. ``--http-parser``, ``fast``).
+    ``serve_options`` are extra ``serve`` arguments (e.g. ``--http-parser``, ``h11``).
     """
     process = subprocess.Popen(
         [sys.executable, "-m", "momentum_httpsrv.cli", "serve", "-c", str(config),
