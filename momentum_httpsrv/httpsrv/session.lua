@@ -42,6 +42,8 @@ end
 local pending = {}
 local EINVAL, CONTROLS = 22, "[%z\1-\8\10-\31\127]"
 local floor, ceil, huge, concat = math.floor, math.ceil, math.huge, table.concat
+-- Before any script can replace them.
+local remove, format, newproxy, setmetatable = table.remove, string.format, newproxy, setmetatable
 
 local function integer_arg(value, position, fname)
   if type(value) ~= "number" then
@@ -81,8 +83,8 @@ local function set_header(p, name, value)
   if not is_token(name) or (value ~= nil and value:find(CONTROLS)) then return EINVAL end
   local headers, at = p.headers, header_index(p, name)
   while at do -- the same order as the host's: the others, then this one last
-    table.remove(headers, at)
-    table.remove(headers, at)
+    remove(headers, at)
+    remove(headers, at)
     at = header_index(p, name)
   end
   if value ~= nil then
@@ -186,7 +188,7 @@ function Session:response_printf(fmt, ...)
     error("bad argument #1 to 'response_printf' (string expected, got " .. type(fmt) .. ")", 2)
   end
   -- string.format's complaints name the script's line and this method, not ours.
-  local ok, text = pcall(string.format, fmt, ...)
+  local ok, text = pcall(format, fmt, ...)
   if not ok then error((text:gsub("to '[^']*'", "to 'response_printf'", 1)), 2) end
   local rc = append(sid, text)
   return rc

@@ -214,14 +214,17 @@ do  -- the upvalues keep the stock names, which argument errors quote
     return script_view(mt, true)
   end
   -- Our own files make their prototypes with the raw newproxy (no forwarding needed).
-  local protected = pcall
   _G.newproxy = function(prototype)
-    local ok, object = protected(newproxy, prototype)
-    if not ok then error("bad argument #1 to 'newproxy' (boolean or proxy expected)", 2) end
-    if prototype == true and not is_trusted(getinfo(2, "f").func) then
-      forwarding(raw_getmetatable(object), {})
+    if prototype == true then
+      local object = newproxy(true)
+      if not is_trusted(getinfo(2, "f").func) then forwarding(raw_getmetatable(object), {}) end
+      return object
     end
-    return object
+    local kind = type(prototype)
+    if kind ~= "userdata" and kind ~= "boolean" and kind ~= "nil" then
+      error("bad argument #1 to 'newproxy' (boolean or proxy expected)", 2)
+    end
+    return newproxy(prototype)  -- a tail call: a foreign userdata's error is at the caller
   end
 end
 
