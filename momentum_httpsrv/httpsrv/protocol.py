@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import cast
 
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from .wire import (
@@ -310,7 +311,9 @@ def response_fields(
     key = (status, reason, *headers)
     checked = _CHECKED_HEADS.get(key)
     if checked is None:
-        checked = _check_response_head(status, reason, key[2:])
+        checked = _check_response_head(
+            status, reason, cast("tuple[tuple[str, str], ...]", key[2:])
+        )
         if len(_CHECKED_HEADS) >= _CHECKED_HEADS_MAX:
             _CHECKED_HEADS.clear()
         _CHECKED_HEADS[key] = checked
@@ -539,7 +542,7 @@ class HttpProtocol(ABC):
                 return CLOSE
             self._scan_from = max(0, len(buf) - 2)
             return NEED_DATA
-        if type(end) is Reject:
+        if isinstance(end, Reject):
             return self._fail(end)
         head = bytes(buf[:end])
         del buf[:end]
