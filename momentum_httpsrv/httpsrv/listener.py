@@ -379,7 +379,8 @@ class _Connection(asyncio.Protocol):
         )
 
     def _send_error(self, status: int) -> None:
-        """A response the server generates itself (httpsrv.md §1.3): empty body."""
+        """A response the server generates itself, with an empty body
+        (docs/request-lifecycle.md#responses-the-server-makes-itself)."""
         proto = self._proto
         assert proto is not None
         head = proto.start_response(

@@ -332,8 +332,9 @@ class LuaHttpsrvBinding:
             session.take_resume()
 
         try:
-            # A yield suspends the session (httpsrv.md §4.8); resuming re-enters the
-            # coroutine. Fire-and-forget runInPool jobs finish before the response.
+            # A yield suspends the session (docs/lua-boundary.md#tasks-and-suspension);
+            # resuming re-enters the coroutine. Fire-and-forget runInPool jobs finish
+            # before the response.
             try:
                 values = await self.state.run_task(start, suspended, resumed)
                 if keep and values:

@@ -52,7 +52,7 @@ class ListenerSettings:
     # 0 = never, as Momentum (which documents no such limit).
     response_timeout: float = 0
     parser: str = "httptools"  # "httptools" (llhttp), or "h11" (the conformance reference)
-    # Use_SSL + TLS_* (httpsrv.md §5.7, built by httpsrv/tls.py): None = plain HTTP
+    # Use_SSL + TLS_* (docs/request-lifecycle.md#tls, built by httpsrv/tls.py): None = plain HTTP
     ssl_context: ssl.SSLContext | None = field(default=None, compare=False)
 
 
@@ -92,7 +92,8 @@ class ResponseError(RuntimeError):
     """The response given to the protocol is unusable (bad header, wrong order, bad length)."""
 
 
-# Headers of the responses the server generates itself (§1.3): an empty plain-text body.
+# Headers of the responses the server generates itself, with an empty plain-text body
+# (docs/request-lifecycle.md#responses-the-server-makes-itself).
 SERVER_ERROR_HEADERS = (("Content-Type", "text/plain"),)
 
 
