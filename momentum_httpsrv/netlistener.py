@@ -49,7 +49,7 @@ def set_in_scope_or_above(scope: ConfigScope, name: str) -> bool:
 class ListenSocket:
     """A bound, accepting server for one Listen address."""
 
-    def __init__(self, address: str, server: asyncio.AbstractServer, unix_path: str | None):
+    def __init__(self, address: str, server: asyncio.Server, unix_path: str | None):
         self.address = address
         self._server = server
         self._unix_path = unix_path
@@ -76,21 +76,21 @@ class ListenSocket:
         except ListenAddressError as exc:
             raise error(address, str(exc)) from None
         loop = asyncio.get_running_loop()
-        tls = {} if ssl_context is None else {
-            "ssl": ssl_context, "ssl_handshake_timeout": handshake_timeout
-        }
+        # asyncio refuses a handshake timeout without TLS.
+        tls_timeout = None if ssl_context is None else handshake_timeout
         try:
             if where.path is not None:
                 _remove_stale_socket(address, where.path, error)
                 server = await loop.create_unix_server(
-                    protocol_factory, where.path, backlog=backlog, **tls
+                    protocol_factory, where.path, backlog=backlog, ssl=ssl_context,
+                    ssl_handshake_timeout=tls_timeout,
                 )
                 os.chmod(where.path, file_mode)
             else:
                 server = await loop.create_server(
                     protocol_factory, where.host, where.port, family=where.family,
                     backlog=backlog, reuse_address=True, reuse_port=reuse_port or None,
-                    **tls,
+                    ssl=ssl_context, ssl_handshake_timeout=tls_timeout,
                 )
         except OSError as exc:
             raise error(address, exc.strerror or str(exc)) from exc

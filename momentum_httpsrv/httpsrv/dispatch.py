@@ -54,7 +54,8 @@ class Dispatcher:
         self._log_error = log_error
         # (endpoint, header) pairs whose overridden framing header was already reported.
         self._framing_warned: set[tuple[str, str]] = set()
-        self.access = access  # IP ACL and authentication (§1.2 steps 5, 7); None: open
+        # docs/request-lifecycle.md#access-control-and-authentication; None: open.
+        self.access = access
         self._admit = access.admit if access is not None and access.enforced else None
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:

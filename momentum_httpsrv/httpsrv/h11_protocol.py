@@ -87,7 +87,7 @@ class H11Protocol(HttpProtocol):
             except h11.RemoteProtocolError as exc:
                 return self._fail(Reject(400, f"malformed request body: {exc}"))
             kind = type(event)
-            if kind is h11.Data:
+            if isinstance(event, h11.Data):
                 rejected = self._add_body(event.data)
                 if rejected:
                     return rejected
@@ -98,10 +98,10 @@ class H11Protocol(HttpProtocol):
             elif framing.chunked:
                 piece = buf[:_CHUNKED_FEED]
                 del buf[:_CHUNKED_FEED]
-                conn.receive_data(piece)
+                conn.receive_data(bytes(piece))
             else:
                 size = min(len(buf), self._body_remaining)
-                conn.receive_data(buf[:size])
+                conn.receive_data(bytes(buf[:size]))
                 del buf[:size]
                 self._body_remaining -= size
         if framing.chunked:
@@ -129,6 +129,7 @@ class H11Protocol(HttpProtocol):
             conn = self._h11 = h11.Connection(h11.SERVER)
         headers = [(latin1(name), latin1(value)) for name, value in fields]
         if framing is BodyFraming.LENGTH:
+            assert body_length is not None
             headers.append((b"Content-Length", b"%d" % body_length))
         elif framing is BodyFraming.UNFRAMED and not self._version_10:
             # h11 frames a streamed response to an HTTP/1.1 client as chunked; it leaves
@@ -138,13 +139,13 @@ class H11Protocol(HttpProtocol):
             headers.append((b"Connection", b"close"))
         try:
             response = h11.Response(status_code=status, headers=headers, reason=latin1(reason))
-            return conn.send(response)  # type: ignore[return-value]
+            return conn.send(response)
         except h11.LocalProtocolError as exc:
             raise ResponseError(f"unusable response head: {exc}") from None
 
     def _frame(self, data: bytes) -> bytes:
         assert self._h11 is not None
-        return self._h11.send(h11.Data(data=data))  # type: ignore[return-value]
+        return self._h11.send(h11.Data(data=data))
 
     def _write_end(self) -> bytes:
         conn = self._h11
@@ -152,4 +153,4 @@ class H11Protocol(HttpProtocol):
         tail = conn.send(h11.EndOfMessage())
         if conn.our_state is not h11.DONE:
             self._keep_alive = False
-        return tail  # type: ignore[return-value]
+        return tail

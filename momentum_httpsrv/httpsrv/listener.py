@@ -14,7 +14,7 @@ import logging
 import socket
 import struct
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..netlistener import ListenSocket, NetListenerError
@@ -38,7 +38,8 @@ from .tls import verified_subject_cn
 
 __all__ = ["Dispatch", "HttpListener", "ListenerError", "ListenerSettings", "http_date"]
 
-Dispatch = Callable[[Request, ResponseSink], Awaitable[None]]
+# The listener steps the coroutine by hand (send) before it makes it a task.
+Dispatch = Callable[[Request, ResponseSink], Coroutine[Any, Any, None]]
 
 _log = logging.getLogger(__name__)
 
@@ -321,7 +322,8 @@ class _Connection(asyncio.Protocol):
         return False
 
     async def _finish_dispatch(
-        self, running: Coroutine[Any, Any, None], waiting_on: object, request: Request,
+        self, running: Coroutine[Any, Any, None], waiting_on: asyncio.Future[Any] | None,
+        request: Request,
         sink: _ConnectionSink,
     ) -> None:
         """Drive a dispatch that suspended to its end, within Response_Timeout of its
@@ -377,7 +379,8 @@ class _Connection(asyncio.Protocol):
         )
 
     def _send_error(self, status: int) -> None:
-        """A response the server generates itself (httpsrv.md §1.3): empty body."""
+        """A response the server generates itself, with an empty body
+        (docs/request-lifecycle.md#responses-the-server-makes-itself)."""
         proto = self._proto
         assert proto is not None
         head = proto.start_response(
@@ -493,7 +496,9 @@ class _Connection(asyncio.Protocol):
             transport.close()
 
 
-async def _drive(running: Coroutine[Any, Any, None], waiting_on: object) -> None:
+async def _drive(
+    running: Coroutine[Any, Any, None], waiting_on: asyncio.Future[Any] | None
+) -> None:
     """Run a coroutine that was stepped by hand and is waiting on ``waiting_on`` to its
     end, as a task would: what it awaits is awaited here, a cancellation is thrown into it,
     and what it raises comes out."""
@@ -503,8 +508,8 @@ async def _drive(running: Coroutine[Any, Any, None], waiting_on: object) -> None
                 if waiting_on is None:  # a bare yield (asyncio.sleep(0))
                     await asyncio.sleep(0)
                 else:
-                    await asyncio.wait([waiting_on])  # type: ignore[list-item]
-                    waiting_on._asyncio_future_blocking = False  # type: ignore[attr-defined]
+                    await asyncio.wait([waiting_on])
+                    waiting_on._asyncio_future_blocking = False
                 waiting_on = running.send(None)
             except asyncio.CancelledError as cancelled:
                 waiting_on = running.throw(cancelled)

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.runtime import LuaScriptError, LuaState, as_tuple, lua_type_name
@@ -41,6 +41,10 @@ def _integer(value: object, position: int, method: str) -> int:
     return int(value)
 
 
+@overload
+def _text(value: object, position: int, method: str, optional: Literal[False] = False) -> str: ...
+@overload
+def _text(value: object, position: int, method: str, optional: bool) -> str | None: ...
 def _text(value: object, position: int, method: str, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
@@ -68,8 +72,8 @@ class LuaStream:
 
     __slots__ = ("_api", "_stream_id")
 
-    def __init__(self, api: object, stream_id: int) -> None:
-        self._api: object | None = api
+    def __init__(self, api: Any, stream_id: int) -> None:
+        self._api: Any = api  # session.lua's table (a lupa value); None once closed
         self._stream_id = stream_id
 
     def read(self, size: int) -> bytes:
@@ -105,7 +109,7 @@ def _content_type_default(session: HttpSession, value: str) -> int:
     return session.response_header_set("Content-Type", value)
 
 
-def _url_parts(lua: object, session: HttpSession) -> tuple:
+def _url_parts(lua: Any, session: HttpSession) -> tuple:
     """The URL's fields; the query attributes as one flat key, value, … table (any number
     of them: Lua's stack would not take thousands of return values)."""
     url = session.request_url_get()
@@ -233,7 +237,7 @@ class LuaHttpsrvBinding:
         # msys.registerAuth: credential stores a listener's Auth*Parameters uri may name.
         self.auth_schemes = HttpAuthSchemes(LuaAuthSchemes(state))
         self._error_marker = state.lua.table()
-        self._calls = {
+        self._calls: dict[str, Callable[..., Any]] = {
             **LUA_SESSION_METHODS,
             **_INTERNAL_CALLS,
             "request_url_parts": lambda s: _url_parts(state.lua, s),
@@ -249,7 +253,7 @@ class LuaHttpsrvBinding:
                 "warn": state.warn,
             }
         )
-        self._api = state.run_package_lua(
+        self._api: Any = state.run_package_lua(
             Path(__file__).with_name("session.lua"),
             host,
             self._error_marker,
@@ -328,8 +332,9 @@ class LuaHttpsrvBinding:
             session.take_resume()
 
         try:
-            # A yield suspends the session (httpsrv.md §4.8); resuming re-enters the
-            # coroutine. Fire-and-forget runInPool jobs finish before the response.
+            # A yield suspends the session (docs/lua-boundary.md#tasks-and-suspension);
+            # resuming re-enters the coroutine. Fire-and-forget runInPool jobs finish
+            # before the response.
             try:
                 values = await self.state.run_task(start, suspended, resumed)
                 if keep and values:

@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import cast
 
 from .requests import OFFLINE_CONNECTION, ConnectionInfo, Request
 from .wire import (
@@ -51,7 +52,7 @@ class ListenerSettings:
     # 0 = never, as Momentum (which documents no such limit).
     response_timeout: float = 0
     parser: str = "httptools"  # "httptools" (llhttp), or "h11" (the conformance reference)
-    # Use_SSL + TLS_* (httpsrv.md §5.7, built by httpsrv/tls.py): None = plain HTTP
+    # Use_SSL + TLS_* (docs/request-lifecycle.md#tls, built by httpsrv/tls.py): None = plain HTTP
     ssl_context: ssl.SSLContext | None = field(default=None, compare=False)
 
 
@@ -91,7 +92,8 @@ class ResponseError(RuntimeError):
     """The response given to the protocol is unusable (bad header, wrong order, bad length)."""
 
 
-# Headers of the responses the server generates itself (§1.3): an empty plain-text body.
+# Headers of the responses the server generates itself, with an empty plain-text body
+# (docs/request-lifecycle.md#responses-the-server-makes-itself).
 SERVER_ERROR_HEADERS = (("Content-Type", "text/plain"),)
 
 
@@ -310,7 +312,9 @@ def response_fields(
     key = (status, reason, *headers)
     checked = _CHECKED_HEADS.get(key)
     if checked is None:
-        checked = _check_response_head(status, reason, key[2:])
+        checked = _check_response_head(
+            status, reason, cast("tuple[tuple[str, str], ...]", key[2:])
+        )
         if len(_CHECKED_HEADS) >= _CHECKED_HEADS_MAX:
             _CHECKED_HEADS.clear()
         _CHECKED_HEADS[key] = checked
@@ -539,7 +543,7 @@ class HttpProtocol(ABC):
                 return CLOSE
             self._scan_from = max(0, len(buf) - 2)
             return NEED_DATA
-        if type(end) is Reject:
+        if isinstance(end, Reject):
             return self._fail(end)
         head = bytes(buf[:end])
         del buf[:end]

@@ -429,7 +429,7 @@ local api = {}
 local sessions = {}
 
 -- A handler's return value: nothing, nil or DONE; anything else is taken as DONE with a
--- warning (httpsrv.md §4.4).
+-- warning (docs/request-lifecycle.md#handlers).
 -- An auth function's values are its verdict and user name, handed back to the host.
 -- An endpoint's end hands its pending response to the host (its results).
 local function run_handler(handler_id, session)
@@ -459,7 +459,7 @@ end
 -- The handler yields: its response goes to the host (the host calls this between steps).
 api.take_pending = take_pending
 
--- The request is complete: the session object stops working (httpsrv.md §4.4).
+-- The request is complete: the session object stops working (docs/request-lifecycle.md#handlers).
 function api.end_session(sid)
   local session = sessions[sid]
   if session then session[SID] = nil end

@@ -6,11 +6,11 @@ which is also its Lua name (``session:request_url_get()``). C conventions are ke
 setters return 0 or an errno value; out-parameters become ``(rc, value…)`` tuples; NULL
 becomes None. The Lua binding (``lua_binding.py``) adapts these to Lua return values.
 
-Output model ([PROP] §3.G): writers append to a pending buffer; nothing reaches the
-client before ``response_flush`` or completion. The head is committed by the first flush
-(streamed framing) or at completion (Content-Length).
+Output model (docs/request-lifecycle.md#the-session-object): writers append to a pending
+buffer; nothing reaches the client before ``response_flush`` or completion. The head is
+committed by the first flush (streamed framing) or at completion (Content-Length).
 
-Back-pressure (§3.G.8): ``response_flush`` hands the pending bytes to the sink and
+Back-pressure (same section): ``response_flush`` hands the pending bytes to the sink and
 returns EAGAIN when more than ``FLUSH_HIGH_WATER`` bytes then wait for the client; the
 data is kept and goes out as the client reads. ``drain_output`` waits for that. A Lua
 handler's ``session:response_flush`` does so itself — its coroutine is suspended until
@@ -122,7 +122,8 @@ def _parse_content_type(value: str) -> tuple[str, str | None]:
 
 
 def sanitise_reason(message: str) -> str:
-    """Reason phrases may not carry CR, LF or other control characters ([PROP] §3.E)."""
+    """Reason phrases may not carry CR, LF or other control characters
+    (docs/request-lifecycle.md#the-session-object)."""
     return without_controls(message)
 
 
@@ -133,7 +134,8 @@ class HttpSession:
         self.request = request
         self._sink = sink
         self.service_closure = closure
-        self.auth_user: str | None = None  # set by authentication (httpsrv.md §5.8)
+        # Set by authentication (docs/request-lifecycle.md#access-control-and-authentication).
+        self.auth_user: str | None = None
         self._loop = _running_loop()
         self._scheduler: SchedulerInstance | None = None
         self._url: UrlDetails | None = None
@@ -151,8 +153,9 @@ class HttpSession:
         self.output_closed = False
         self.completed = False
         self.ignored_framing_headers: list[str] = []
-        # Suspend/resume (§6.1): ``_resume`` holds the finished flag of a resume that has
-        # not been taken yet; it may arrive before the handler returned ASYNC.
+        # Suspend/resume (docs/request-lifecycle.md#suspend-and-resume): ``_resume`` holds
+        # the finished flag of a resume that has not been taken yet; it may arrive before
+        # the handler returned ASYNC.
         self._state_lock = threading.Lock()
         self._owner_thread = threading.get_ident()
         self.suspended = False
@@ -166,7 +169,7 @@ class HttpSession:
             self._scheduler = SchedulerInstance(self._loop)
         return self._scheduler
 
-    # -- request inspection (§3.C) --------------------------------------------------
+    # -- request inspection ---------------------------------------------------------
 
     @property
     def url(self) -> UrlDetails:
@@ -227,7 +230,7 @@ class HttpSession:
         """ec_httpsrv_request_event_get_scheduler_inst: the loop that owns the session."""
         return self.scheduler
 
-    # -- context (§3.B) -------------------------------------------------------------
+    # -- context --------------------------------------------------------------------
 
     def service_ctx_get(self) -> object:
         """ec_httpsrv_service_ctx_get: the closure given at registration, or None."""
@@ -241,7 +244,7 @@ class HttpSession:
         """ec_httpsrv_ctx_get: what ctx_set stored, or None."""
         return self._ctx
 
-    # -- request payload (§3.D) -----------------------------------------------------
+    # -- request payload ------------------------------------------------------------
 
     def request_data_get(self) -> tuple[int, io.BytesIO]:
         """ec_httpsrv_request_data_get: a new handle at offset 0 of the payload per call."""
@@ -251,7 +254,7 @@ class HttpSession:
         """ec_httpsrv_request_data_get_string: the whole (de-chunked) payload."""
         return 0, self.request.body
 
-    # -- response status (§3.E) -----------------------------------------------------
+    # -- response status ------------------------------------------------------------
 
     def response_status_set(self, code: int, message: str | None) -> int:
         """ec_httpsrv_response_status_set: code and reason phrase; nothing else. EINVAL
@@ -298,7 +301,7 @@ class HttpSession:
         self._std_message = None  # the helpers' phrase is a status line, never a body
         return rc
 
-    # -- response headers (§3.F) ----------------------------------------------------
+    # -- response headers -----------------------------------------------------------
 
     def response_header_set(self, name: str, value: str | None) -> int:
         """ec_httpsrv_response_header_set: replace-or-add; None removes. EINVAL for what
@@ -336,7 +339,7 @@ class HttpSession:
         """The client has disconnected (its output is discarded)."""
         return self._sink.peer_gone
 
-    # -- response body (§3.G) -------------------------------------------------------
+    # -- response body --------------------------------------------------------------
 
     def response_append(self, data: bytes) -> int:
         """ec_httpsrv_response_append: add bytes to the pending output; EPIPE (and
@@ -425,7 +428,7 @@ class HttpSession:
             await self._sink.drain()
         return errno.EPIPE if self._sink.peer_gone else 0
 
-    # -- suspend and resume (§3.H, §6.1) --------------------------------------------
+    # -- suspend and resume (docs/request-lifecycle.md#suspend-and-resume) ---------
 
     def session_suspend(self) -> int:
         """ec_httpsrv_session_suspend: only on the session's own thread; EBADF when
@@ -548,7 +551,8 @@ class HttpSession:
 
     def fail(self) -> None:
         """A handler error: ``500 ERROR`` if nothing went out yet; else the sink must cut the
-        connection, because the status can no longer change (§1.3)."""
+        connection, because the status can no longer change
+        (docs/request-lifecycle.md#responses-the-server-makes-itself)."""
         self.completed = True
         self._ctx = None
         self._release_queued()

@@ -16,7 +16,8 @@ class UrlParseError(ValueError):
 
 
 def percent_decode(text: str) -> str:
-    """RFC 3986 decoding on Latin-1 text; ``+`` stays ``+`` ([PROP] §2.3)."""
+    """RFC 3986 decoding on Latin-1 text; ``+`` stays ``+``
+    (docs/request-lifecycle.md#the-session-object)."""
     if "%" not in text:
         return text
     return _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), text)
