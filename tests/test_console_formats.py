@@ -23,7 +23,7 @@ DOC_DELAYED = (
     "                                Total:  C: 532  A:  22692  D: 34915  S:1953716\n"
 )
 
-# console-commands/4-module.md (the first two blocks, then ds_core)
+# console-commands/4-module.md (its ec_logger and ds_core entries)
 DOC_MODULE_LIST = (
     "Module: ec_logger:ec_logger\n"
     "  Scope_Name: ec_logger\n"
@@ -61,7 +61,8 @@ SYSINFO_LAYOUT = re.compile(
     r"\S+ \S+ \S+ [^\n]+ \S+\n"
 )
 
-# console-commands/version.md (3.0.23 sample)
+# 3/3-reference/3-reference-console-commands-version.md (the 3.0.23 sample less its two
+# copyright lines; that sample's top rule has 45 "#", every other rule on the pages 46)
 DOC_VERSION = (
     "##############################################\n"
     "# ecelerity version: 3.0.23.36220 r(36220)\n"
