@@ -40,6 +40,22 @@ DOC_MODULE_LIST = (
     "  Description: generic datasource module\n"
 )
 
+# console-commands/domain.md: the configuration block and the queue part of its sample
+# (the MX part between them needs DNS and delivery, which are not emulated).
+DOC_DOMAIN_CONFIG = "Domain hotmail.com {\n  max_outbound_connections = 20\n}\n"
+DOC_DOMAIN_QUEUE = (
+    "Queue:\n"
+    "        Active:        212\n"
+    "        Delayed:       190\n"
+    "Deliveries:     10715\n"
+    "Failures:         612\n"
+    "Active Connections: 12\n"
+)
+DOMAIN_QUEUE_LAYOUT = re.compile(
+    r"Queue:\n        Active:[ \d]{11}\n        Delayed:[ \d]{10}\n"
+    r"Deliveries:[ \d]{10}\nFailures:[ \d]{12}\nActive Connections: \d+\n"
+)
+
 # console-commands/paniclog.md
 DOC_PANICLOG_LINE = "[Sun 30 Nov 2003 10:31:37] [serious] Validating software license.\n"
 
@@ -180,6 +196,22 @@ def test_module_list_names_the_loaded_modules(node: MomentumNode) -> None:
     assert listed.startswith("Module: ec_logger:ec_logger\n  Scope_Name: ec_logger\n")
     assert "Module: httpsrv\n  Scope_Name: httpsrv\n  Enabled: enabled\n" in listed
     assert "\n\n" not in listed
+
+
+def test_domain_shows_its_configuration_and_queues_as_documented(tmp_path: Path) -> None:
+    config = tmp_path / "ecelerity.conf"
+    config.write_text(DOC_DOMAIN_CONFIG)
+    node = MomentumNode(config)
+    node.start()
+    try:
+        node.mail_queue.delay("hotmail.com", "451 later")
+        reply = node.console("domain hotmail.com")
+    finally:
+        node.stop()
+    assert reply.startswith(DOC_DOMAIN_CONFIG)
+    assert DOMAIN_QUEUE_LAYOUT.fullmatch(DOC_DOMAIN_QUEUE)
+    assert DOMAIN_QUEUE_LAYOUT.fullmatch(reply[len(DOC_DOMAIN_CONFIG):])
+    assert "        Delayed:         1\n" in reply
 
 
 def test_paniclog_lines_have_the_documented_date_and_level() -> None:
