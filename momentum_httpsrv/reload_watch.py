@@ -7,6 +7,11 @@ running generation serving, and its error is logged as a failed ``config reload`
 line, ``config reload failed: …; still serving generation N``.
 The directories are watched (editors often replace a file rather than write it), and
 changes are filtered down to the watched files.
+
+A save is reloaded once the watched files have been quiet for ``QUIET_MS``: an editor
+that truncates and then writes (with a pause on a busy machine) would otherwise have
+its empty file loaded, and a generation without the script's module served until the
+write's own reload.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from watchfiles import Change, awatch
 from .console.commands import ReconfigureError
 from .console.node_interface import ConsoleGeneration, ConsoleNode
 from .lua.coverage import PACKAGE_ROOT
+
+QUIET_MS = 400
 
 
 def watched_files(generation: ConsoleGeneration) -> set[Path]:
@@ -52,6 +59,7 @@ async def reload_on_change(
             watch_filter=functools.partial(_is_watched, watched),
             yield_on_timeout=True,
             rust_timeout=500,
+            step=QUIET_MS,
         ):
             if starting:
                 starting = False

@@ -76,6 +76,20 @@ def test_reload_follows_script_module_and_include_edits_and_survives_a_broken_on
         assert "listen.conf:2:1: warning: unknown option" in log
 
 
+def test_a_save_written_in_two_steps_is_reloaded_once_whole(tmp_path):
+    """Editors (and `write_text`) truncate, then write: a pause between the two on a busy
+    machine must not reload the empty file and serve a generation without its module."""
+    config = write_site(tmp_path)
+    with serve_process(config, 30.0, "--reload") as (process, port):
+        stderr_until(process, r"--reload: watching \d+ files")
+        with open(tmp_path / "hi.lua", "w") as script:
+            script.flush()
+            time.sleep(0.25)
+            script.write(GREETING.replace('"/hi"', '"/hello"'))
+        stderr_until(process, r"reloaded: generation 2")
+        assert get(port, "/hello") == (200, "one")
+
+
 def test_an_edit_saved_while_a_reload_is_loading_is_reloaded_too(tmp_path):
     """Rapid saves: the second lands while the first one's reload is running its scripts.
     The script of the first save signals that it is loading and waits for a gate file."""
