@@ -306,8 +306,24 @@ class LuaState:
         starts it (``api.start_task`` or a binding's wrapper). ``on_suspend`` and
         ``on_resume`` bracket each served yield (a session's suspend/resume). Returns
         what it returned."""
+        task_id, result = self.begin_task(start)
+        return await self.finish_task(task_id, result, on_suspend, on_resume)
+
+    def begin_task(self, start: Callable[..., object], *args: object) -> tuple[int, tuple]:
+        """The first step of a task: ``start(task_id, *args)`` runs it until it ends or
+        first suspends; its id and what that step gave (``finish_task`` goes on, or
+        ``task_result`` reads a task that ended)."""
         task_id = next(self._task_ids)
-        result = as_tuple(start(task_id))
+        return task_id, as_tuple(start(task_id, *args))
+
+    async def finish_task(
+        self,
+        task_id: int,
+        result: tuple,
+        on_suspend: Callable[[], object] | None = None,
+        on_resume: Callable[[], object] | None = None,
+    ) -> tuple:
+        """``run_task`` from a step's ``result`` on (``begin_task``)."""
         try:
             while result[0] == "yield":
                 kind = result[1] if len(result) > 1 else None
@@ -336,6 +352,10 @@ class LuaState:
         except BaseException:  # cancelled (its generation retired) or a service failed
             self.api.drop_task(task_id)
             raise
+        return self.task_result(result)
+
+    def task_result(self, result: tuple) -> tuple:
+        """What an ended task returned; LuaScriptError when it failed."""
         if result[0] == "error":
             raise self._error(str(result[1]), result[2])
         return result[1:]
