@@ -58,3 +58,11 @@ def test_parked_coroutines_take_a_cpu_limit_set_after_they_were_made(tmp_path: P
     response = site.request("GET", "/spin")
     assert response.status == 500
     assert any("CPU time limit exceeded" in line for line in site.log)
+
+
+def test_the_collector_runs_with_momentums_documented_settings(tmp_path: Path) -> None:
+    """With coroutines reused, Lua's collector can run as Momentum documents it
+    (pause 200, step multiplier 200) unless the scriptlet says otherwise."""
+    collect = LuaSite(SITE, tmp_path).state.lua.globals().collectgarbage
+    assert collect("setpause", 200) == 200  # returns the setting it replaces
+    assert collect("setstepmul", 200) == 200
