@@ -29,7 +29,13 @@ from .httpsrv.routing import EndpointRegistry
 from .listener_config import http_listens
 from .lua import coverage
 from .lua.lib.policy_data import PolicyData
-from .lua.runtime import LuaScriptError, LuaState, script_search_path
+from .lua.runtime import (
+    DEFAULT_GC_PAUSE,
+    DEFAULT_GC_STEPMUL,
+    LuaScriptError,
+    LuaState,
+    script_search_path,
+)
 from .lua.scriptlet import ScriptSource, ScriptSpec, load_scripts, read_scripts
 from .lua_environment import LuaLimits, create_lua_environment
 from .paniclog import Paniclog
@@ -115,8 +121,10 @@ def build_generation(
         list(config.search_path),
         print_sink=paniclog.write,
         warn=paniclog.warn,
-        gc_pause=scriptlet.get_int("gc_pause", 100) if scriptlet else 100,
-        gc_stepmul=scriptlet.get_int("gc_stepmul", 400) if scriptlet else 400,
+        gc_pause=scriptlet.get_int("gc_pause", DEFAULT_GC_PAUSE) if scriptlet else DEFAULT_GC_PAUSE,
+        gc_stepmul=(
+            scriptlet.get_int("gc_stepmul", DEFAULT_GC_STEPMUL) if scriptlet else DEFAULT_GC_STEPMUL
+        ),
         mail_queue=mail_queue,
         policy_data=policy_data,
         config=config,

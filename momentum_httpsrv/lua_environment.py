@@ -16,7 +16,7 @@ from .httpsrv.lua_binding import LuaHttpsrvBinding
 from .lua.hooks import DEFAULT_CPU_LIMIT
 from .lua.lib.policy_data import PolicyData
 from .lua.msys_core import BindingTable
-from .lua.runtime import DEFAULT_MAX_MEMORY, LuaState
+from .lua.runtime import DEFAULT_GC_PAUSE, DEFAULT_GC_STEPMUL, DEFAULT_MAX_MEMORY, LuaState
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def create_lua_environment(
     search_path: list[Path],
     print_sink: Callable[[str], None],
     warn: Callable[[str], None],
-    gc_pause: int = 100,
-    gc_stepmul: int = 400,
+    gc_pause: int = DEFAULT_GC_PAUSE,
+    gc_stepmul: int = DEFAULT_GC_STEPMUL,
     mail_queue: MailQueue | None = None,
     policy_data: PolicyData | None = None,
     config: Configuration | None = None,

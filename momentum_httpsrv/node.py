@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .config import ConfigError, ConfigOption, ConfigScope, load_config
 from .console.commands import ConsoleDispatcher, ReconfigureError
@@ -224,10 +224,30 @@ class MomentumNode:
 
     async def dispatch(self, request: Request, sink) -> None:
         """Serve one request on the generation current when it arrived."""
+        pending = self.start_dispatch(request, sink)
+        if pending is not None:
+            await pending
+
+    def start_dispatch(self, request: Request, sink) -> Coroutine[Any, Any, None] | None:
+        """``dispatch`` as far as it goes without waiting (``Dispatcher.start``): None
+        when the response is complete, else a coroutine that finishes it; the generation
+        counts the request as in flight until then."""
         generation = self.generation
         assert generation is not None, "start() the node first"
-        with generation.use:
-            await generation.dispatch(request, sink)
+        use = generation.use
+        with use:
+            pending = generation.dispatch.start(request, sink)
+            if pending is None:
+                return None
+            use.__enter__()  # held by the coroutine from here on
+        return self._finish_dispatch(use, pending)
+
+    @staticmethod
+    async def _finish_dispatch(use: LuaStateUse, pending: Coroutine[Any, Any, None]) -> None:
+        try:
+            await pending
+        finally:
+            use.__exit__(None, None, None)
 
     async def handle(self, request: Request) -> Response:
         """Run one request with no sockets; the same pipeline and HTTP rules as the
@@ -254,7 +274,7 @@ class MomentumNode:
         for address, settings in self.generation.http_listens:
             listener = HttpListener(
                 address,
-                self.dispatch,
+                self.start_dispatch,
                 dataclasses.replace(settings, parser=http_parser),
                 log=self.paniclog.warn if self.paniclog else None,
                 access_log=access_log,

@@ -142,3 +142,24 @@ def test_msys_core_auth_constants_are_the_http_cores_verdicts() -> None:
     assert {name: CORE_CONSTANTS[f"EC_AUTH_{name}"] for name in AuthVerdict.__members__} == {
         name: verdict.value for name, verdict in AuthVerdict.__members__.items()
     }
+
+
+def test_parser_subclasses_use_the_protocol_base_through_its_interface() -> None:
+    """httptools_protocol and h11_protocol read the base's state through its properties
+    (settings, buffer, framing, body_remaining, …), never through its private slots."""
+    import ast
+    from pathlib import Path
+
+    from momentum_httpsrv.httpsrv.protocol import HttpProtocol
+
+    package = Path(HttpProtocol.__module__.replace(".", "/")).parent
+    root = Path(__file__).resolve().parent.parent
+    base_slots = set(HttpProtocol.__slots__)
+    for name in ("httptools_protocol.py", "h11_protocol.py"):
+        tree = ast.parse((root / package / name).read_text())
+        reached = {
+            node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "self" and node.attr in base_slots
+        }
+        assert not reached, f"{name} reaches into HttpProtocol's slots {sorted(reached)}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import inspect
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from .auth import AccessControl
 from .protocol import SERVER_ERROR_HEADERS, ListenerSettings, Reject, check_request, reason_for
@@ -59,6 +60,15 @@ class Dispatcher:
         self._admit = access.admit if access is not None and access.enforced else None
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
+        pending = self.start(request, sink)
+        if pending is not None:
+            await pending
+
+    def start(self, request: Request, sink: ResponseSink) -> Coroutine[Any, Any, None] | None:
+        """Serve ``request`` as far as it goes without waiting: None when its response is
+        complete (or failed), else a coroutine that finishes it. The listener calls this
+        inside its protocol callback, so a handler that does not suspend is answered
+        there with no coroutine at all (docs/request-lifecycle.md#dispatch)."""
         session = HttpSession(request, sink)
         try:
             path = plain_path(request.target) or session.url.path
@@ -69,30 +79,61 @@ class Dispatcher:
             # the connection closes; a Connection: close header is the sink's signal).
             sink.start(400, reason_for(400), [*SERVER_ERROR_HEADERS, ("Connection", "close")], 0)
             sink.end()
+            return None
+        if self._admit is not None:
+            return self._admit_then_serve(session, sink, path)
+        return self._serve(session, path)
+
+    async def _admit_then_serve(self, session: HttpSession, sink: ResponseSink, path: str) -> None:
+        assert self._admit is not None
+        if not await self._admit(session, sink, path):
             return
-        if self._admit is not None and not await self._admit(session, sink, path):
-            return
+        pending = self._serve(session, path)
+        if pending is not None:
+            await pending
+
+    def _serve(self, session: HttpSession, path: str) -> Coroutine[Any, Any, None] | None:
+        request = session.request
         registration = self.registry.match(request.method, path)
         if registration is None:
             session.response_status_set(404, MOMENTUM_REASONS[404])
             session.response_header_set("Content-Type", "text/plain")
-            await session.complete()
-            return
+            return None if session.complete_now() else session.complete()
         session.service_closure = registration.closure
         try:
-            finished = await self._run_handler(registration.handler, session)
+            result = registration.handler(session)
+            if inspect.isawaitable(result) or result == HANDLER_ASYNC:
+                return self._serve_async(registration, session, result)
+            self._check_done(result)
+            if not session.complete_now():
+                return self._serve_async(registration, session, HANDLER_DONE)
+        except Exception as error:  # a bug in a handler must not stop the server
+            self._handler_failed(session, error)
+            return None
+        if session.ignored_framing_headers:
+            self._warn_framing_once(registration, session.ignored_framing_headers)
+        return None
+
+    async def _serve_async(
+        self, registration: Registration, session: HttpSession, result: object
+    ) -> None:
+        """``_serve`` once the handler suspended or its output streams."""
+        try:
+            finished = await self._run_handler(registration.handler, session, result)
             if finished:
                 await session.complete()
-        except HandlerError as error:
-            self._log_error(error.message, error.traceback)
-            session.fail()
-            return
         except Exception as error:  # a bug in a handler must not stop the server
-            self._log_error(f"httpsrv: handler raised {error!r}", traceback.format_exc())
-            session.fail()
+            self._handler_failed(session, error)
             return
         if session.ignored_framing_headers:
             self._warn_framing_once(registration, session.ignored_framing_headers)
+
+    def _handler_failed(self, session: HttpSession, error: Exception) -> None:
+        if isinstance(error, HandlerError):
+            self._log_error(error.message, error.traceback)
+        else:
+            self._log_error(f"httpsrv: handler raised {error!r}", traceback.format_exc())
+        session.fail()
 
     def _warn_framing_once(self, registration: Registration, names: list[str]) -> None:
         """A handler's framing headers are overridden, with one warning per endpoint and
@@ -107,17 +148,16 @@ class Dispatcher:
             f"ignored {', '.join(new)} (reported once)"
         )
 
-    async def _run_handler(self, handler, session: HttpSession) -> bool:
-        """Call the handler until it is DONE (docs/request-lifecycle.md#handlers): ASYNC after
-        ``session_suspend`` waits for ``session_resume``; resume(0) calls it again,
-        resume(finished) ends it. Returns False when the session already failed."""
+    async def _run_handler(self, handler, session: HttpSession, result: object) -> bool:
+        """Call the handler until it is DONE (docs/request-lifecycle.md#handlers), from
+        what its first call gave: ASYNC after ``session_suspend`` waits for
+        ``session_resume``; resume(0) calls it again, resume(finished) ends it. Returns
+        False when the session already failed."""
         while True:
-            result = handler(session)
             if inspect.isawaitable(result):
                 result = await result
             if result != HANDLER_ASYNC:
-                if result not in (None, HANDLER_DONE):
-                    self._log_error(f"httpsrv: handler returned {result!r}; taken as DONE", None)
+                self._check_done(result)
                 return True
             if not session.suspended:
                 self._log_error("httpsrv: handler returned ASYNC without session_suspend", None)
@@ -125,3 +165,8 @@ class Dispatcher:
                 return False
             if await session.wait_resumed():
                 return True
+            result = handler(session)
+
+    def _check_done(self, result: object) -> None:
+        if result not in (None, HANDLER_DONE):
+            self._log_error(f"httpsrv: handler returned {result!r}; taken as DONE", None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import h11
 
 from .protocol import (
-    DISPATCHED,
     BodyFraming,
     HttpProtocol,
     Interim,
@@ -53,7 +52,7 @@ class H11Protocol(HttpProtocol):
         tunnel = head.startswith(b"CONNECT ")
         if tunnel:  # never a tunnel here: an ordinary request (h11 would switch protocols)
             head = b"GET" + head[7:]
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self._settings.max_head_size)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.settings.max_head_size)
         conn.receive_data(head)
         try:
             event = conn.next_event()
@@ -73,14 +72,14 @@ class H11Protocol(HttpProtocol):
             headers,
         )
         if event.http_version == b"1.0":
-            self._keep_alive = False  # h11 closes every HTTP/1.0 connection
+            self.close_after_response()  # h11 closes every HTTP/1.0 connection
         return outcome
 
     def _read_body(self) -> Request | Interim | Reject | _Marker:
         conn = self._h11
-        framing = self._framing
+        framing = self.framing
         assert conn is not None and framing is not None
-        buf = self._buf
+        buf = self.buffer
         while True:
             try:
                 event = conn.next_event()
@@ -100,10 +99,10 @@ class H11Protocol(HttpProtocol):
                 del buf[:_CHUNKED_FEED]
                 conn.receive_data(bytes(piece))
             else:
-                size = min(len(buf), self._body_remaining)
+                size = min(len(buf), self.body_remaining)
                 conn.receive_data(bytes(buf[:size]))
                 del buf[:size]
-                self._body_remaining -= size
+                self.body_remaining -= size
         if framing.chunked:
             leftover = conn.trailing_data[0]
             if leftover:
@@ -125,17 +124,17 @@ class H11Protocol(HttpProtocol):
         body_length: int | None,
     ) -> bytes:
         conn = self._h11
-        if conn is None or self._state != DISPATCHED:  # a Reject: the request is abandoned
+        if conn is None or not self.dispatched:  # a Reject: the request is abandoned
             conn = self._h11 = h11.Connection(h11.SERVER)
         headers = [(latin1(name), latin1(value)) for name, value in fields]
         if framing is BodyFraming.LENGTH:
             assert body_length is not None
             headers.append((b"Content-Length", b"%d" % body_length))
-        elif framing is BodyFraming.UNFRAMED and not self._version_10:
+        elif framing is BodyFraming.UNFRAMED and not self.version_10:
             # h11 frames a streamed response to an HTTP/1.1 client as chunked; it leaves
             # the body unframed (close-delimited) only for a peer it takes for HTTP/1.0.
             conn.their_http_version = b"1.0"
-        if not self._keep_alive:
+        if not self.keep_alive:
             headers.append((b"Connection", b"close"))
         try:
             response = h11.Response(status_code=status, headers=headers, reason=latin1(reason))
@@ -152,5 +151,5 @@ class H11Protocol(HttpProtocol):
         assert conn is not None
         tail = conn.send(h11.EndOfMessage())
         if conn.our_state is not h11.DONE:
-            self._keep_alive = False
+            self.close_after_response()
         return tail

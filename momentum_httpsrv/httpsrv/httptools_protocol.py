@@ -22,7 +22,6 @@ import re
 import httptools
 
 from .protocol import (
-    REJECTED,
     BodyFraming,
     HttpProtocol,
     Interim,
@@ -105,7 +104,7 @@ class HttptoolsProtocol(HttpProtocol):
 
     def on_headers_complete(self) -> None:
         version = self._parser.get_http_version()
-        verdict = self._verdict = check_request_head(version, self._fields, self._settings)
+        verdict = self._verdict = check_request_head(version, self._fields, self.settings)
         if type(verdict) is Reject:
             raise _Stop
 
@@ -130,8 +129,9 @@ class HttptoolsProtocol(HttpProtocol):
             # stops after it, so the next request gets a fresh parser.
             self._parser = self._new_parser()
         except httptools.HttpParserError as error:
-            if self._state == REJECTED:  # on_body passed Max_Request_Size: the 413
-                return self._reject
+            reject = self.handed_out_reject
+            if reject is not None:  # on_body passed Max_Request_Size: the 413
+                return reject
             verdict = self._verdict
             if type(verdict) is Reject:
                 return self._fail(verdict)
@@ -165,11 +165,11 @@ class HttptoolsProtocol(HttpProtocol):
         return self._accept_framed(self._method, self._target, self._fields, verdict)
 
     def _read_body(self) -> Request | Interim | Reject | _Marker:
-        framing = self._framing
+        framing = self.framing
         assert framing is not None
-        buf = self._buf
+        buf = self.buffer
         if framing.chunked:
-            limit = self._settings.max_head_size
+            limit = self.settings.max_head_size
             while not self._message_done:
                 if not buf:
                     return self._wait_for_body()
@@ -184,7 +184,7 @@ class HttptoolsProtocol(HttpProtocol):
                         end += 1
                 piece = bytes(buf[: end or len(buf)])
                 del buf[: end or len(buf)]
-                body_before = self._body_size
+                body_before = self.body_size
                 self._chunk_header_seen = False
                 rejected = self._feed(piece)
                 if rejected is not None:
@@ -192,23 +192,23 @@ class HttptoolsProtocol(HttpProtocol):
                 if self._chunk_header_seen and _LAST_CHUNK.match(piece):
                     self._in_trailers = True
                 # Chunk lines and trailers are bounded like a head (as h11 bounds them).
-                if self._body_size > body_before:
+                if self.body_size > body_before:
                     self._chunk_overhead = 0
-                self._chunk_overhead += len(piece) - (self._body_size - body_before)
+                self._chunk_overhead += len(piece) - (self.body_size - body_before)
                 if self._chunk_overhead > limit:
                     return self._fail(Reject(400, "chunk-size line or trailers too large"))
-        elif self._body_remaining:
-            take = min(len(buf), self._body_remaining)
+        elif self.body_remaining:
+            take = min(len(buf), self.body_remaining)
             if take:
                 piece = bytes(buf[:take])
                 del buf[:take]
-                self._body_remaining -= take
+                self.body_remaining -= take
                 rejected = self._feed(piece)
                 if rejected is not None:
                     return rejected
-            if self._body_remaining:
+            if self.body_remaining:
                 return self._wait_for_body()
-        if not self._parser.should_keep_alive() and self._keep_alive:
+        if not self._parser.should_keep_alive() and self.keep_alive:
             self._parser = self._new_parser()  # llhttp would refuse a next request
         return self._request_complete()
 
@@ -222,7 +222,7 @@ class HttptoolsProtocol(HttpProtocol):
         framing: BodyFraming,
         body_length: int | None,
     ) -> bytes:
-        key = (status, reason, framing, body_length, self._keep_alive, self._version_10, *fields)
+        key = (status, reason, framing, body_length, self.keep_alive, self.version_10, *fields)
         head = _HEADS.get(key)
         if head is not None:
             return head
@@ -232,9 +232,9 @@ class HttptoolsProtocol(HttpProtocol):
             lines.append(f"Content-Length: {body_length}")
         elif framing is BodyFraming.CHUNKED:
             lines.append("Transfer-Encoding: chunked")
-        if not self._keep_alive:
+        if not self.keep_alive:
             lines.append("Connection: close")
-        elif self._version_10:
+        elif self.version_10:
             lines.append("Connection: keep-alive")
         lines.append("\r\n")
         head = latin1("\r\n".join(lines))
@@ -244,11 +244,11 @@ class HttptoolsProtocol(HttpProtocol):
         return head
 
     def _frame(self, data: bytes) -> bytes:
-        if self._out_framing is BodyFraming.CHUNKED:
+        if self.out_framing is BodyFraming.CHUNKED:
             return b"%x\r\n%b\r\n" % (len(data), data)
         return data
 
     def _write_end(self) -> bytes:
-        if self._out_framing is BodyFraming.CHUNKED and not self._out_discard:
+        if self.out_framing is BodyFraming.CHUNKED and not self.out_discard:
             return b"0\r\n\r\n"
         return b""

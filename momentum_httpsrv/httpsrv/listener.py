@@ -38,8 +38,10 @@ from .tls import verified_subject_cn
 
 __all__ = ["Dispatch", "HttpListener", "ListenerError", "ListenerSettings", "http_date"]
 
-# The listener steps the coroutine by hand (send) before it makes it a task.
-Dispatch = Callable[[Request, ResponseSink], Coroutine[Any, Any, None]]
+# A dispatch serves a request as far as it can at once: None when the response is
+# complete, else a coroutine, which the listener steps by hand (send) before it makes it
+# a task (an ``async def`` dispatch is such a coroutine from the start).
+Dispatch = Callable[[Request, ResponseSink], Coroutine[Any, Any, None] | None]
 
 _log = logging.getLogger(__name__)
 
@@ -307,8 +309,10 @@ class _Connection(asyncio.Protocol):
         sink = _ConnectionSink(self)
         self._dispatching = True
         self._dispatch_started = self._loop.time()
-        running = self._listener._dispatch(request, sink)
         try:
+            running = self._listener._dispatch(request, sink)
+            if running is None:  # answered at once
+                raise StopIteration
             waiting_on = running.send(None)
         except StopIteration:
             self._dispatched(request, sink, None)

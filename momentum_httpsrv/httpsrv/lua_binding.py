@@ -13,7 +13,7 @@ import errno
 import itertools
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -198,16 +198,24 @@ class LuaHandler:
     handler_id: int
     kind: str = "endpoint"  # or "auth" (register_auth)
 
-    async def __call__(self, session: HttpSession) -> tuple | None:
+    def __call__(self, session: HttpSession) -> tuple | None | Awaitable[tuple | None]:
         """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
-        auth function's values are its verdict and user name."""
+        auth function's values are its verdict and user name. A call that ended without
+        suspending answers at once; one that suspended gives an awaitable."""
         try:
-            if self.kind == "auth":
-                return await self.binding.run(self.handler_id, session, keep_response=False)
-            await self.binding.run(self.handler_id, session, keep_response=True)
+            begun = self.binding.begin(self.handler_id, session, self.kind != "auth")
         except LuaScriptError as error:
             raise HandlerError(error.message, error.traceback) from error
-        return None
+        if type(begun) is tuple:
+            return begun if self.kind == "auth" else None
+        return self._finish(begun)  # type: ignore[arg-type]
+
+    async def _finish(self, begun: Awaitable[tuple]) -> tuple | None:
+        try:
+            values = await begun
+        except LuaScriptError as error:
+            raise HandlerError(error.message, error.traceback) from error
+        return values if self.kind == "auth" else None
 
 
 def _reason_table(state: LuaState) -> object:
@@ -310,16 +318,38 @@ class LuaHttpsrvBinding:
         the session object has been invalidated. With ``keep_response`` (an endpoint)
         session.lua keeps the response until the handler ends or yields, and hands it
         over then (``HttpSession.adopt_response``)."""
+        begun = self.begin(handler_id, session, keep_response)
+        return begun if type(begun) is tuple else await begun  # type: ignore[misc]
+
+    def begin(
+        self, handler_id: int, session: HttpSession, keep_response: bool
+    ) -> tuple | Awaitable[tuple]:
+        """``run`` as far as it goes without waiting: a handler that ended without
+        suspending and left no jobs running gives its values here, with no coroutine
+        (docs/request-lifecycle.md#handlers); otherwise an awaitable finishes it."""
         self._handlers.release()
         sid = next(self._session_ids)
         self.sessions[sid] = session
-        task_ids = []
         keep = keep_response and not session.peer_gone
+        try:
+            task_id, result = self.state.begin_task(self._start_handler, handler_id, sid, keep)
+        except BaseException:
+            self._end(sid)
+            raise
+        if result[0] == "yield" or self.state.msys_async.has_jobs(task_id):
+            return self._finish(task_id, result, sid, session, keep)
+        try:
+            values = self.state.task_result(result)
+        finally:
+            self._end(sid)
+        if keep and values:
+            session.adopt_response(*values)
+            return ()
+        return values
 
-        def start(task_id: int) -> object:
-            task_ids.append(task_id)
-            return self._start_handler(task_id, handler_id, sid, keep)
-
+    async def _finish(
+        self, task_id: int, result: tuple, sid: int, session: HttpSession, keep: bool
+    ) -> tuple:
         def suspended() -> None:
             if keep:
                 response = as_tuple(self._take_pending(sid))
@@ -336,17 +366,19 @@ class LuaHttpsrvBinding:
             # resuming re-enters the coroutine. Fire-and-forget runInPool jobs finish
             # before the response.
             try:
-                values = await self.state.run_task(start, suspended, resumed)
+                values = await self.state.finish_task(task_id, result, suspended, resumed)
                 if keep and values:
                     session.adopt_response(*values)
                     return ()
                 return values
             finally:
-                if task_ids:
-                    await self.state.msys_async.wait_jobs(task_ids[0])
+                await self.state.msys_async.wait_jobs(task_id)
         finally:
-            del self.sessions[sid]
-            self._end_session(sid)
+            self._end(sid)
+
+    def _end(self, sid: int) -> None:
+        del self.sessions[sid]
+        self._end_session(sid)
 
 
 __all__ = ["LuaHandler", "LuaHttpsrvBinding", "LuaStream", "LUA_SESSION_METHODS"]

@@ -444,6 +444,62 @@ class HttpProtocol(ABC):
         self._out_discard = False
         self._out_remaining: int | None = None
 
+    # ----------------------------------- the state parser subclasses work with
+    # (read through these, never through the slots: the base owns its state)
+
+    @property
+    def settings(self) -> ListenerSettings:
+        return self._settings
+
+    @property
+    def buffer(self) -> bytearray:
+        """Received bytes not yet parsed; a subclass takes body bytes from its front."""
+        return self._buf
+
+    @property
+    def framing(self) -> RequestFraming | None:
+        """What the head being read said about its body (``_accept_framed`` sets it)."""
+        return self._framing
+
+    @property
+    def body_remaining(self) -> int:
+        """Content-Length body bytes not yet taken from the buffer."""
+        return self._body_remaining
+
+    @body_remaining.setter
+    def body_remaining(self, value: int) -> None:
+        self._body_remaining = value
+
+    @property
+    def body_size(self) -> int:
+        """Decoded body bytes collected so far (``_add_body``)."""
+        return self._body_size
+
+    @property
+    def dispatched(self) -> bool:
+        """A Request was handed out and its response has not started."""
+        return self._state == DISPATCHED
+
+    @property
+    def handed_out_reject(self) -> Reject | None:
+        """The Reject being answered, once one was handed out (``_fail``)."""
+        return self._reject if self._state == REJECTED else None
+
+    @property
+    def version_10(self) -> bool:
+        """The response goes to an HTTP/1.0 request."""
+        return self._version_10
+
+    @property
+    def out_framing(self) -> BodyFraming:
+        """How the response being sent is framed."""
+        return self._out_framing
+
+    @property
+    def out_discard(self) -> bool:
+        """The response's body bytes are not sent (HEAD, 204, 304)."""
+        return self._out_discard
+
     # ------------------------------------------------------------------ input
 
     def feed(self, data: bytes, now: float) -> None:

@@ -484,25 +484,38 @@ class HttpSession:
 
     # -- completion -----------------------------------------------------------------
 
+    def complete_now(self) -> bool:
+        """``complete`` when nothing is streamed (no IO object queued, no head sent):
+        done here and True; otherwise False, and ``complete`` must run."""
+        if self.completed:
+            return True
+        if self.committed or self._queued:
+            return False
+        self.completed = True
+        self._ctx = None
+        try:
+            body = bytes(self._pending)
+            if not self._produced_body and self._std_message:
+                body = self._std_message.encode("latin-1")
+            self._pending.clear()
+            self._commit(body_length=len(body))
+            if body:
+                self._sink.write(body)
+            self._end()
+        except BaseException:
+            self._sink.abort()
+            raise
+        return True
+
     async def complete(self) -> None:
         """The handler is DONE: send whatever has not been sent and end the response,
         streaming queued IO objects chunk by chunk with back-pressure. An IO read error
         propagates after the connection has been cut (the status already went out)."""
-        if self.completed:
+        if self.complete_now():
             return
         self.completed = True
         self._ctx = None
         try:
-            if not self.committed and not self._queued:
-                body = bytes(self._pending)
-                if not self._produced_body and self._std_message:
-                    body = self._std_message.encode("latin-1")
-                self._pending.clear()
-                self._commit(body_length=len(body))
-                if body:
-                    self._sink.write(body)
-                self._end()
-                return
             if not self.committed:
                 self._commit(body_length=None)
             self._queued.append(self._pending)

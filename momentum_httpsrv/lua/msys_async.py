@@ -170,6 +170,10 @@ class MsysAsync:
                 f"a msys.runInPool job or thread failed: {error.message}"
             )
 
+    def has_jobs(self, owner: int) -> bool:
+        """Whether a task started asynchronous jobs that have not finished."""
+        return owner in self._jobs
+
     async def wait_jobs(self, owner: int) -> None:
         """Wait for the asynchronous jobs a task started, and the jobs they started
         (deterministic handler and command ends)."""

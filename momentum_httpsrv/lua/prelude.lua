@@ -406,11 +406,49 @@ end
 -- yields are the script's own.
 local HOST = setmetatable({}, { __tostring = function() return "host request" end })
 
+-- Coroutines of tasks that returned without suspending wait here for the next task:
+-- making a coroutine (a Lua thread, ~1 KB for the collector) and installing its hook is
+-- the dearest part of a short task such as a plain HTTP handler. A parked coroutine
+-- runs `run_parked`, which calls each task's function and yields PARKED with its
+-- results; one that failed or is still suspended is never parked. Per-coroutine state a
+-- script can see (_TLS, the main-chunk mark) is dropped when it is parked, and the pool
+-- is emptied whenever the hook settings change (a parked coroutine keeps the hook it was
+-- made with).
+local PARKED = {}
+local parked, parked_count, PARKED_MAX = {}, 0, 16
+local forget_thread_state  -- set below, with the tables it clears
+
+local function run_parked(fn, ...)
+  return run_parked(raw_yield(PARKED, fn(...)))
+end
+
+local function park(co)
+  forget_thread_state(co)
+  if parked_count < PARKED_MAX then
+    parked_count = parked_count + 1
+    parked[parked_count] = co
+  end
+end
+
+for _, name in ipairs({ "set_line", "set_limit" }) do
+  local set = hooks[name]
+  hooks[name] = function(...)
+    parked, parked_count = {}, 0
+    return set(...)
+  end
+end
+
 local function task_step(id, co, ok, ...)
   if not ok then
     local message = error_text((...))
     finish(id)
     return "error", message, debug_traceback(co, message)
+  end
+  if ... == PARKED then
+    task_of[co] = nil
+    finish(id)
+    park(co)
+    return "done", select(2, ...)
   end
   if status(co) == "dead" then
     finish(id)
@@ -422,12 +460,18 @@ end
 
 -- parent: the id of the task this one works for, or 0.
 function api.start_task(id, parent, fn, ...)
-  local co = raw_create(fn)
-  if hooks.active then hooks.install(co) end
+  local co
+  if parked_count > 0 then
+    co = parked[parked_count]
+    parked[parked_count], parked_count = nil, parked_count - 1
+  else
+    co = raw_create(run_parked)
+    if hooks.active then hooks.install(co) end
+  end
   tasks[id], task_of[co] = co, id
   root_of[id] = parent ~= 0 and (root_of[parent] or parent) or id
   enter()
-  return task_step(id, co, resume(co, ...))
+  return task_step(id, co, resume(co, fn, ...))
 end
 
 function api.resume_task(id, ...)
@@ -590,6 +634,10 @@ end
 -- package's own yields, sleep and waits, still suspend the task).
 local main_chunks = setmetatable({}, { __mode = "k" })
 local checked_yield, INTERNAL = coroutine.yield, "=[momentum-httpsrv]"
+
+forget_thread_state = function(co)
+  tls_of[co], main_chunks[co] = nil, nil
+end
 
 function api.as_main_chunk(fn)
   return function(...)
