@@ -19,7 +19,13 @@ PACKAGE = Path(momentum_httpsrv.__file__).resolve().parent
 # extends (msys, package) and the names it may legitimately wrap (require, loadfile, _G).
 LOOKED_UP_AT_RUN_TIME = {"msys", "_G", "package", "require", "loadfile"}
 
-GETGLOBAL, SETGLOBAL = 5, 7  # Lua 5.1 opcodes
+GETGLOBAL, SETGLOBAL, SELF = 5, 7, 11  # Lua 5.1 opcodes
+RK_CONSTANT = 256  # an RK operand at or above this names a constant
+# Method calls through the string metatable (`s:sub(1)`) find string.sub at run time.
+STRING_METHODS = {
+    "byte", "char", "dump", "find", "format", "gmatch", "gsub", "len", "lower", "match",
+    "rep", "reverse", "sub", "upper",
+}  # fmt: skip
 
 
 class BytecodeReader:
@@ -44,7 +50,8 @@ class BytecodeReader:
 
     def function(self, nested: bool, found: list[tuple[int, str]]) -> None:
         """Append (line, name) for each global a nested function (not the chunk's top
-        level, which runs at load time) reads or writes."""
+        level, which runs at load time) reads or writes, and (line, ":name") for each
+        call of a string method by name."""
         self.string()
         self.int(), self.int()
         for _ in range(4):
@@ -73,6 +80,10 @@ class BytecodeReader:
             for pc, instruction in enumerate(code):
                 if instruction & 0x3F in (GETGLOBAL, SETGLOBAL):
                     found.append((lines[pc], str(constants[instruction >> 14])))
+                elif instruction & 0x3F == SELF and (instruction >> 14) & 0x1FF >= RK_CONSTANT:
+                    name = constants[((instruction >> 14) & 0x1FF) - RK_CONSTANT]
+                    if name in STRING_METHODS:
+                        found.append((lines[pc], f":{name}"))
 
 
 def globals_used_at_run_time(path: Path) -> list[tuple[int, str]]:
@@ -103,9 +114,10 @@ BASE_FUNCTIONS = [
     "rawequal", "type", "tostring", "tonumber", "error", "assert", "pcall", "xpcall",
     "select", "unpack", "newproxy",
 ]  # fmt: skip
-LIBRARIES = ["table", "coroutine", "math", "os", "debug", "io"]
+LIBRARIES = ["table", "coroutine", "math", "os", "debug", "io", "string"]
 
 SITE = r"""
+local error = error  -- /fails raises its own error, whatever else is gone
 require("msys.extended.httpsrv")
 msys.httpsrv.register("GET", "/clobber", function(s)
   s:response_append("clobbered")
@@ -118,6 +130,11 @@ msys.httpsrv.register("GET", "/clobber", function(s)
 end)
 msys.httpsrv.register("GET", "/plain", function(s)
   s:response_printf("plain %s", s:request_url_get().url)
+  s:response_header_set("X-Family", s:request_header_get("Host") and "set" or "unset")
+end)
+msys.httpsrv.register("GET", "/fails", function(s)
+  s:response_header_set("Bad\nName", "x")  -- refused: the name is no token
+  error("it failed")
 end)
 msys.registerModule("m", {
   rsrc_setup = function()
@@ -152,6 +169,8 @@ def test_a_script_replacing_a_global_does_not_break_requests_console_or_shutdown
     for _ in range(2):
         response = site.get("/plain?q=1")
         assert (response.status, response.body) == (200, b"plain /plain?q=1")
+    assert site.get("/fails").status == 500
+    assert "it failed" in site.paniclog
     reply = site.node.console("hello")
     if name == "tostring":  # print converts with the global tostring, as stock Lua's does
         assert "attempt to call" in reply

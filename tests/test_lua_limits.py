@@ -14,6 +14,8 @@ import pytest
 
 from momentum_httpsrv.cli import EXIT_CONFIG
 from momentum_httpsrv.httpsrv.requests import Request
+from momentum_httpsrv.lua import hooks
+from momentum_httpsrv.lua.runtime import LuaState
 from momentum_httpsrv.node import GenerationError, MomentumNode
 from momentum_httpsrv.testing.client import MomentumTestClient
 from momentum_httpsrv.testing.process import serve_process
@@ -282,3 +284,19 @@ def test_a_signal_stops_the_server_while_lua_spins(tmp_path, signum):
             pytest.fail("the server ignored the signal while Lua spun")
         spinning.close()
     assert returncode == 0
+
+
+def test_spinning_lua_polls_python_by_cpu_time_not_per_check(monkeypatch):
+    """The hook polls Python (where signal handlers run) about every HOOK_POLL_INTERVAL
+    of CPU time: often enough for a signal, never on every check."""
+    polls: list[float] = []
+
+    def counting_poll() -> None:
+        polls.append(time.process_time())
+
+    monkeypatch.setattr(hooks, "_poll", counting_poll)
+    state = LuaState(max_memory=0)
+    started = time.process_time()
+    state.execute("for i = 1, 1e8 do end", "=spin")  # 100,000,000 instructions
+    spun = time.process_time() - started
+    assert 1 <= len(polls) <= spun / hooks.HOOK_POLL_INTERVAL + 2

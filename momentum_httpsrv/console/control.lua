@@ -7,6 +7,8 @@ local host, core, tasks, commands = ...
 local host_register, host_delay = host.register, host.delay_domain
 local print_text, print_out = tasks.print_text, tasks.print_out  -- paniclog, or stdout
 local concat, select, tostring, type, error = table.concat, select, tostring, type, error
+local find, format, gmatch, lower, match, sub = string.find, string.format, string.gmatch,
+  string.lower, string.match, string.sub  -- string methods as our own, whatever scripts do
 local floor, task_root = math.floor, tasks.task_root
 
 local api = {}
@@ -69,7 +71,7 @@ argv_mt.__index = function(argv, index)
   local words = argv_words[argv]
   if type(index) ~= "number" then return nil end
   if index < 0 or index >= words.n or index ~= floor(index) then
-    error(("cc.argv index %s out of range (argc=%d)"):format(tostring(index), words.n), 2)
+    error(format("cc.argv index %s out of range (argc=%d)", tostring(index), words.n), 2)
   end
   return words[index + 1]
 end
@@ -88,7 +90,7 @@ end
 -- msys.registerControl(prefix, fn): the function lives in the id table; the host keeps
 -- its number and retires it with its registry.
 local function register_control(prefix, fn)
-  if type(prefix) ~= "string" or not prefix:find("%S") then
+  if type(prefix) ~= "string" or not find(prefix, "%S") then
     error("bad argument #1 to 'registerControl' (non-empty string expected, got "
       .. type(prefix) .. ")", 2)
   end
@@ -123,9 +125,9 @@ domain_mt.__tostring = function(dr) return domain_names[dr] end
 domain_mt.__name = "domain_record"
 
 local function is_domain_name(name)
-  if #name == 0 or #name > 253 or not name:match("^[%w%-%.]+$") then return false end
-  for label in (name .. "."):gmatch("([^.]*)%.") do
-    if #label == 0 or #label > 63 or label:sub(1, 1) == "-" or label:sub(-1) == "-" then
+  if #name == 0 or #name > 253 or not match(name, "^[%w%-%.]+$") then return false end
+  for label in gmatch(name .. ".", "([^.]*)%.") do
+    if #label == 0 or #label > 63 or sub(label, 1, 1) == "-" or sub(label, -1) == "-" then
       return false
     end
   end
@@ -136,7 +138,7 @@ function core.dns_get_domain(name)
   if type(name) ~= "string" then
     error("bad argument #1 to 'dns_get_domain' (string expected, got " .. type(name) .. ")", 2)
   end
-  local key = name:lower()
+  local key = lower(name)
   if not is_domain_name(key) then return nil end
   local dr = domain_cache[key]
   if dr == nil then

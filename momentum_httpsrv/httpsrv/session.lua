@@ -5,6 +5,10 @@
 -- that outlive a host call (handlers, closures, stream readers) stay in tables, keyed by
 -- number (runtime.py: the lupa rule).
 local host, ERR, plain_methods, core, tasks, scheduler, reasons, handlers = ...
+-- Captured before any script runs: a script replacing these (string.find = nil,
+-- msys = nil, require = nil) changes what scripts see, not the session methods.
+local find, gsub, lower = string.find, string.gsub, string.lower
+local msys_type, msys_core, require = msys.type, msys.core, require
 local new_dict, new_class = core.new_dict, core.new_class
 local call, register, warn = host.call, host.register, host.warn
 local coroutine, error, type, rawget, select = coroutine, error, type, rawget, select
@@ -47,11 +51,11 @@ local remove, format, newproxy, setmetatable = table.remove, string.format, newp
 
 local function integer_arg(value, position, fname)
   if type(value) ~= "number" then
-    error(("bad argument #%d to '%s' (number expected, got %s)"):format(
+    error(format("bad argument #%d to '%s' (number expected, got %s)",
       position, fname, type(value)), 4)
   end
   if value ~= value or value == huge or value == -huge then
-    error(("bad argument #%d to '%s' (number has no integer representation)"):format(
+    error(format("bad argument #%d to '%s' (number has no integer representation)",
       position, fname), 4)
   end
   return value >= 0 and floor(value) or ceil(value)
@@ -59,28 +63,28 @@ end
 
 local function text_arg(value, position, fname, optional)
   if value == nil and optional then return nil end
-  if type(value) == "number" then return ("%.14g"):format(value) end
+  if type(value) == "number" then return format("%.14g", value) end
   if type(value) ~= "string" then
-    error(("bad argument #%d to '%s' (string expected, got %s)"):format(
+    error(format("bad argument #%d to '%s' (string expected, got %s)",
       position, fname, type(value)), 4)
   end
   return value
 end
 
 local function is_token(text)
-  return text ~= "" and not text:find("[^%w!#%$%%&'%*%+%-%.%^_`|~]")
+  return text ~= "" and not find(text, "[^%w!#%$%%&'%*%+%-%.%^_`|~]")
 end
 
 local function header_index(p, name) -- where a header of that name is, or nil
-  local headers, wanted = p.headers, name:lower()
+  local headers, wanted = p.headers, lower(name)
   if headers == nil then return nil end
   for i = 1, #headers, 2 do
-    if headers[i]:lower() == wanted then return i end
+    if lower(headers[i]) == wanted then return i end
   end
 end
 
 local function set_header(p, name, value)
-  if not is_token(name) or (value ~= nil and value:find(CONTROLS)) then return EINVAL end
+  if not is_token(name) or (value ~= nil and find(value, CONTROLS)) then return EINVAL end
   local headers, at = p.headers, header_index(p, name)
   while at do -- the same order as the host's: the others, then this one last
     remove(headers, at)
@@ -105,8 +109,8 @@ local function set_status(p, code, message)
   p.status = code
   if message == nil then
     message = reasons[code] or ""
-  elseif message:find(CONTROLS) then
-    message = message:gsub(CONTROLS, " ")
+  elseif find(message, CONTROLS) then
+    message = gsub(message, CONTROLS, " ")
   end
   p.reason = message
   p.std = false
@@ -189,7 +193,7 @@ function Session:response_printf(fmt, ...)
   end
   -- string.format's complaints name the script's line and this method, not ours.
   local ok, text = pcall(format, fmt, ...)
-  if not ok then error((text:gsub("to '[^']*'", "to 'response_printf'", 1)), 2) end
+  if not ok then error((gsub(text, "to '[^']*'", "to 'response_printf'", 1)), 2) end
   local rc = append(sid, text)
   return rc
 end
@@ -233,8 +237,8 @@ function Session:ctx_get()
 end
 
 local function typed_error(position, fname, expected, value)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
-    position, fname, expected, msys.type(value)), 3)
+  error(format("bad argument #%d to '%s' (%s expected, got %s)",
+    position, fname, expected, msys_type(value)), 3)
 end
 
 function Session:response_vprintf(fmt, args)
@@ -285,7 +289,7 @@ end
 
 function Session:response_json(obj)
   if type(obj) == "table" then obj = require("json").encode(obj) end
-  if msys.type(obj) == "nil" then typed_error(1, "response_json", "json object", obj) end
+  if msys_type(obj) == "nil" then typed_error(1, "response_json", "json object", obj) end
   return append_document(self, "response_json", tostring(obj), "application/json")
 end
 
@@ -338,7 +342,7 @@ end
 local new_sockaddr, _, sockaddr_mt = new_class("ec_sockaddr", {}, true)
 sockaddr_mt.__tostring = function(addr)
   local host = addr.address
-  if addr.family == msys.core.AF_INET6 then host = "[" .. host .. "]" end
+  if addr.family == msys_core.AF_INET6 then host = "[" .. host .. "]" end
   return host .. ":" .. addr.port
 end
 local new_accept_construct = new_class("accept_construct", {}, true)
@@ -346,7 +350,7 @@ local new_event = new_class("Event", {}, true)
 
 local function sockaddr(host, port)
   if host == nil then return nil end
-  local family = host:find(":", 1, true) and msys.core.AF_INET6 or msys.core.AF_INET
+  local family = find(host, ":", 1, true) and msys_core.AF_INET6 or msys_core.AF_INET
   return new_sockaddr({ family = family, address = host, port = port })
 end
 
@@ -359,7 +363,7 @@ local function connection(self)
   cached = { peer = sockaddr(peer_host, peer_port), ["local"] = sockaddr(local_host, local_port) }
   cached.ac = new_accept_construct({
     conn_id = conn_id, remote_addr = cached.peer, local_addr = cached["local"],
-    protocol = msys.core.P_HTTP, inst = { address = listener },
+    protocol = msys_core.P_HTTP, inst = { address = listener },
   })
   connection_cache[sid] = cached
   return cached
@@ -418,7 +422,7 @@ function httpsrv.register(method, endpoint, handler, closure)
   return rc
 end
 
--- fn(session) returns msys.core.EC_AUTH_OK (and a user name), EC_AUTH_FAIL or EC_AUTH_ERROR.
+-- fn(session) returns msys_core.EC_AUTH_OK (and a user name), EC_AUTH_FAIL or EC_AUTH_ERROR.
 function httpsrv.register_auth(method, endpoint, fn, closure)
   local rc = store("auth", "register_auth", method, endpoint, fn, closure)
   return rc
@@ -439,7 +443,7 @@ local function run_handler(handler_id, session)
   local rc = registration.fn(session)
   if rc ~= nil and rc ~= httpsrv.DONE then
     local shown = (type(rc) == "string" or type(rc) == "number") and rc or "a " .. type(rc)
-    warn(("httpsrv: handler for %s returned %s; taken as DONE"):format(
+    warn(format("httpsrv: handler for %s returned %s; taken as DONE",
       registration.endpoint, shown))
   end
   return take_pending(sid)

@@ -3,6 +3,7 @@
 local ipairs = ipairs  -- before any script can replace them
 local host = ...
 local type, error, format, rawset = type, error, string.format, rawset
+local match = string.match  -- string methods as our own, whatever scripts do to string
 local schemes = {}
 
 -- Momentum's page says it must be called from an init routine; anywhere else is an error
@@ -17,7 +18,7 @@ end
 
 rawset(msys, "registerAuth", function(scheme, tbl)
   refuse_outside_init()
-  if type(scheme) ~= "string" or not scheme:match("^[%a][%w+.-]*$") then
+  if type(scheme) ~= "string" or not match(scheme, "^[%a][%w+.-]*$") then
     error(format("bad argument #1 to 'registerAuth' (a URI scheme name expected, got %s)",
       type(scheme) == "string" and ("'" .. scheme .. "'") or type(scheme)), 2)
   end

@@ -7,40 +7,45 @@
 -- and the script's own coroutine.create/wrap), `apply_to_running()` for the main state
 -- and `enter()` each time Python enters the state. While no feature is on, `active` is
 -- false and nothing is installed, so a state without hooks pays one boolean test per
--- coroutine. Called with the host table; returns the hooks table.
+-- coroutine. What runs per request is kept to a minimum (bench/bench_limits.py measures
+-- it): `enter()` is one assignment and one test unless something is pending, `install`
+-- one test and the sethook call. Called with the host table; returns the hooks table.
 local host = ...
 local sethook, gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
 local clock, running = os.clock, coroutine.running
-local error, setmetatable, huge, sub = error, setmetatable, math.huge, string.sub
+local error, setmetatable, huge = error, setmetatable, math.huge
+local sub, find, format = string.sub, string.find, string.format
 local poll, trusted_prefix, warn = host.poll, host.trusted_prefix, host.warn
 local xpcall, traceback, type = xpcall, debug.traceback, type
 
-local COUNT = host.count            -- VM instructions between two limit checks
-local POLL_EVERY = host.poll_every  -- checks between two host polls
+local COUNT = host.count                  -- VM instructions between two limit checks
+local POLL_INTERVAL = host.poll_interval  -- CPU seconds between two host polls
 
 local hooks = { active = false }
 local on_line = nil                 -- handler(fn, line), or nil
 local limit = huge                  -- CPU seconds one entry into the state may use
 local limit_message = nil
 local deadline = huge               -- false: not read yet for the current entry
-local polls = POLL_EVERY
+local next_poll = 0                 -- os.clock() past which a check polls the host
 local ending = nil                  -- why the work running now must end
-local main_armed = false            -- the main thread has the hook as now configured
 local MAIN = {}                     -- the escalated[] key of the main thread
 local escalated = setmetatable({}, { __mode = "k" })  -- threads checked every instruction
+local mask, count = nil, 0          -- the hook as configured; mask nil: no hook
+-- Whether the next entry has more to do than renew the deadline: re-arm the main thread
+-- (escalated, or the configuration changed) or run queued finalizers.
+local entry_work = true
 
 local dispatch
 
--- Install the hook on `co` (nil: the main thread), with a count of `count` when the
--- limit is on; with no feature on, none.
-local function arm(co, count)
-  if not hooks.active then
+-- Install the hook on `co` (nil: the main thread), every `every` instructions when the
+-- limit is on (COUNT, or 1 once escalated); with no feature on, none.
+local function arm(co, every)
+  if not mask then
     if co then sethook(co) else sethook() end
     return
   end
-  local mask = on_line and "crl" or ""
-  count = limit < huge and count or 0
-  if co then sethook(co, dispatch, mask, count) else sethook(dispatch, mask, count) end
+  every = count > 0 and every or 0
+  if co then sethook(co, dispatch, mask, every) else sethook(dispatch, mask, every) end
 end
 
 -- A count event: the CPU-time limit's check.
@@ -53,9 +58,8 @@ local function check_limit()
       escalated[co or MAIN] = nil
       arm(co, COUNT)
     end
-    polls = polls - 1
-    if polls > 0 then return end
-    polls = POLL_EVERY
+    if now < next_poll then return end
+    next_poll = now + POLL_INTERVAL
     local reason = poll()  -- Python runs its signal handlers here
     if not reason then return end
     ending, deadline = reason, -1
@@ -69,6 +73,7 @@ local function check_limit()
   -- From now on every instruction of this coroutine fails, so a pcall cannot catch it.
   local co = running()
   escalated[co or MAIN] = true
+  if not co then entry_work = true end
   arm(co, 1)
   error(ending, 3)
 end
@@ -96,18 +101,20 @@ end
 
 local function update()
   hooks.active = on_line ~= nil or limit < huge
+  mask = hooks.active and (on_line and "crl" or "") or nil
+  count = limit < huge and COUNT or 0
   current_fn = nil  -- the hook may have been off while other functions ran
-  main_armed = false
+  entry_work = true
   hooks.apply_to_running()
 end
 
+-- A new coroutine: the hook as configured (prelude.lua calls it when `active`).
 function hooks.install(co)
-  arm(co, COUNT)
+  if mask then sethook(co, dispatch, mask, count) end
 end
 
 function hooks.apply_to_running()
   arm(nil, COUNT)
-  main_armed = true
 end
 
 -- Python enters the state (a task starts or resumes, a call on the main thread): the
@@ -115,7 +122,7 @@ end
 -- here, so entering costs no system call.
 local function fresh_entry()
   deadline = false
-  if escalated[MAIN] or not main_armed then
+  if escalated[MAIN] then
     escalated[MAIN] = nil
     hooks.apply_to_running()
   end
@@ -130,6 +137,7 @@ local pending_fns, pending_objects, pending = {}, {}, 0
 function hooks.finalize_later(fn, object)  -- runs inside the collector: only queue
   pending = pending + 1
   pending_fns[pending], pending_objects[pending] = fn, object
+  entry_work = true
 end
 
 local function run_finalizers()
@@ -146,9 +154,18 @@ local function run_finalizers()
   end
 end
 
-function hooks.enter()
-  fresh_entry()
+-- What an entry does besides renewing the deadline, when `entry_work` says so. The flag
+-- is cleared first: a finalizer queued or an escalation meanwhile sets it again.
+local function entry_chores()
+  entry_work = false
+  escalated[MAIN] = nil
+  hooks.apply_to_running()  -- the hook as now configured (update() may have run elsewhere)
   if pending > 0 then run_finalizers() end
+end
+
+function hooks.enter()
+  deadline = false
+  if entry_work then entry_chores() end
 end
 
 -- Whether the running coroutine's work is being ended (past the limit, or stopping). An
@@ -167,16 +184,16 @@ end
 -- CPU seconds each entry into the state may run; 0 for no limit.
 function hooks.set_limit(seconds)
   limit = seconds > 0 and seconds or huge
-  limit_message = ("CPU time limit exceeded (%g s)"):format(seconds)
+  limit_message = format("CPU time limit exceeded (%g s)", seconds)
   update()
 end
 
 -- Whether the line hook runs in coroutine `co` (nil: the running one); for tests, since
 -- scripts' debug.gethook never shows the emulator's hook.
 function hooks.line_hooked(co)
-  local _, mask
-  if co then _, mask = gethook(co) else _, mask = gethook() end
-  return mask ~= nil and mask:find("l", 1, true) ~= nil
+  local _, hook_mask
+  if co then _, hook_mask = gethook(co) else _, hook_mask = gethook() end
+  return hook_mask ~= nil and find(hook_mask, "l", 1, true) ~= nil
 end
 
 return hooks

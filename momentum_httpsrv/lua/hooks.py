@@ -16,9 +16,9 @@ it and dispatches its events to every feature (line coverage: ``set_line``):
 * past the deadline the hook raises ``CPU time limit exceeded`` at the script's line, and
   from then on checks every instruction of that coroutine, so a ``pcall`` around the loop
   cannot swallow it; our own package frames (a traceback handler) are let through;
-* every ``HOOK_POLL_EVERY`` checks the hook calls ``poll`` (Python): Python runs its
-  pending signal handlers there, and a reason set by ``interrupt_lua_work`` (SIGTERM)
-  ends the running work the same way.
+* a check that finds ``HOOK_POLL_INTERVAL`` CPU seconds gone since the last poll calls
+  ``poll`` (Python): Python runs its pending signal handlers there, and a reason set by
+  ``interrupt_lua_work`` (SIGTERM) ends the running work the same way.
 
 Scripts cannot replace the hook: the sandbox's ``debug.sethook`` refuses.
 """
@@ -31,9 +31,13 @@ from lupa import lua51
 
 from .chunknames import INTERNAL_MARK
 
-# About 0.1-0.5 ms of Lua between checks: cheap, and a signal is seen within milliseconds.
-HOOK_COUNT = 20000
-HOOK_POLL_EVERY = 8
+# Each check costs about a microsecond (the hook call and os.clock, a system call); 100,000
+# instructions are 0.3 ms of plain Lua and a few ms of Lua that allocates, so the check
+# costs well under 1 % and a signal is seen within milliseconds. Lua whose instructions
+# are each very long (concatenating megabyte strings) is checked more rarely in time, as
+# is a long call into C (not interrupted at all).
+HOOK_COUNT = 100_000
+HOOK_POLL_INTERVAL = 0.01  # CPU seconds between two polls of Python
 DEFAULT_CPU_LIMIT = 10.0  # seconds; scriptlet { CPU_Time_Limit = … }
 
 _interrupt_reason: str | None = None
@@ -72,6 +76,6 @@ def hooks_host(lua: lua51.LuaRuntime, warn: Callable[[str], None]) -> object:
             "warn": warn,
             "trusted_prefix": trusted_chunk_prefix(),
             "count": HOOK_COUNT,
-            "poll_every": HOOK_POLL_EVERY,
+            "poll_interval": HOOK_POLL_INTERVAL,
         }
     )

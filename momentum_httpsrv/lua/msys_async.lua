@@ -4,10 +4,11 @@
 local host, tasks, new_class = ...
 local task_root, host_yield, can_suspend = tasks.task_root, tasks.host_yield, tasks.can_suspend
 local type, error, pcall, pairs, setmetatable = type, error, pcall, pairs, setmetatable
+local format = string.format  -- string methods as our own, whatever scripts do to string
 
 local function check_function(value, position, fname)
   if type(value) ~= "function" then
-    error(("bad argument #%d to '%s' (function expected, got %s)"):format(
+    error(format("bad argument #%d to '%s' (function expected, got %s)",
       position, fname, type(value)), 3)
   end
 end

@@ -4,6 +4,8 @@
 local error, rawget, setmetatable, tostring, type = error, rawget, setmetatable, tostring, type
 local getmetatable, newproxy, pcall, io_type = getmetatable, newproxy, pcall, io.type
 local huge, min, max = math.huge, math.min, math.max
+local find, format, sub =
+  string.find, string.format, string.sub  -- whatever scripts do to string
 local host, constants, string_constants = ...
 local core = {}
 for name, value in pairs(constants) do core[name] = value end
@@ -109,7 +111,7 @@ end
 function EcString:write(buf, len)
   local fields = check_string(self, "write", 2)
   buf = tostring(buf)
-  fields.value = fields.value .. (len and buf:sub(1, len) or buf)
+  fields.value = fields.value .. (len and sub(buf, 1, len) or buf)
   return len or #buf
 end
 
@@ -126,16 +128,16 @@ local function read_memory(fields, fmt)
   local data, pos = fields.data, fields.pos
   if fmt == "*a" or fmt == "a" then
     fields.pos = #data
-    return data:sub(pos + 1)
+    return sub(data, pos + 1)
   end
   if pos >= #data then return nil end
   if fmt == "*l" or fmt == "l" then
-    local stop = data:find("\n", pos + 1, true) or #data + 1
+    local stop = find(data, "\n", pos + 1, true) or #data + 1
     fields.pos = stop
-    return data:sub(pos + 1, stop - 1)
+    return sub(data, pos + 1, stop - 1)
   end
   fields.pos = min(#data, pos + fmt)
-  return data:sub(pos + 1, fields.pos)
+  return sub(data, pos + 1, fields.pos)
 end
 
 function IoObject:read(fmt)
@@ -153,7 +155,7 @@ function IoObject:write(data, len)
   local fields = check_io(self, "write", 2)
   if fields.closed or not fields.file then return nil, "io object is not writable", 9 end
   data = tostring(data)
-  if len then data = data:sub(1, len) end
+  if len then data = sub(data, 1, len) end
   return host.io_write(fields.file, data)
 end
 
@@ -223,7 +225,7 @@ for fname, spec in pairs({
   local what, wanted = spec[1], spec[2]
   core[fname] = function(key)
     if type(key) ~= wanted then
-      error(("bad argument #1 to '%s' (%s expected, got %s)"):format(fname, wanted, type(key)), 2)
+      error(format("bad argument #1 to '%s' (%s expected, got %s)", fname, wanted, type(key)), 2)
     end
     return binding_lookup(fname, what, key)
   end

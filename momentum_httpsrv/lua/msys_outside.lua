@@ -7,6 +7,8 @@ local host, tasks, new_class = ...
 local type, error, select, tostring, tonumber, pairs, ipairs, setmetatable =
   type, error, select, tostring, tonumber, pairs, ipairs, setmetatable
 local concat, unpack = table.concat, unpack
+local format, gmatch, match, upper =
+  string.format, string.gmatch, string.match, string.upper  -- whatever scripts do to string
 local can_suspend, host_yield = tasks.can_suspend, tasks.host_yield
 local helper_names = {
   dns_lookup = "msys.dnsLookup", http_request = "msys.http.client", db = "msys.db",
@@ -18,7 +20,7 @@ local function outside(kind, ...)
 end
 
 local function bad_argument(position, fname, expected, value, level)
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
+  error(format("bad argument #%d to '%s' (%s expected, got %s)",
     position, fname, expected, type(value)), level + 1)
 end
 
@@ -39,7 +41,7 @@ end
 function msys.dnsLookup(name, rtype, options)
   if type(name) ~= "string" then bad_argument(1, "dnsLookup", "string", name, 2) end
   if rtype == nil then rtype = "A" end
-  local wanted = type(rtype) == "string" and rtype:upper()
+  local wanted = type(rtype) == "string" and upper(rtype)
   if not record_types[wanted] then
     error("msys.dnsLookup: invalid record type '" .. tostring(rtype) .. "'", 2)
   end
@@ -61,7 +63,7 @@ local methods = { GET = true, POST = true, PUT = true, DELETE = true }
 
 local function split_lines(text)
   local lines = {}
-  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  for line in gmatch(text, "[^\n]+") do lines[#lines + 1] = line end
   return lines
 end
 
@@ -91,7 +93,7 @@ end
 
 function Client:do_request(method, url, body)
   local fields = check_client(self, "do_request", 2)
-  if type(method) ~= "string" or not methods[method:upper()] then
+  if type(method) ~= "string" or not methods[upper(method)] then
     error("do_request: method must be GET, POST, PUT or DELETE, got " .. tostring(method), 2)
   end
   if type(url) ~= "string" then bad_argument(2, "do_request", "string", url, 2) end
@@ -123,7 +125,7 @@ function Client:parse_headers(lines)
   if type(lines) ~= "table" then bad_argument(1, "parse_headers", "table", lines, 2) end
   local parsed = {}
   for _, line in ipairs(lines) do
-    local name, value = tostring(line):match("^([^:]+):%s*(.-)%s*$")
+    local name, value = match(tostring(line), "^([^:]+):%s*(.-)%s*$")
     if name then parsed[name] = value end
   end
   return parsed
@@ -173,7 +175,7 @@ local function run_query(operation, failure, cache, query, params, options)
   for key, value in pairs(params or {}) do
     local kind = type(value)
     if kind ~= "string" and kind ~= "number" and kind ~= "boolean" then
-      error(("%s: parameter '%s' is a %s (string, number, boolean or nil expected)"):format(
+      error(format("%s: parameter '%s' is a %s (string, number, boolean or nil expected)",
         operation, tostring(key), kind), 3)
     end
     flat[#flat + 1] = key

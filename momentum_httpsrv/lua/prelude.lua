@@ -2,6 +2,9 @@
 -- (Python callbacks); returns the functions Python drives the state with.
 local ipairs, pairs, rawget, tonumber, unpack = ipairs, pairs, rawget, tonumber, unpack  -- before any script can replace them
 local io_open, io_read, stdout, sort = io.open, io.read, io.stdout, table.sort
+-- string methods as our own, whatever scripts do to string
+local find, format, gmatch, gsub, match, sub =
+  string.find, string.format, string.gmatch, string.gsub, string.match, string.sub
 local host = ...
 local translate, host_print, host_warn = host.translate, host.print, host.warn
 local hooks = host.hooks  -- hooks.lua: the one debug hook every coroutine runs under
@@ -24,25 +27,25 @@ function api.set_file_loaded(fn) file_loaded = fn end
 -- written ('!', '!='), when that is what the line has.
 local written_as = { ["not"] = { "!", "%f[%w_]not%f[^%w_]" }, ["~="] = { "!=", "~=" } }
 local function as_written(err, source)
-  local line, near = err:match(":(%d+): .*near '([^']*)'$")
+  local line, near = match(err, ":(%d+): .*near '([^']*)'$")
   local written = written_as[near]
   if not written then return err end
   local number, text = tonumber(line), nil
-  for candidate in (source .. "\n"):gmatch("([^\n]*)\n") do
+  for candidate in gmatch(source .. "\n", "([^\n]*)\n") do
     number = number - 1
     if number == 0 then text = candidate break end
   end
-  if text and text:find(written[1], 1, true) and not text:find(written[2]) then
-    return err:sub(1, -#near - 2) .. written[1] .. "'"
+  if text and find(text, written[1], 1, true) and not find(text, written[2]) then
+    return sub(err, 1, -#near - 2) .. written[1] .. "'"
   end
   return err
 end
 
 -- How Lua names a chunk in messages (luaO_chunkid, without its length limits).
 local function chunk_display(chunkname)
-  local first = chunkname:sub(1, 1)
-  if first == "=" or first == "@" then return chunkname:sub(2) end
-  return '[string "' .. chunkname:match("^[^\n]*") .. '"]'
+  local first = sub(chunkname, 1, 1)
+  if first == "=" or first == "@" then return sub(chunkname, 2) end
+  return '[string "' .. match(chunkname, "^[^\n]*") .. '"]'
 end
 
 -- Every chunk passes through the thrLua translator before Lua 5.1 sees it; what the
@@ -50,23 +53,23 @@ end
 local function load_source(source, chunkname)
   -- Precompiled chunks: only what this state's string.dump made (crafted bytecode can
   -- break out of any Lua sandbox), and never a copy of one of our functions.
-  if type(source) == "string" and source:sub(1, 1) == "\27" then
+  if type(source) == "string" and sub(source, 1, 1) == "\27" then
     local chunk = is_own_dump(source) and raw_loadstring(source, chunkname)
-    if chunk and getinfo(chunk, "S").source:sub(1, #trusted_prefix) ~= trusted_prefix then
+    if chunk and sub(getinfo(chunk, "S").source, 1, #trusted_prefix) ~= trusted_prefix then
       return chunk
     end
     return nil, chunk_display(chunkname)
       .. ": precompiled chunks are accepted only as this state's string.dump made them"
   end
   -- A script's chunk never passes for one of ours (the CPU-time hook trusts those).
-  if type(chunkname) == "string" and chunkname:sub(1, #trusted_prefix) == trusted_prefix then
-    chunkname = "=(script) " .. chunkname:sub(2)
+  if type(chunkname) == "string" and sub(chunkname, 1, #trusted_prefix) == trusted_prefix then
+    chunkname = "=(script) " .. sub(chunkname, 2)
   end
   local text, err = translate(source, chunkname)
   if not text then return nil, err end
   local chunk, load_err = raw_loadstring(text, chunkname)
   if not chunk then return nil, host.syntax_error(source, as_written(load_err, source)) end
-  if type(chunkname) == "string" and chunkname:sub(1, 1) == "@" then
+  if type(chunkname) == "string" and sub(chunkname, 1, 1) == "@" then
     file_loaded(chunkname, chunk)
   end
   return chunk
@@ -97,7 +100,7 @@ end
 -- Like luaL_loadfile, a first line starting with '#' (a shebang) is skipped, keeping
 -- the line count.
 local function without_shebang(source)
-  if source:sub(1, 1) == "#" then return (source:gsub("^[^\n]*", "", 1)) end
+  if sub(source, 1, 1) == "#" then return (gsub(source, "^[^\n]*", "", 1)) end
   return source
 end
 
@@ -116,15 +119,15 @@ end
 
 -- Lua-file searcher for `require`, translating like every other chunk.
 package.loaders[2] = function(name)
-  local fname = name:gsub("%.", "/")
+  local fname = gsub(name, "%.", "/")
   local tried = {}
-  for template in package.path:gmatch("[^;]+") do
-    local path = template:gsub("%?", fname)
+  for template in gmatch(package.path, "[^;]+") do
+    local path = gsub(template, "%?", fname)
     local source = read_file(path)
     if source then
       local chunk, err = load_source(source, "@" .. path)
       if not chunk then
-        error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, err), 0)
+        error(format("error loading module '%s' from file '%s':\n\t%s", name, path, err), 0)
       end
       return chunk
     end
@@ -189,7 +192,7 @@ function io.popen(command, mode)
   mode = mode == nil and "r" or tostring(mode)
   local fd, child = popen_start(tostring(command), mode)
   if fd == nil then return nil, child end
-  local file, err = io_open("/dev/fd/" .. fd, mode:sub(1, 1) == "w" and "w" or "r")
+  local file, err = io_open("/dev/fd/" .. fd, sub(mode, 1, 1) == "w" and "w" or "r")
   popen_opened(child)
   if not file then
     popen_wait(child)
@@ -228,7 +231,7 @@ end
 
 -- Momentum's own Lua packages: msys.* and the opendkim binding.
 local function is_momentum_package(name)
-  return name:sub(1, 5) == "msys." or name:sub(1, 9) == "opendkim."
+  return sub(name, 1, 5) == "msys." or sub(name, 1, 9) == "opendkim."
 end
 
 package.loaders[#package.loaders + 1] = function(name)
@@ -244,7 +247,7 @@ end
 -- errors point at the script's line.
 local function set_global_path(name, module)
   local parent, last = _G, nil
-  for part in name:gmatch("[^.]+") do
+  for part in gmatch(name, "[^.]+") do
     if last then
       local child = rawget(parent, last)
       if type(child) ~= "table" then child = {}; rawset(parent, last, child) end
@@ -661,7 +664,7 @@ function coroutine.yield(...)
       info = getinfo(level, "S")
     end
     local source = info.source
-    if source:sub(1, #INTERNAL) ~= INTERNAL and source ~= "=[C]" then
+    if sub(source, 1, #INTERNAL) ~= INTERNAL and source ~= "=[C]" then
       error("attempt to yield across metamethod/C-call boundary", 0)
     end
   end

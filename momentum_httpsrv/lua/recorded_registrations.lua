@@ -5,6 +5,8 @@
 local api = ...
 local type, error, pairs, ipairs, tostring = type, error, pairs, ipairs, tostring
 local sort, concat = table.sort, table.concat
+local format, match =
+  string.format, string.match  -- whatever scripts do to string
 
 local recorded = { adaptive = {}, adaptive_mode = nil, delivery = {} }
 
@@ -18,8 +20,8 @@ local function check_rules(rules)
     end
     if type(entry) == "string" then
       if type(rules[entry]) == "string" then
-        return ("'%s' is an alias of '%s', which is an alias too (aliases are not"
-          .. " recursive)"):format(domain, entry)
+        return format("'%s' is an alias of '%s', which is an alias too (aliases are not"
+          .. " recursive)", domain, entry)
       end
     elseif type(entry) == "table" then
       local responses = entry.responses
@@ -27,7 +29,7 @@ local function check_rules(rules)
         return domain .. ": responses must be a table"
       end
       for i, response in ipairs(responses or {}) do
-        local where = ("%s: responses[%d]"):format(domain, i)
+        local where = format("%s: responses[%d]", domain, i)
         if type(response) ~= "table" then return where .. " must be a table" end
         if type(response.code) ~= "string" then return where .. ".code must be a PCRE string" end
         local ok, _, message = api.pcall(msys.pcre.match, "", response.code)
@@ -35,7 +37,7 @@ local function check_rules(rules)
           return where .. ".code is not a valid PCRE: " .. tostring(message or _)
         end
         local trigger = tostring(response.trigger)
-        if not (trigger:match("^%d+$") or trigger:match("^%d+/%d+$")) then
+        if not (match(trigger, "^%d+$") or match(trigger, "^%d+/%d+$")) then
           return where .. ".trigger must be \"1\" or \"<events>/<seconds>\", got " .. trigger
         end
         if type(response.action) ~= "table" then return where .. ".action must be a table" end
@@ -84,11 +86,11 @@ function recorded_api.summary()
   for domain in pairs(recorded.adaptive) do domains[#domains + 1] = domain end
   sort(domains)
   if #domains > 0 then
-    lines[#lines + 1] = ("adaptive rules (%s): %s"):format(
+    lines[#lines + 1] = format("adaptive rules (%s): %s",
       recorded.adaptive_mode, concat(domains, ", "))
   end
   for _, module in ipairs(recorded.delivery) do
-    lines[#lines + 1] = ("http_lua delivery module %s: %s"):format(
+    lines[#lines + 1] = format("http_lua delivery module %s: %s",
       module.name, concat(module.hooks, ", "))
   end
   return lines

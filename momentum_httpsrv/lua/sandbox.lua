@@ -8,6 +8,7 @@
 -- prelude's api, the prefix of our own chunk names and hooks.lua's table; returns `seal`.
 local sample, prelude_api, trusted_prefix, hooks = ...
 local type, error, pairs, select, sub, tostring = type, error, pairs, select, string.sub, tostring
+local format = string.format  -- string methods as our own, whatever scripts do to string
 local raw = {}
 for name, fn in pairs(debug) do raw[name] = fn end
 local raw_getmetatable, getinfo = raw.getmetatable, raw.getinfo
@@ -30,7 +31,7 @@ local function shown(owner, value)
 end
 
 local function refuse(fname, why)
-  error(("debug.%s: %s"):format(fname, why), 3)
+  error(format("debug.%s: %s", fname, why), 3)
 end
 
 function debug.getupvalue(fn, index)

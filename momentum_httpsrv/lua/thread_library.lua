@@ -8,6 +8,7 @@
 local ipairs, select, remove = ipairs, select, table.remove  -- before any script can replace them
 local host, tasks, new_class, errno, spawn = ...
 local current_thread, can_suspend = tasks.current_thread, tasks.can_suspend
+local format = string.format  -- string methods as our own, whatever scripts do to string
 local type, error, floor, huge = type, error, math.floor, math.huge
 local function yield(kind, ...) return tasks.host_yield("thread", kind, ...) end
 
@@ -27,7 +28,7 @@ end
 -- from a try*lock) are returned as numbers.
 -- `level` (default 3) is the error level of the script's call, seen from here.
 local function lock_failure(op, what, code, level)
-  error(("failed to %s %s: %d %s"):format(op, what, errno[code], errno[code .. "_text"]),
+  error(format("failed to %s %s: %d %s", op, what, errno[code], errno[code .. "_text"]),
     level or 3)
 end
 

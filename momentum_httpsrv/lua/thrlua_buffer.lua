@@ -10,6 +10,7 @@
 -- Files' write (and io.write) take buffers as strings. Offsets count from 0.
 
 local ops = ("").__thrlua
+local format = string.format  -- string methods as our own, whatever scripts do to string
 if rawget(_G, "buffer") then return end  -- installed already
 local native = ops.native
 local type, tostring, error, concat, sub, newproxy, getmetatable, select, unpack =
@@ -32,7 +33,7 @@ local function check(b, position, name)
   local fields = state[b]
   if fields == nil then
     local got = type(b)
-    error(("bad argument #%d to '%s' (buffer expected, got %s)"):format(position, name,
+    error(format("bad argument #%d to '%s' (buffer expected, got %s)", position, name,
       b == nil and "no value" or got), 3)
   end
   return fields
@@ -43,7 +44,7 @@ local function optional_integer(value, default, position, name)
   local number = type(value) == "number" and value or type(value) == "string"
     and ops.str2number(value)
   if not number then
-    error(("bad argument #%d to '%s' (number expected, got %s)"):format(position, name,
+    error(format("bad argument #%d to '%s' (number expected, got %s)", position, name,
       type(value)), 3)
   end
   return number >= 0 and floor(number) or ceil(number)
@@ -70,7 +71,7 @@ end
 function methods.write(b, text, offset)
   local fields = check(b, 1, "write")
   if type(text) ~= "string" and type(text) ~= "number" then
-    error(("bad argument #2 to 'write' (string expected, got %s)"):format(
+    error(format("bad argument #2 to 'write' (string expected, got %s)",
       text == nil and "no value" or type(text)), 2)
   end
   return write_bytes(fields, optional_integer(offset, -1, 3, "write"), tostring(text))

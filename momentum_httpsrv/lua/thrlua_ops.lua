@@ -13,6 +13,7 @@
 
 local floor, ceil, type, tonumber, rawget, error, byte, sub =
   math.floor, math.ceil, type, tonumber, rawget, error, string.byte, string.sub
+local match = string.match  -- string methods as our own, whatever scripts do to string
 local getmetatable, getlocal, getinfo, getupvalue =
   debug.getmetatable, debug.getlocal, debug.getinfo, debug.getupvalue
 
@@ -142,7 +143,7 @@ end
 
 -- How thrLua's getobjname names a variable operand, seen from the frame at `level`.
 local function describe(name, level)
-  if name:sub(1, 1) == "." then return "field '" .. name:sub(2) .. "'" end
+  if sub(name, 1, 1) == "." then return "field '" .. sub(name, 2) .. "'" end
   local found, index = false, 1
   while true do
     local local_name = getlocal(level + 1, index)
@@ -169,7 +170,7 @@ end
 local function fail(action, a, b, site)
   local culprit, name = b, nil
   local line, left, right = "", "", ""
-  if site then line, left, right = site:match("^(%d*),([^,]*),([^,]*)$") end
+  if site then line, left, right = match(site, "^(%d*),([^,]*),([^,]*)$") end
   if tonum(a) == nil then culprit, name = a, left else name = right end
   local message
   if name ~= "" then

@@ -4,10 +4,11 @@
 local type, tostring, format, concat, sort, floor, find, gsub, byte, next =
   type, tostring, string.format, table.concat, table.sort, math.floor, string.find,
   string.gsub, string.byte, next
+local gmatch = string.gmatch  -- string methods as our own, whatever scripts do to string
 
 local KEYWORDS = {}
-for word in ("and break do else elseif end false for function if in local nil not or repeat "
-    .. "return then true until while"):gmatch("%a+") do
+for word in gmatch("and break do else elseif end false for function if in local nil not or repeat "
+    .. "return then true until while", "%a+") do
   KEYWORDS[word] = true
 end
 

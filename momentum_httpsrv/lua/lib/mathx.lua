@@ -2,6 +2,7 @@
 -- mathx.py). Arguments are checked as luaL_checknumber checks them.
 local c_functions, arity = ...
 local type, error, select = type, error, select
+local format = string.format  -- string methods as our own, whatever scripts do to string
 local ops = ("").__thrlua
 local str2number, native, called_name = ops.str2number, ops.native, ops.called_name
 
@@ -9,7 +10,7 @@ local function number_argument(value, position, name)
   if type(value) == "number" then return value end
   local number = type(value) == "string" and str2number(value)
   if number then return number end
-  error(("bad argument #%d to '%s' (number expected, got %s)"):format(
+  error(format("bad argument #%d to '%s' (number expected, got %s)",
     position, called_name(2, name), value == nil and "no value" or type(value)), 3)
 end
 

@@ -4,6 +4,8 @@
 local pcall, setmetatable = pcall, setmetatable  -- before any script can replace them
 local host, package_name = ...
 local type, error, tostring, select = type, error, tostring, select
+local format, gsub =
+  string.format, string.gsub  -- whatever scripts do to string
 
 -- Host calls answer true, result or false, message; a refusal is the caller's error
 -- (`level` counts from the function checking, 3 by default: the API function's caller).
@@ -14,7 +16,7 @@ end
 
 local function arg_check(fname, position, value, wanted, optional, level)
   if (optional and value == nil) or type(value) == wanted then return value end
-  error(("bad argument #%d to '%s' (%s expected, got %s)"):format(
+  error(format("bad argument #%d to '%s' (%s expected, got %s)",
     position, fname, wanted, type(value)), level or 3)
 end
 
@@ -28,7 +30,7 @@ end
 local function finite_check(fname, position, value, level)
   if finite(value) then return value end
   arg_check(fname, position, value, "number", false, (level or 3) + 1)
-  error(("bad argument #%d to '%s' (finite number expected, got %s)"):format(
+  error(format("bad argument #%d to '%s' (finite number expected, got %s)",
     position, fname, tostring(value)), level or 3)
 end
 
@@ -36,7 +38,7 @@ end
 local function finite_option(fname, option, value, default)
   if value == nil then return default end
   if not finite(value) then
-    error(("%s.%s: %s must be a finite number, not %s"):format(
+    error(format("%s.%s: %s must be a finite number, not %s",
       package_name, fname, option, tostring(value)), 3)
   end
   return value
@@ -58,8 +60,8 @@ local function address_key(fname, key, level)
       .. " connection to take it from here", level)
   end
   if type(key) ~= "string" then
-    error(("bad argument to '%s' (address string or accept_construct expected, got %s)")
-      :format(fname, type(key)), level)
+    error(format("bad argument to '%s' (address string or accept_construct expected, got %s)",
+      fname, type(key)), level)
   end
   return key
 end
@@ -250,7 +252,7 @@ function packages.counter()
     if type(c) == "string" then return c end
     local path = paths[c]
     if path == nil then
-      error(("bad argument #1 to '%s' (counter or path expected, got %s)"):format(fname, type(c)), 3)
+      error(format("bad argument #1 to '%s' (counter or path expected, got %s)", fname, type(c)), 3)
     end
     return path
   end
@@ -278,4 +280,4 @@ function packages.counter()
   return counter
 end
 
-return packages[package_name:gsub("^msys%.", "")]()
+return packages[gsub(package_name, "^msys%.", "")]()

@@ -1,6 +1,8 @@
 -- yaml: thrLua's lyaml module. Tables become emitter events and parser events become
 -- tables here, as lyaml does it; the YAML text itself is PyYAML's work (yaml.py).
 local tonumber, unpack = tonumber, unpack  -- before any script can replace them
+local find, match, sub =
+  string.find, string.match, string.sub  -- whatever scripts do to string
 local py_emit, py_parse = ...
 local type, tostring, error, pcall, select, next, rawget, getmetatable, setmetatable,
   rawset, pairs, ipairs =
@@ -28,11 +30,11 @@ function yaml.null() return yaml.null end
 
 local function scalar_value(event)
   local text, plain, tag = event[2], event[3], event[4]
-  if tag and tag:sub(1, #TAG_PREFIX) == TAG_PREFIX then
-    local kind = tag:sub(#TAG_PREFIX + 1)
+  if tag and sub(tag, 1, #TAG_PREFIX) == TAG_PREFIX then
+    local kind = sub(tag, #TAG_PREFIX + 1)
     if kind == "str" or kind == "binary" then return text end
-    if kind == "int" then return tonumber(text:match("^%s*([-+]?%d*)")) or 0 end
-    if kind == "float" then return tonumber(text:match("^%s*(%S*)")) or 0 end
+    if kind == "int" then return tonumber(match(text, "^%s*([-+]?%d*)")) or 0 end
+    if kind == "float" then return tonumber(match(text, "^%s*(%S*)")) or 0 end
     if kind == "bool" then return text == "true" or text == "yes" end
   end
   if plain then
@@ -143,7 +145,7 @@ local function find_references(value, references)
 end
 
 local function has_high_bit(text)
-  return text:find("[\128-\255]") ~= nil
+  return find(text, "[\128-\255]") ~= nil
 end
 
 local function dump_document(value)
