@@ -14,6 +14,8 @@ local clock, running = os.clock, coroutine.running
 local error, setmetatable, huge, sub = error, setmetatable, math.huge, string.sub
 local poll, trusted_prefix, warn = host.poll, host.trusted_prefix, host.warn
 local xpcall, traceback, type = xpcall, debug.traceback, type
+local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield,
+  coroutine.status
 
 local COUNT = host.count            -- VM instructions between two limit checks
 local POLL_EVERY = host.poll_every  -- checks between two host polls
@@ -30,6 +32,8 @@ local MAIN = {}                     -- the escalated[] key of the main thread
 local escalated = setmetatable({}, { __mode = "k" })  -- threads checked every instruction
 
 local dispatch
+local scripted = false              -- a script has set a hook of its own (debug.sethook)
+local armed_for_script              -- arm()'s part for a thread with a script's hook
 
 -- Install the hook on `co` (nil: the main thread), with a count of `count` when the
 -- limit is on; with no feature on, none.
@@ -40,6 +44,7 @@ local function arm(co, count)
   end
   local mask = on_line and "crl" or ""
   count = limit < huge and count or 0
+  if scripted and armed_for_script(co, mask, count) then return end
   if co then sethook(co, dispatch, mask, count) else sethook(dispatch, mask, count) end
 end
 
@@ -95,7 +100,7 @@ dispatch = function(event, line)
 end
 
 local function update()
-  hooks.active = on_line ~= nil or limit < huge
+  hooks.active = on_line ~= nil or limit < huge or scripted
   current_fn = nil  -- the hook may have been off while other functions ran
   main_armed = false
   hooks.apply_to_running()
@@ -177,6 +182,151 @@ function hooks.line_hooked(co)
   local _, mask
   if co then _, mask = gethook(co) else _, mask = gethook() end
   return mask ~= nil and mask:find("l", 1, true) ~= nil
+end
+
+-- Scripts' own hooks (debug.sethook in sandbox.lua). A thread with one is armed with
+-- `dispatch_scripted`, which serves the emulator's features as `dispatch` does and calls
+-- the script's function for the events it asked for. Lua 5.1 runs a hook with hooks off
+-- in its thread, where the CPU-time limit could not end a spinning script hook, so the
+-- script's function runs in a coroutine of its own, armed like any other; inside it,
+-- debug.getinfo's levels past the hook continue into the hooked thread (`frame`).
+-- Calls and returns among the emulator's own Lua functions (what thrLua does in C) are
+-- not reported.
+local script_hooks = setmetatable({}, { __mode = "k" })  -- thread (or MAIN) -> its hook
+local hooked_by = setmetatable({}, { __mode = "k" })     -- hook coroutine -> hooked key
+local native = ("").__thrlua and ("").__thrlua.native or {}
+local FRAME, DONE = {}, {}
+local dispatch_scripted
+
+local function key_of(co)
+  local running_co = running()
+  co = co or running_co
+  return hooked_by[co] or co or MAIN
+end
+
+armed_for_script = function(co, mask, count)
+  local own = script_hooks[key_of(co)]
+  if own == nil then return false end
+  local step = count
+  if own.count > 0 and (count == 0 or own.count < count) then step = own.count end
+  own.step, own.limit_every, own.until_limit, own.until_own = step, count, count, own.count
+  mask = mask .. own.mask
+  if co then sethook(co, dispatch_scripted, mask, step) else
+    sethook(dispatch_scripted, mask, step) end
+  return true
+end
+
+local function ours(info)  -- a frame of the emulator's own Lua (C in thrLua)
+  if info == nil then return false end
+  if native[info.func] then return true end
+  if info.what == "C" then return false end
+  local source = info.source
+  return source == "=[C]" or source == "=thrlua_ops" or sub(source, 1, #trusted_prefix) == trusted_prefix
+end
+
+local function hook_body(fn, event, line)
+  fn(event, line)
+  return DONE
+end
+
+-- Levels: 1 this function, 2 dispatch_scripted, 3 the hooked function.
+local function run_script_hook(own, event, line)
+  local co = create(hook_body)
+  hooked_by[co] = running() or MAIN
+  arm(co, COUNT)
+  local ok, answer, offset, what = resume(co, own.fn, event, line)
+  while ok and answer == FRAME do
+    ok, answer, offset, what = resume(co, getinfo(3 + (offset > 0 and offset or 0), what))
+  end
+  if escalated[co] then  -- the hook ran out of time: so does the hooked work
+    escalated[running() or MAIN] = true
+    arm(nil, 1)
+  end
+  if not ok then error(answer, 0) end
+  if answer ~= DONE or status(co) ~= "dead" then
+    error("attempt to yield across metamethod/C-call boundary", 0)
+  end
+  if script_hooks[running() or MAIN] ~= own then arm(nil, COUNT) end  -- changed by the hook
+end
+
+dispatch_scripted = function(event, line)
+  local own = script_hooks[running() or MAIN]
+  if event == "count" then
+    if own == nil then return check_limit() end
+    if own.limit_every > 0 then
+      own.until_limit = own.until_limit - own.step
+      if own.until_limit <= 0 then
+        own.until_limit = own.limit_every
+        check_limit()
+      end
+    end
+    if own.count > 0 then
+      own.until_own = own.until_own - own.step
+      if own.until_own <= 0 then
+        own.until_own = own.until_own + own.count
+        run_script_hook(own, "count", nil)
+      end
+    end
+    return
+  end
+  if event == "line" then
+    if on_line then on_line(getinfo(2, "f").func, line) end
+    if own and own.line and not ours(getinfo(2, "Sf")) then run_script_hook(own, event, line) end
+    return
+  end
+  current_fn = nil
+  if own == nil or not (event == "call" and own.call or event ~= "call" and own.ret) then
+    return
+  end
+  local callee = getinfo(2, "Sf")
+  if callee.source == "=thrlua_ops" then return end
+  local caller = getinfo(3, "Sf")
+  if ours(callee) and (event == "tail return" or caller == nil or caller.what == "C"
+      or caller.what == "tail") then return end
+  if ours(caller) and (callee.what == "C" or ours(callee)) then return end
+  run_script_hook(own, event, line)
+end
+
+-- debug.sethook's work: `co` nil for the running thread (inside a script's hook, the
+-- hooked one); `fn` nil removes the hook.
+function hooks.set_script_hook(co, fn, mask, count)
+  local key = key_of(co)
+  if fn == nil then
+    script_hooks[key] = nil
+  else
+    local letters = (mask:find("c", 1, true) and "c" or "") .. (mask:find("r", 1, true) and "r" or "")
+      .. (mask:find("l", 1, true) and "l" or "")
+    script_hooks[key] = { fn = fn, mask = letters, count = count, call = letters:find("c") ~= nil,
+      ret = letters:find("r") ~= nil, line = letters:find("l") ~= nil }
+  end
+  if not scripted then
+    scripted = true
+    update()
+  end
+  local again = escalated[key] and 1 or COUNT
+  if co and co ~= running() then arm(co, again)
+  elseif hooked_by[running()] == nil then arm(nil, again) end  -- else: after the hook
+end
+
+-- debug.gethook's answer: the script's hook of `co` (nil: as set_script_hook), its mask
+-- and count.
+function hooks.script_hook(co)
+  local own = script_hooks[key_of(co)]
+  if own == nil then return nil, "", 0 end
+  return own.fn, own.mask, own.count
+end
+
+-- Inside a script's hook: the hooked thread's frame `offset` levels below the hooked
+-- function (0: it), as debug.getinfo(…, what) reports it; nil elsewhere.
+function hooks.hooked_frame_depth()
+  if hooked_by[running()] == nil then return nil end
+  local depth = 1
+  while getinfo(depth + 1, "S") ~= nil do depth = depth + 1 end
+  return depth  -- counted from the caller: its level of hook_body
+end
+
+function hooks.hooked_frame(offset, what)
+  return yield(FRAME, offset, what)
 end
 
 return hooks
