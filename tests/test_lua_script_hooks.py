@@ -29,8 +29,9 @@ return table.concat(events, "; "), fn == hook, mask, count
 def test_a_call_and_return_hook_sees_the_scripts_calls_as_stock_lua_reports_them():
     trace, same, mask, count = LuaState().execute(TRACE, "=t")
     assert trace == (
-        "return sethook C from line 12; call gethook C from line 13; return gethook C from line 13; "
-        "call outer Lua from line 14; call inner Lua from line 10; return inner Lua from line 10; "
+        "return sethook C from line 12; call gethook C from line 13; "
+        "return gethook C from line 13; call outer Lua from line 14; "
+        "call inner Lua from line 10; return inner Lua from line 10; "
         "return outer Lua from line 14; call sethook C from line 15"
     )
     assert (same, mask, count) == (True, "cr", 0)
@@ -66,9 +67,11 @@ def test_line_and_count_hooks_and_what_gethook_answers():
 
 def test_sethook_checks_its_arguments_as_ldblib_does():
     state = LuaState()
-    with pytest.raises(LuaScriptError, match=r"bad argument #2 to 'sethook' \(string expected, got no value\)"):
+    no_mask = r"bad argument #2 to 'sethook' \(string expected, got no value\)"
+    with pytest.raises(LuaScriptError, match=no_mask):
         state.execute("debug.sethook(print)", "=t")
-    with pytest.raises(LuaScriptError, match=r"bad argument #1 to 'sethook' \(function expected, got number\)"):
+    not_a_function = r"bad argument #1 to 'sethook' \(function expected, got number\)"
+    with pytest.raises(LuaScriptError, match=not_a_function):
         state.execute("debug.sethook(1, 'c')", "=t")
 
 
