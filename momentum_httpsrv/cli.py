@@ -17,14 +17,16 @@ from .config import ConfigError
 from .config.stanza_use import unused_stanza_notes
 from .console import client as console_client
 from .console.server import DEFAULT_CONTROL_SOCKET
+from .generation import GenerationError
 from .httpsrv.access_log import AccessLog
 from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
 from .lua import coverage
 from .lua.runtime import LuaScriptError
 from .lua.standalone import StandaloneUsageError, parse_command_line, run_command
+from .lua_environment import create_lua_environment
 from .netlistener import NetListenerError
-from .node import GenerationError, MomentumNode, create_lua_environment
+from .node import MomentumNode
 from .testing.coverage_report import write_reports
 from .workers import Supervisor, WorkerChannel, WorkersError, worker_command
 

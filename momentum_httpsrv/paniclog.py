@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,8 @@ LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERR
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
 REPEAT_WINDOW = 60.0  # seconds
 MAX_TRACKED_REPEATS = 1024  # distinct recent entries remembered for summarising
+# Set where errors are reported by their caller in one line (holding_error_echo).
+_ERROR_ECHO_HELD: ContextVar[bool] = ContextVar("paniclog_error_echo_held", default=False)
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class Paniclog(logging.Handler):
 
     def _append(self, entry: PaniclogEntry) -> None:
         self.entries.append(entry)
-        if self._echo is not None:
+        if self._echo is not None and not (entry.level == "error" and _ERROR_ECHO_HELD.get()):
             self._echo(entry.level, entry.text)
         if self._file is not None:
             line = f"{int(entry.timestamp)}:{entry.subsystem}: {entry.text}\n"
@@ -134,6 +138,17 @@ class Paniclog(logging.Handler):
         elif traceback:
             text = traceback
         self.write(text, level="error")
+
+    @contextmanager
+    def holding_error_echo(self) -> Iterator[None]:
+        """Errors written in this context (this thread or task) go to the file and the ring
+        but not to the echo: the caller reports the failure on the terminal itself, in one
+        line (a failed reload), instead of every error and traceback that led to it."""
+        token = _ERROR_ECHO_HELD.set(True)
+        try:
+            yield
+        finally:
+            _ERROR_ECHO_HELD.reset(token)
 
     def text(self) -> str:
         """Everything in the ring, one entry per line (tests read this)."""

@@ -3,7 +3,8 @@
 Watched: the configuration file, every file it included, and every script file the
 generation's Lua state loaded (configured scripts and what they ``require``d). A change
 runs the same reload as the console's ``config reload``; a broken edit leaves the
-running generation serving, and its error is logged as a failed ``config reload`` is.
+running generation serving, and its error is logged as a failed ``config reload`` is: one
+line, ``config reload failed: …; still serving generation N``.
 The directories are watched (editors often replace a file rather than write it), and
 changes are filtered down to the watched files.
 """
@@ -64,9 +65,7 @@ async def reload_on_change(
             before = {path: _stat(path) for path in watched}
             try:
                 generation = await node.reload()
-            except ReconfigureError:  # the node logged why
-                assert node.generation is not None
-                announce(f"reload failed; still serving generation {node.generation.number}")
+            except ReconfigureError:  # the node logged why, in one line
                 continue
             announce(f"reloaded: generation {generation.number}")
             break

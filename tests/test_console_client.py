@@ -37,3 +37,30 @@ def test_scriptlet_eval_gets_the_lua_as_typed(tmp_path):
     finally:
         node.stop()
     assert reply.strip() == "a b"
+
+
+@pytest.mark.parametrize("endpoint", ["ctl.sock", "run/ctl.sock", "./ctl.sock"])
+def test_a_relative_socket_path_is_a_unix_socket(tmp_path, monkeypatch, endpoint):
+    """`ec_console ctl.sock cmd` from the site's directory: no ':port', so not host:port."""
+    import socket
+
+    from momentum_httpsrv.console.client import connect
+
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(endpoint)
+        server.listen(1)
+        connection = connect(endpoint)
+        accepted, _ = server.accept()
+        with accepted:
+            connection.close()
+            assert accepted.recv(1) == b""  # the client's end, now closed
+
+
+@pytest.mark.parametrize("endpoint", ["127.0.0.1:x", "127.0.0.1:", "[::1]"])
+def test_an_endpoint_with_a_colon_is_host_port_and_checked(endpoint):
+    from momentum_httpsrv.console.client import EndpointError, connect
+
+    with pytest.raises(EndpointError):
+        connect(endpoint)

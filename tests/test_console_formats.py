@@ -23,7 +23,7 @@ DOC_DELAYED = (
     "                                Total:  C: 532  A:  22692  D: 34915  S:1953716\n"
 )
 
-# console-commands/4-module.md (the first two blocks, then ds_core)
+# console-commands/4-module.md (its ec_logger and ds_core entries)
 DOC_MODULE_LIST = (
     "Module: ec_logger:ec_logger\n"
     "  Scope_Name: ec_logger\n"
@@ -38,6 +38,22 @@ DOC_MODULE_LIST = (
     "  API: Singleton\n"
     "  Name: ds_core.c\n"
     "  Description: generic datasource module\n"
+)
+
+# console-commands/domain.md: the configuration block and the queue part of its sample
+# (the MX part between them needs DNS and delivery, which are not emulated).
+DOC_DOMAIN_CONFIG = "Domain hotmail.com {\n  max_outbound_connections = 20\n}\n"
+DOC_DOMAIN_QUEUE = (
+    "Queue:\n"
+    "        Active:        212\n"
+    "        Delayed:       190\n"
+    "Deliveries:     10715\n"
+    "Failures:         612\n"
+    "Active Connections: 12\n"
+)
+DOMAIN_QUEUE_LAYOUT = re.compile(
+    r"Queue:\n        Active:[ \d]{11}\n        Delayed:[ \d]{10}\n"
+    r"Deliveries:[ \d]{10}\nFailures:[ \d]{12}\nActive Connections: \d+\n"
 )
 
 # console-commands/paniclog.md
@@ -61,7 +77,8 @@ SYSINFO_LAYOUT = re.compile(
     r"\S+ \S+ \S+ [^\n]+ \S+\n"
 )
 
-# console-commands/version.md (3.0.23 sample)
+# 3/3-reference/3-reference-console-commands-version.md (the 3.0.23 sample less its two
+# copyright lines; that sample's top rule has 45 "#", every other rule on the pages 46)
 DOC_VERSION = (
     "##############################################\n"
     "# ecelerity version: 3.0.23.36220 r(36220)\n"
@@ -179,6 +196,22 @@ def test_module_list_names_the_loaded_modules(node: MomentumNode) -> None:
     assert listed.startswith("Module: ec_logger:ec_logger\n  Scope_Name: ec_logger\n")
     assert "Module: httpsrv\n  Scope_Name: httpsrv\n  Enabled: enabled\n" in listed
     assert "\n\n" not in listed
+
+
+def test_domain_shows_its_configuration_and_queues_as_documented(tmp_path: Path) -> None:
+    config = tmp_path / "ecelerity.conf"
+    config.write_text(DOC_DOMAIN_CONFIG)
+    node = MomentumNode(config)
+    node.start()
+    try:
+        node.mail_queue.delay("hotmail.com", "451 later")
+        reply = node.console("domain hotmail.com")
+    finally:
+        node.stop()
+    assert reply.startswith(DOC_DOMAIN_CONFIG)
+    assert DOMAIN_QUEUE_LAYOUT.fullmatch(DOC_DOMAIN_QUEUE)
+    assert DOMAIN_QUEUE_LAYOUT.fullmatch(reply[len(DOC_DOMAIN_CONFIG):])
+    assert "        Delayed:         1\n" in reply
 
 
 def test_paniclog_lines_have_the_documented_date_and_level() -> None:

@@ -105,8 +105,12 @@ RULES = [
     (("netlistener", "listen_address"), ("httpsrv", "console", "lua", "node", *TOP),
      "the listen socket serves HTTP and console alike"),
     (("console",), ("node", *TOP), "the console reaches the node through node_interface"),
-    (("node", "listener_config", "paniclog", "reload_watch"), TOP,
+    (("node", "generation", "lua_environment", "stop_signals", "listener_config", "paniclog",
+      "reload_watch"), TOP,
      "node is below the CLI and the test tools"),
+    (("generation", "lua_environment", "stop_signals", "listener_config", "paniclog",
+      "reload_watch"), ("node",),
+     "node.py wires the modules it is split into; they do not reach back into it"),
 ]
 
 

@@ -61,8 +61,9 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
         stderr_until(process, r"reloaded: generation 2")
         assert post_hello(port) == "/hello says: Hello again!"
         script.write_text(original.replace("local mod = {}", "local mod = {"))
-        log = stderr_until(process, r"reload failed; still serving generation 2")
-        assert "hello_api.lua:" in log
+        log = stderr_until(process, r"config reload failed: .*hello_api\.lua:\d+: .*; still "
+                                    r"serving generation 2")
+        assert log.count("hello_api.lua:") == 1
         assert post_hello(port) == "/hello says: Hello again!"
 
 

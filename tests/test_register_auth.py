@@ -162,6 +162,43 @@ def test_register_auth_argument_errors(tmp_path, call, message) -> None:
         start(tmp_path, script)
 
 
+@pytest.mark.parametrize(
+    ("moved", "where"),
+    [
+        ('msys.registerAuth("myscheme", auth)\nmsys.registerModule(', "outside a module callout"),
+        ('function mod:rsrc_setup() msys.registerAuth("myscheme", auth) return true end\n'
+         "msys.registerModule(", "from rsrc_setup"),
+    ],
+    ids=["top level", "rsrc_setup"],
+)
+def test_register_auth_outside_init_is_a_lua_error_at_the_call(tmp_path, moved, where) -> None:
+    """Momentum's page: it must be called from an init routine."""
+    script = SCHEME_SCRIPT.replace('msys.registerAuth("myscheme", auth)', "").replace(
+        "msys.registerModule(", moved
+    )
+    line = 1 + script.splitlines().index(next(
+        text for text in script.splitlines() if 'registerAuth("myscheme"' in text
+    ))
+    with pytest.raises(GenerationError) as failed:
+        start(tmp_path, script)
+    assert str(failed.value).endswith(
+        f"myauth.lua:{line}: msys.registerAuth must be called from a module's init, not {where}"
+    )
+
+
+def test_register_auth_from_a_handler_is_a_lua_error(node, tmp_path) -> None:
+    (tmp_path / "late.lua").write_text(
+        'msys.httpsrv.register("GET", "/late", function(s)\n'
+        '  msys.registerAuth("late", {})\n'
+        "end)\n"
+    )
+    node.generation.lua.execute((tmp_path / "late.lua").read_text(), "@late.lua")
+    assert node.call(request("/late", headers=[basic("root:letmein")])).status == 500
+    assert ("late.lua:2: msys.registerAuth must be called from a module's init, not outside "
+            "a module callout") in node.paniclog.text()
+    assert "late" not in node.generation.httpsrv.auth_schemes
+
+
 def test_an_unregistered_scheme_is_named_where_it_is_configured(tmp_path) -> None:
     script = SCHEME_SCRIPT.replace('msys.registerAuth("myscheme", auth)', "")
     node = start(tmp_path, script)

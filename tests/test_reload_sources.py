@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import momentum_httpsrv.node as node_module
+import momentum_httpsrv.generation as generation_module
 from momentum_httpsrv.config.reading import MAX_SOURCE_BYTES
 from momentum_httpsrv.testing.client import MomentumTestClient
 
@@ -82,12 +82,12 @@ def test_a_script_that_is_no_regular_file_is_refused(client, tmp_path, kind, exp
 
 def test_reload_reads_its_files_in_a_thread(client, monkeypatch):
     threads = []
-    original = node_module.read_configuration
+    original = generation_module.read_configuration
 
     def recording(path):
         threads.append(threading.current_thread())
         return original(path)
 
-    monkeypatch.setattr(node_module, "read_configuration", recording)
+    monkeypatch.setattr(generation_module, "read_configuration", recording)
     assert "generation 2" in client.node.console("config reload")
     assert threads and threads[0] is not threading.main_thread()

@@ -22,8 +22,12 @@ class EndpointError(ValueError):
 
 
 def connect(endpoint: str = DEFAULT_CONTROL_SOCKET) -> BlockingConnection:
-    """Open a connection to a control listener (OSError if nothing answers there)."""
-    if endpoint.startswith("/") or endpoint.startswith("."):
+    """Open a connection to a control listener (OSError if nothing answers there).
+
+    A path (``/tmp/2025``, ``ctl.sock``, ``run/ctl.sock``) is a Unix socket: anything with
+    a ``/`` or without a ``:`` cannot be ``host:port``.
+    """
+    if endpoint.startswith(".") or "/" in endpoint or ":" not in endpoint:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(CONNECT_TIMEOUT)

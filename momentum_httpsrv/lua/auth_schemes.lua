@@ -5,7 +5,18 @@ local host = ...
 local type, error, format, rawset = type, error, string.format, rawset
 local schemes = {}
 
+-- Momentum's page says it must be called from an init routine; anywhere else is an error
+-- at the caller's line, before the arguments are looked at.
+local function refuse_outside_init()
+  local callout = host.running_callout()
+  if callout ~= "init" then
+    error("msys.registerAuth must be called from a module's init, not "
+      .. (callout and ("from " .. callout) or "outside a module callout"), 3)
+  end
+end
+
 rawset(msys, "registerAuth", function(scheme, tbl)
+  refuse_outside_init()
   if type(scheme) ~= "string" or not scheme:match("^[%a][%w+.-]*$") then
     error(format("bad argument #1 to 'registerAuth' (a URI scheme name expected, got %s)",
       type(scheme) == "string" and ("'" .. scheme .. "'") or type(scheme)), 2)

@@ -11,7 +11,8 @@
 
 ``filename`` is what follows ``scheme://`` in the uri, ``params`` the whole parameter
 block as a table. ``enumGroups``/``queryGroups`` serve console authorization, which is not
-emulated; they are checked to be functions when registered.
+emulated; they are checked to be functions when registered. Registering is allowed only in
+a module's ``init`` callout, as Momentum's page requires; elsewhere it is a Lua error.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class LuaAuthSchemes:
     def __init__(self, state: LuaState) -> None:
         self._state = state
         self.names: set[str] = set()
-        host = state.boundary.host_table({"registered": self.names.add})
+        host = state.boundary.host_table(
+            {"registered": self.names.add, "running_callout": state.api.running_callout}
+        )
         self._api = state.run_package_lua(Path(__file__).with_name("auth_schemes.lua"), host)
 
     def __contains__(self, scheme: str) -> bool:

@@ -331,10 +331,13 @@ function api.load(source, chunkname)
 end
 
 -- Call `hook` on every module that defines it, in registration order. Returns a list
--- of {name, ok, value-or-message, traceback}.
+-- of {name, ok, value-or-message, traceback}. While it runs, api.running_callout() names
+-- the hook (msys.registerAuth may only be called from init).
 local hook_aliases = { rsrc_setup = "config_rsrc_setup" }
+local running_callout = nil
 function api.call_hook(hook)
-  local results = {}
+  local results, outer = {}, running_callout
+  running_callout = hook
   for _, module in ipairs(modules) do
     local fn = module.tbl[hook]
     if fn == nil and hook_aliases[hook] then fn = module.tbl[hook_aliases[hook]] end
@@ -343,8 +346,11 @@ function api.call_hook(hook)
       results[#results + 1] = { module.name, ok, ok and value or value, tb }
     end
   end
+  running_callout = outer
   return results
 end
+
+function api.running_callout() return running_callout end
 
 function api.module_names()
   local names = {}

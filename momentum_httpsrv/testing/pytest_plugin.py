@@ -97,7 +97,7 @@ def momentum_site(
 ) -> Iterator[Callable[..., MomentumTestClient]]:
     """A factory of started test clients; every one is closed after the test."""
     from ..config import ConfigError
-    from ..node import GenerationError
+    from ..generation import GenerationError
     from .client import MomentumTestClient
 
     clients: list[MomentumTestClient] = []
@@ -166,7 +166,7 @@ class LuaTapItem(pytest.Item):
     def runtest(self) -> None:
         from ..lua.coverage import harvest
         from ..lua.runtime import LuaScriptError
-        from ..node import create_lua_environment
+        from ..lua_environment import create_lua_environment
         from .tap import parse_tap
 
         output: list[str] = []
