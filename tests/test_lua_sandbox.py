@@ -118,8 +118,6 @@ def test_the_known_ways_to_python_are_closed(site):
     (upvalues,) = state.execute(PRINT_UPVALUE_TYPES, "=t")
     assert upvalues == ""  # print is a C function, as thrLua's: no upvalues to read
     assert state.execute("return (pcall(require, 'python'))", "=t") == (False,)
-    with pytest.raises(LuaScriptError, match="debug.sethook: not available"):
-        state.execute("debug.sethook()", "=t")
     with pytest.raises(LuaScriptError, match="debug.setupvalue: not for the emulator"):
         state.execute("debug.setupvalue(msys.sleep, 1, function() end)", "=t")
     # print is a C function, as thrLua's: nothing to set

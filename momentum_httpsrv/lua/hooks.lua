@@ -17,6 +17,8 @@ local error, setmetatable, huge = error, setmetatable, math.huge
 local sub, find, format = string.sub, string.find, string.format
 local poll, trusted_prefix, warn = host.poll, host.trusted_prefix, host.warn
 local xpcall, traceback, type = xpcall, debug.traceback, type
+local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield,
+  coroutine.status
 
 local COUNT = host.count                  -- VM instructions between two limit checks
 local POLL_INTERVAL = host.poll_interval  -- CPU seconds between two host polls
@@ -36,6 +38,8 @@ local mask, count = nil, 0          -- the hook as configured; mask nil: no hook
 local entry_work = true
 
 local dispatch
+local scripted = false              -- a script has set a hook of its own (debug.sethook)
+local armed_for_script              -- arm()'s part for a thread with a script's hook
 
 -- Install the hook on `co` (nil: the main thread), every `every` instructions when the
 -- limit is on (COUNT, or 1 once escalated); with no feature on, none.
@@ -45,6 +49,7 @@ local function arm(co, every)
     return
   end
   every = count > 0 and every or 0
+  if scripted and armed_for_script(co, mask, every) then return end
   if co then sethook(co, dispatch, mask, every) else sethook(dispatch, mask, every) end
 end
 
@@ -100,7 +105,7 @@ dispatch = function(event, line)
 end
 
 local function update()
-  hooks.active = on_line ~= nil or limit < huge
+  hooks.active = on_line ~= nil or limit < huge or scripted
   mask = hooks.active and (on_line and "crl" or "") or nil
   count = limit < huge and COUNT or 0
   current_fn = nil  -- the hook may have been off while other functions ran
@@ -110,7 +115,8 @@ end
 
 -- A new coroutine: the hook as configured (prelude.lua calls it when `active`).
 function hooks.install(co)
-  if mask then sethook(co, dispatch, mask, count) end
+  if scripted then arm(co, COUNT)  -- the creating thread's script hook may cover it
+  elseif mask then sethook(co, dispatch, mask, count) end
 end
 
 function hooks.apply_to_running()
@@ -194,6 +200,152 @@ function hooks.line_hooked(co)
   local _, hook_mask
   if co then _, hook_mask = gethook(co) else _, hook_mask = gethook() end
   return hook_mask ~= nil and find(hook_mask, "l", 1, true) ~= nil
+end
+
+-- Scripts' own hooks (debug.sethook in sandbox.lua). A thread with one is armed with
+-- `dispatch_scripted`, which serves the emulator's features as `dispatch` does and calls
+-- the script's function for the events it asked for. Lua 5.1 runs a hook with hooks off
+-- in its thread, where the CPU-time limit could not end a spinning script hook, so the
+-- script's function runs in a coroutine of its own, armed like any other; inside it,
+-- debug.getinfo's levels past the hook continue into the hooked thread (`frame`).
+-- Calls and returns among the emulator's own Lua functions (what thrLua does in C) are
+-- not reported.
+local script_hooks = setmetatable({}, { __mode = "k" })  -- thread (or MAIN) -> its hook
+local hooked_by = setmetatable({}, { __mode = "k" })     -- hook coroutine -> hooked key
+local native = ("").__thrlua and ("").__thrlua.native or {}
+local FRAME, DONE = {}, {}
+local dispatch_scripted
+
+local function key_of(co)
+  local running_co = running()
+  co = co or running_co
+  return hooked_by[co] or co or MAIN
+end
+
+armed_for_script = function(co, mask, count)
+  local own = script_hooks[key_of(co)]
+  if own == nil then return false end
+  local step = count
+  if own.count > 0 and (count == 0 or own.count < count) then step = own.count end
+  own.step, own.limit_every, own.until_limit, own.until_own = step, count, count, own.count
+  mask = mask .. own.mask
+  if co then sethook(co, dispatch_scripted, mask, step) else
+    sethook(dispatch_scripted, mask, step) end
+  return true
+end
+
+local function ours(info)  -- a frame of the emulator's own Lua (C in thrLua)
+  if info == nil then return false end
+  if native[info.func] then return true end
+  if info.what == "C" then return false end
+  local source = info.source
+  return source == "=[C]" or source == "=thrlua_ops" or sub(source, 1, #trusted_prefix) == trusted_prefix
+end
+
+local function hook_body(fn, event, line)
+  fn(event, line)
+  return DONE
+end
+
+-- Levels: 1 this function, 2 dispatch_scripted, 3 the hooked function.
+local function run_script_hook(own, event, line)
+  local co = create(hook_body)
+  hooked_by[co] = running() or MAIN
+  arm(co, COUNT)
+  local ok, answer, offset, what = resume(co, own.fn, event, line)
+  while ok and answer == FRAME do
+    ok, answer, offset, what = resume(co, getinfo(3 + (offset > 0 and offset or 0), what))
+  end
+  if escalated[co] then  -- the hook ran out of time: so does the hooked work
+    escalated[running() or MAIN] = true
+    arm(nil, 1)
+  end
+  if not ok then error(answer, 0) end
+  if answer ~= DONE or status(co) ~= "dead" then
+    error("attempt to yield across metamethod/C-call boundary", 0)
+  end
+  if script_hooks[running() or MAIN] ~= own then arm(nil, COUNT) end  -- changed by the hook
+end
+
+dispatch_scripted = function(event, line)
+  local own = script_hooks[running() or MAIN]
+  if event == "count" then
+    if own == nil then return check_limit() end
+    if own.limit_every > 0 then
+      own.until_limit = own.until_limit - own.step
+      if own.until_limit <= 0 then
+        own.until_limit = own.limit_every
+        check_limit()
+      end
+    end
+    if own.count > 0 then
+      own.until_own = own.until_own - own.step
+      if own.until_own <= 0 then
+        own.until_own = own.until_own + own.count
+        run_script_hook(own, "count", nil)
+      end
+    end
+    return
+  end
+  if event == "line" then
+    if on_line then on_line(getinfo(2, "f").func, line) end
+    if own and own.line and not ours(getinfo(2, "Sf")) then run_script_hook(own, event, line) end
+    return
+  end
+  current_fn = nil
+  if own == nil or not (event == "call" and own.call or event ~= "call" and own.ret) then
+    return
+  end
+  local callee = getinfo(2, "Sf")
+  if callee.source == "=thrlua_ops" then return end
+  local caller = getinfo(3, "Sf")
+  if ours(callee) and (event == "tail return" or caller == nil or caller.what == "C"
+      or caller.what == "tail") then return end
+  if ours(caller) and (callee.what == "C" or ours(callee)) then return end
+  run_script_hook(own, event, line)
+end
+
+-- debug.sethook's work: `co` nil for the running thread (inside a script's hook, the
+-- hooked one); `fn` nil removes the hook.
+function hooks.set_script_hook(co, fn, mask, count)
+  local key = key_of(co)
+  if fn == nil then
+    script_hooks[key] = nil
+  else
+    local call, ret, line = find(mask, "c", 1, true) ~= nil, find(mask, "r", 1, true) ~= nil,
+      find(mask, "l", 1, true) ~= nil
+    local letters = (call and "c" or "") .. (ret and "r" or "") .. (line and "l" or "")
+    script_hooks[key] = { fn = fn, mask = letters, count = count, call = call, ret = ret,
+      line = line }
+  end
+  if not scripted then
+    scripted = true
+    update()
+  end
+  local again = escalated[key] and 1 or COUNT
+  if co and co ~= running() then arm(co, again)
+  elseif hooked_by[running()] == nil then arm(nil, again) end  -- else: after the hook
+end
+
+-- debug.gethook's answer: the script's hook of `co` (nil: as set_script_hook), its mask
+-- and count.
+function hooks.script_hook(co)
+  local own = script_hooks[key_of(co)]
+  if own == nil then return nil, "", 0 end
+  return own.fn, own.mask, own.count
+end
+
+-- Inside a script's hook: the hooked thread's frame `offset` levels below the hooked
+-- function (0: it), as debug.getinfo(…, what) reports it; nil elsewhere.
+function hooks.hooked_frame_depth()
+  if hooked_by[running()] == nil then return nil end
+  local depth = 1
+  while getinfo(depth + 1, "S") ~= nil do depth = depth + 1 end
+  return depth  -- counted from the caller: its level of hook_body
+end
+
+function hooks.hooked_frame(offset, what)
+  return yield(FRAME, offset, what)
 end
 
 return hooks

@@ -20,7 +20,9 @@ it and dispatches its events to every feature (line coverage: ``set_line``):
   ``poll`` (Python): Python runs its pending signal handlers there, and a reason set by
   ``interrupt_lua_work`` (SIGTERM) ends the running work the same way.
 
-Scripts cannot replace the hook: the sandbox's ``debug.sethook`` refuses.
+A script's own ``debug.sethook`` does not replace it: hooks.lua arms that thread with a
+second dispatcher that serves both, and runs the script's hook function in a coroutine of
+its own, which the limit covers.
 """
 
 from __future__ import annotations

@@ -92,12 +92,59 @@ end
 local script_registry = { _LOADED = package.loaded }
 function debug.getregistry() return script_registry end
 
-function debug.sethook()
-  refuse("sethook", "not available here (the emulator's CPU-time limit uses the hook)")
-end
+-- A script's own hook (hooks.lua runs it beside the emulator's), checked as ldblib does.
+do
+  local set_script_hook, script_hook = hooks.set_script_hook, hooks.script_hook
+  local called_name, tonumber = ("").__thrlua.called_name, tonumber
 
--- No hook of the script's own: what stock Lua answers then (the emulator's stays hidden).
-function debug.gethook() return nil, "", 0 end
+  local function bad(n, expected, value)
+    error(format("bad argument #%d to '%s' (%s expected, got %s)",
+      n, called_name(2, "sethook"), expected, value == nil and "no value" or type(value)), 3)
+  end
+
+  function debug.sethook(...)
+    local first, co = 1, nil
+    if type((...)) == "thread" then first, co = 2, ... end
+    local fn, mask, count = select(first, ...)
+    if fn == nil then set_script_hook(co, nil) return end
+    if type(mask) == "number" then mask = tostring(mask) end
+    if type(mask) ~= "string" then bad(first + 1, "string", mask) end
+    if type(fn) ~= "function" then bad(first, "function", fn) end
+    if count == nil then count = 0 else
+      local number = tonumber(count)
+      if number == nil then bad(first + 2, "number", count) end
+      count = number - number % 1
+    end
+    set_script_hook(co, fn, mask, count > 0 and count or 0)
+  end
+
+  function debug.gethook(co)
+    if type(co) ~= "thread" then co = nil end
+    local fn, mask, count = script_hook(co)
+    return fn, mask, count
+  end
+
+  -- Inside a script's hook, the levels past it are the hooked thread's (hooks.lua).
+  local running = coroutine.running
+  local inner_getinfo, depth_of, hooked_frame = debug.getinfo, hooks.hooked_frame_depth,
+    hooks.hooked_frame
+  function debug.getinfo(...)
+    local level, what = ...
+    if type(level) == "thread" and level == running() then  -- levels count from here
+      local _, at, thread_what = ...
+      if type(at) == "number" then return (inner_getinfo(level, at + 1, thread_what)) end
+    end
+    if type(level) ~= "number" then return inner_getinfo(...) end
+    if level > 0 then
+      local depth = depth_of()
+      if depth and level + 2 >= depth then return hooked_frame(level + 2 - depth, what or "flnSu") end
+      level = level + 1
+    end
+    return (inner_getinfo(level, what))
+  end
+  local native = ("").__thrlua.native
+  native[debug.sethook], native[debug.gethook], native[debug.getinfo] = true, true, true
+end
 
 -- Scripts' userdata (newproxy, debug.setmetatable): the metatable a script sees and edits
 -- is a plain table (its "shadow"); the userdata's real metatable holds forwarders that
