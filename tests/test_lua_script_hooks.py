@@ -84,3 +84,14 @@ def test_a_script_hook_that_spins_ends_with_the_cpu_time_limit():
             "return 'escaped'",
             "=t",
         )
+
+
+@pytest.mark.parametrize("spin", [
+    "while true do debug.sethook() end",  # each call re-arms: the countdown restarts
+    "debug.sethook(function() end, '', 1000) while true do end",
+    "debug.sethook(function() end, 'l', 1000) while true do end",
+], ids=["sethook-in-a-loop", "small-count", "line-and-small-count"])
+def test_a_script_setting_hooks_cannot_escape_the_cpu_time_limit(spin: str) -> None:
+    state = LuaState(cpu_limit=0.2)
+    with pytest.raises(LuaScriptError, match=r"CPU time limit exceeded \(0.2 s\)"):
+        state.execute(spin, "=t")

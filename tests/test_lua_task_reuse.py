@@ -66,3 +66,16 @@ def test_the_collector_runs_with_momentums_documented_settings(tmp_path: Path) -
     collect = LuaSite(SITE, tmp_path).state.lua.globals().collectgarbage
     assert collect("setpause", 200) == 200  # returns the setting it replaces
     assert collect("setstepmul", 200) == 200
+
+
+def test_a_hook_a_handler_set_does_not_reach_the_next_request(tmp_path: Path) -> None:
+    site = LuaSite(SITE + r"""
+msys.httpsrv.register("GET", "/hook", function(s) debug.sethook(function() end, "l") end)
+msys.httpsrv.register("GET", "/look", function(s)
+  local fn, mask = debug.gethook()
+  s:response_append(tostring(fn) .. "|" .. mask)
+end)
+""", tmp_path)
+    assert body(site, "/look") == "nil|"
+    body(site, "/hook")
+    assert body(site, "/look") == "nil|"

@@ -83,6 +83,22 @@ local function check_limit()
   error(ending, 3)
 end
 
+-- Whether the running work is past its deadline (or must stop), checked outside a count
+-- event: re-arming a thread restarts Lua's instruction countdown, so a script that calls
+-- debug.sethook in a loop would otherwise never reach a check.
+local function overdue()
+  if count == 0 then return false end
+  local now = clock()
+  if not deadline then deadline = now + limit end
+  if now > deadline then return true end
+  if now < next_poll then return false end
+  next_poll = now + POLL_INTERVAL
+  local reason = poll()
+  if not reason then return false end
+  ending, deadline = reason, -1
+  return true
+end
+
 -- Line events pass the running function and the line. Which function runs changes only
 -- at a call, a return (pcall, resume and yield are calls that return, so errors caught and
 -- coroutine switches end in one too) or on entry from the host (a call or a resume), so
@@ -227,7 +243,11 @@ armed_for_script = function(co, mask, count)
   if own == nil then return false end
   local step = count
   if own.count > 0 and (count == 0 or own.count < count) then step = own.count end
-  own.step, own.limit_every, own.until_limit, own.until_own = step, count, count, own.count
+  -- Arming the coroutine a script's hook runs in (key_of gives the hooked thread) must not
+  -- restart the hooked thread's counters: with a small count the limit would never be due.
+  if hooked_by[co] == nil then
+    own.step, own.limit_every, own.until_limit, own.until_own = step, count, count, own.count
+  end
   mask = mask .. own.mask
   if co then sethook(co, dispatch_scripted, mask, step) else
     sethook(dispatch_scripted, mask, step) end
@@ -256,15 +276,19 @@ local function run_script_hook(own, event, line)
   while ok and answer == FRAME do
     ok, answer, offset, what = resume(co, getinfo(3 + (offset > 0 and offset or 0), what))
   end
-  if escalated[co] then  -- the hook ran out of time: so does the hooked work
-    escalated[running() or MAIN] = true
-    arm(nil, 1)
+  -- The hook ran out of time, or the hooked work did: a count that expired while the hook
+  -- ran (Lua counts its instructions too, with hooks off) is lost, so check here as well.
+  local key = running() or MAIN
+  local out = escalated[co] or overdue()
+  if out then
+    escalated[key] = true
+    arm(nil, 1)  -- the next instruction of the hooked work raises the limit's error
   end
   if not ok then error(answer, 0) end
   if answer ~= DONE or status(co) ~= "dead" then
     error("attempt to yield across metamethod/C-call boundary", 0)
   end
-  if script_hooks[running() or MAIN] ~= own then arm(nil, COUNT) end  -- changed by the hook
+  if not out and script_hooks[key] ~= own then arm(nil, COUNT) end  -- changed by the hook
 end
 
 dispatch_scripted = function(event, line)
@@ -322,9 +346,14 @@ function hooks.set_script_hook(co, fn, mask, count)
     scripted = true
     update()
   end
-  local again = escalated[key] and 1 or COUNT
+  local again = (escalated[key] or overdue()) and 1 or COUNT  -- 1: the next instruction checks
   if co and co ~= running() then arm(co, again)
   elseif hooked_by[running()] == nil then arm(nil, again) end  -- else: after the hook
+end
+
+-- Whether coroutine `co` has a hook a script set (prelude.lua does not reuse such a one).
+function hooks.script_hooked(co)
+  return script_hooks[co] ~= nil
 end
 
 -- debug.gethook's answer: the script's hook of `co` (nil: as set_script_hook), its mask

@@ -416,7 +416,7 @@ local HOST = setmetatable({}, { __tostring = function() return "host request" en
 -- results; one that failed or is still suspended is never parked. Per-coroutine state a
 -- script can see (_TLS, the main-chunk mark) is dropped when it is parked, and the pool
 -- is emptied whenever the hook settings change (a parked coroutine keeps the hook it was
--- made with).
+-- made with); one whose script set a hook of its own (debug.sethook) is not parked.
 local PARKED = {}
 local parked, parked_count, PARKED_MAX = {}, 0, 16
 local forget_thread_state  -- set below, with the tables it clears
@@ -425,9 +425,11 @@ local function run_parked(fn, ...)
   return run_parked(raw_yield(PARKED, fn(...)))
 end
 
+local script_hooked = hooks.script_hooked
+
 local function park(co)
   forget_thread_state(co)
-  if parked_count < PARKED_MAX then
+  if parked_count < PARKED_MAX and not script_hooked(co) then  -- a script's hook stays its
     parked_count = parked_count + 1
     parked[parked_count] = co
   end
