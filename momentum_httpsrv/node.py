@@ -168,34 +168,25 @@ class MomentumNode:
         running tree and re-run ``rsrc_setup`` into fresh registries; on failure the option
         is restored (``previous``) and ReconfigureError raised."""
         async with self._reconfiguring():
-            return self._change_config(change, scope, name, previous)
-
-    def _change_config(
-        self,
-        change: Callable[[], _Changed],
-        scope: ConfigScope,
-        name: str,
-        previous: ConfigOption | None,
-    ) -> _Changed:
-        assert self.generation is not None and self.paniclog is not None, "start() first"
-        try:
-            result = change()
-        except ConfigError as error:
-            raise ReconfigureError(str(error)) from error
-        try:
-            generation = resetup_generation(
-                self.generation, self._generations + 1, self.paniclog
-            )
-        except GenerationError as error:
-            if previous is None:
-                scope.unset_option(name)
-            else:
-                scope.put(previous)
-            # the pools took the change before rsrc_setup failed: back to the old tree
-            self.generation.lua.msys_async.pools.configure(self.generation.config)
-            raise ReconfigureError(str(error)) from error
-        self._swap(generation, deinit_old=False)
-        return result
+            assert self.generation is not None and self.paniclog is not None, "start() first"
+            try:
+                result = change()
+            except ConfigError as error:
+                raise ReconfigureError(str(error)) from error
+            try:
+                generation = resetup_generation(
+                    self.generation, self._generations + 1, self.paniclog
+                )
+            except GenerationError as error:
+                if previous is None:
+                    scope.unset_option(name)
+                else:
+                    scope.put(previous)
+                # the pools took the change before rsrc_setup failed: back to the old tree
+                self.generation.lua.msys_async.pools.configure(self.generation.config)
+                raise ReconfigureError(str(error)) from error
+            self._swap(generation, deinit_old=False)
+            return result
 
     def _swap(self, generation: Generation, deinit_old: bool = True) -> None:
         old = self.generation
