@@ -2,9 +2,8 @@
 
 Every expected output below was produced by thrLua itself (``rclua`` built from
 SparkPost/thrlua f201931) running the same snippet through the harness in ``HARNESS``.
-Two places where the emulator knowingly differs are not listed here but tested in
-test_dialect_runtime.py: error messages raised inside helpers name no variable, and
-tonumber()/string coercion keeps stock Lua's decimal reading of "010".
+One place where the emulator knowingly differs is not listed here but tested in
+test_dialect_runtime.py: error messages raised inside helpers name no variable.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from momentum_httpsrv.lua import dialect
 from momentum_httpsrv.lua.dialect import (
     PRELUDE,
     LuaDialectSyntaxError,
+    StockLuaVMError,
+    check_thrlua_vm,
     install_dialect_runtime,
     translate,
     translate_for_loader,
@@ -31,6 +33,23 @@ def lua() -> lua51.LuaRuntime:
 
 def run(lua: lua51.LuaRuntime, source: str, chunkname: str = "@t.lua") -> object:
     return lua.execute(translate(source, chunkname), name=chunkname)
+
+
+# -- the VM: lupa's Lua 5.1 as vm/build_lupa.py builds it ----------------------------------
+
+
+def test_installed_lupa_converts_numbers_as_thrlua() -> None:
+    check_thrlua_vm(lua51.LuaRuntime())  # the VM the Makefile built: no error
+
+
+def test_a_stock_lupa_is_refused_with_the_way_to_fix_it() -> None:
+    class StockVM:  # stock lupa cannot be installed next to ours: its answer, by hand
+        def eval(self, expression: str) -> object:
+            assert expression == '"010" + 0'
+            return 10
+
+    with pytest.raises(StockLuaVMError, match=r"stock build .* make \.venv/bin/momentum-httpsrv"):
+        install_dialect_runtime(StockVM())
 
 
 # -- lexer errors: thrLua's message, chunk name and line ------------------------------------

@@ -93,6 +93,53 @@ print(string.format("%5s|%-5s|", 0/0, "x"))
 """) == ["inf\tnan\tinf\tinf\tnan", "inf,nan,info\tinf|nan|1.2", "  nan|x    |"]
 
 
+# The VM's own conversions (lupa's Lua 5.1 built by vm/build_lupa.py): arithmetic on
+# strings, `..` on numbers, numeric for limits, C functions' number arguments.
+
+
+def test_vm_arithmetic_reads_leading_zero_strings_as_thrlua(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, r"""
+print("010" + 0, "-010" * 2, "0x10" - 1, "010" / 2, "010" % 3, "010" ^ 1, -"010")
+print(pcall(function() return "08" + 0 end))
+print(pcall(function() return "0e1" * 1 end))
+print(pcall(function() local s = "09" return s - 1 end))
+for i = "01", "010", "03" do io.write(i, " ") end print()
+print(("2020-08-05"):sub(9) + 0, math.floor("010"), string.rep("ab", "03"))
+""") == [
+        "8\t-16\t15\t4\t2\t8\t-8",
+        "false\tscript.lua:3: attempt to perform arithmetic on a string value",
+        "false\tscript.lua:4: attempt to perform arithmetic on a string value",
+        "false\tscript.lua:5: attempt to perform arithmetic on local 's' (a string value)",
+        "1 4 7 ",
+        "5\t8\tababab",
+    ]
+
+
+def test_vm_concatenation_writes_inf_and_nan_without_sign(tmp_path: Path) -> None:
+    assert lua_lines(tmp_path, r"""
+print("x" .. -1/0, "x" .. 1/0, "x" .. 0/0, "x" .. -(0/0), 1/0 .. "", -1/0 .. 0/0)
+""") == ["xinf\txinf\txnan\txnan\tinf\tinfnan"]
+
+
+def test_tail_called_library_errors_name_the_callers_line(tmp_path: Path) -> None:
+    # tonumber, string.format, tostring and table.concat are lupa's C functions again, so
+    # a tail call keeps the caller's frame and the error its file:line, as in thrLua.
+    assert lua_lines(tmp_path, r"""local function a() return tonumber() end
+local function b() return string.format("%d", {}) end
+local function c() return tostring() end
+local function d() return table.concat({{}}) end
+print(pcall(a))
+print(pcall(b))
+print(pcall(c))
+print(pcall(d))
+""") == [
+        "false\tscript.lua:1: bad argument #1 to 'tonumber' (value expected)",
+        "false\tscript.lua:2: bad argument #2 to 'format' (number expected, got table)",
+        "false\tscript.lua:3: bad argument #1 to 'tostring' (value expected)",
+        "false\tscript.lua:4: invalid value (table) at index 1 in table for 'concat'",
+    ]
+
+
 # -- the main chunk, print, the command line ------------------------------------------------
 
 

@@ -52,12 +52,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from momentum_httpsrv.lua.errors import LuaScriptError
 from momentum_httpsrv.lua.lexer import LuaDialectSyntaxError, tokenize
 from momentum_httpsrv.lua.parser import HELPERS_NAME, find_rewrites
 
 __all__ = [
     "CACHE_DIR_ENV",
     "LuaDialectSyntaxError",
+    "StockLuaVMError",
+    "check_thrlua_vm",
     "clear_memory_cache",
     "install_dialect_runtime",
     "translate",
@@ -193,13 +196,36 @@ def _package_lua(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text("latin-1")
 
 
+class StockLuaVMError(LuaScriptError):
+    """lupa's Lua 5.1 is a stock build, without thrLua's number conversions.
+
+    A Lua error as far as callers go (reported on one line) because nothing in Lua can run
+    as on Momentum until lupa is reinstalled."""
+
+
+def check_thrlua_vm(lua: Any) -> None:
+    """Refuse a ``LuaRuntime`` whose VM converts numbers as stock Lua 5.1 does.
+
+    thrLua's conversions live inside the VM (docs/lua-vm.md), so they come from the lupa
+    the Makefile builds (vm/build_lupa.py); a lupa from PyPI would silently give stock
+    results (``"010" + 0`` is 10 there, 8 in thrLua)."""
+    if lua.eval('"010" + 0') != 8:
+        raise StockLuaVMError(
+            "lupa's Lua 5.1 is a stock build (\"010\" + 0 is not 8 as in thrLua); install "
+            "the one vm/build_lupa.py builds: make .venv/bin/momentum-httpsrv (README, "
+            "\"The Lua VM\")"
+        )
+
+
 def install_dialect_runtime(lua: Any) -> None:
     """Define the helpers translated chunks call, replace the standard functions thrLua
     changed (``thrlua_stdlib.lua``) and add its ``buffer`` library, in one
     ``lupa.lua51.LuaRuntime``.
 
     Call once per Lua state, before running translated code. Safe to call again.
+    Raises :class:`StockLuaVMError` if lupa is not the build with thrLua's conversions.
     """
+    check_thrlua_vm(lua)
     lua.execute(_package_lua("thrlua_ops.lua"), name="=thrlua_ops")
     lua.execute(_package_lua("thrlua_stdlib.lua"), name="=[C]")
     lua.execute(_package_lua("thrlua_buffer.lua"), name="=[C]")

@@ -11,8 +11,11 @@
 -- they carry the user's chunk name and line. The table ends up as string.__thrlua, reachable
 -- from any environment as ("").__thrlua.
 
-local floor, ceil, type, tonumber, rawget, error, byte, sub =
-  math.floor, math.ceil, type, tonumber, rawget, error, string.byte, string.sub
+-- Strings convert to numbers as thrLua converts them (luaO_str2d: "010" is 8, "08" is not
+-- a number) because lupa's Lua 5.1 is built with that conversion (vm/build_lupa.py), so
+-- the native tonumber is thrLua's.
+local floor, ceil, type, tonumber, rawget, error, sub =
+  math.floor, math.ceil, type, tonumber, rawget, error, string.sub
 local match = string.match  -- string methods as our own, whatever scripts do to string
 local getmetatable, getlocal, getinfo, getupvalue =
   debug.getmetatable, debug.getlocal, debug.getinfo, debug.getupvalue
@@ -88,43 +91,6 @@ local int_ops = {
   __not = function(a) return -a - 1 end,
 }
 
--- thrLua reads strings that start with "0" or "-0" (but not "0.") as C's strtol(s, NULL, 0)
--- does (luaO_str2d): "010" is 8, "0x10" is 16, "08" and "0e1" are not numbers, values
--- past 2^63-1 saturate. Other strings convert as in stock Lua.
--- Does thrLua read this string with strtol (a leading "0" or "-0", not "0.")?
-local function strtol_form(s)
-  local at = byte(s, 1) == 45 and 2 or 1
-  return byte(s, at) == 48 and byte(s, at + 1) ~= 46
-end
-
--- strtol(s, &end, 0) for a string strtol_form accepts, then the trailing-space rule. Lua's
--- tonumber(s, base) is strtoul and that rule; strtol's sign and saturation are added here.
-local function strtol_number(s)
-  local negative = byte(s, 1) == 45
-  if negative then s = sub(s, 2) end
-  local second = byte(s, 2)
-  local value = tonumber(s, (second == 120 or second == 88) and 16 or 8)
-  if value == nil then return nil end
-  if value >= TWO63 then value = TWO63 end  -- LONG_MAX and LONG_MIN, as doubles
-  if negative and value ~= 0 then value = -value end  -- strtol's 0 has no sign
-  return value
-end
-
--- thrLua's string-to-number conversion (luaO_str2d): nil when s is not a number.
-local function str2number(s)
-  if strtol_form(s) then return strtol_number(s) end
-  return tonumber(s)
-end
-
-
--- luaV_tonumber: numbers, and strings that convert to numbers.
-local function tonum(x)
-  local kind = type(x)
-  if kind == "number" then return x end
-  if kind == "string" then return str2number(x) end
-  return nil
-end
-
 -- luaT_gettmbyobj on the first operand, then the second (call_binTM).
 local function metamethod(a, b, event)
   local mt = getmetatable(a)
@@ -137,7 +103,7 @@ local function metamethod(a, b, event)
 end
 
 local function culprit_type(a, b)
-  if tonum(a) == nil then return type(a) end
+  if tonumber(a) == nil then return type(a) end
   return type(b)
 end
 
@@ -171,7 +137,7 @@ local function fail(action, a, b, site)
   local culprit, name = b, nil
   local line, left, right = "", "", ""
   if site then line, left, right = match(site, "^(%d*),([^,]*),([^,]*)$") end
-  if tonum(a) == nil then culprit, name = a, left else name = right end
+  if tonumber(a) == nil then culprit, name = a, left else name = right end
   local message
   if name ~= "" then
     message = "attempt to " .. action .. " " .. describe(name, 4) .. " (a " .. type(culprit)
@@ -187,7 +153,7 @@ end
 
 -- Slow path of every bitwise operator: string operands, metamethods, errors.
 local function bitwise(event, a, b, site)
-  local x, y = tonum(a), tonum(b)
+  local x, y = tonumber(a), tonumber(b)
   if x and y then return int_ops[event](toint(x), toint(y)) end
   local handler = metamethod(a, b, event)
   if handler == nil then fail("perform bitwise operation on", a, b, site) end
@@ -219,7 +185,7 @@ end
 -- takes the ordinary division path (OP_INTDIV uses TM_DIV): strings are divided without
 -- flooring and tables go to __div, never __intdiv.
 local function divide(a, b, site)
-  local x, y = tonum(a), tonum(b)
+  local x, y = tonumber(a), tonumber(b)
   if x and y then return x / y end
   local handler = metamethod(a, b, "__div")
   if handler == nil then fail("perform arithmetic on", a, b, site) end
@@ -266,7 +232,7 @@ function ops.chain(value)
       else
         value = divide(a, b)
       end
-    elseif tonum(a) and tonum(b) or metamethod(a, b, arithmetic_events[operator]) then
+    elseif tonumber(a) and tonumber(b) or metamethod(a, b, arithmetic_events[operator]) then
       value = arithmetic[operator](a, b)
     else
       error("attempt to perform arithmetic on a " .. culprit_type(a, b) .. " value", 2)
@@ -287,7 +253,7 @@ function ops.iter(generator, state, control)
   return generator, state, control
 end
 
-ops.strtol_form, ops.strtol_number, ops.str2number = strtol_form, strtol_number, str2number
+ops.str2number = tonumber  -- the native one, whatever scripts do to the global
 local installed = rawget(getmetatable("").__index, "__thrlua")
 if installed then ops.native = installed.native end  -- the standard library is replaced once
 
