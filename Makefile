@@ -14,7 +14,7 @@ $(BIN)/momentum-httpsrv: pyproject.toml vm/build_lupa.py
 	@$(PYTHON) -m venv $(VENV)
 	@echo "make: upgrading pip, setuptools and wheel"
 	@$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	@echo "make: building lupa's Lua 5.1 with thrLua's number conversions (once, about 15 s)"
+	@echo "make: lupa's Lua 5.1 with thrLua's number conversions (built once, about 15 s, kept in build/vm)"
 	@$(BIN)/python vm/build_lupa.py build/vm > $(VENV)/lupa-wheel
 	@echo "make: installing momentum-httpsrv and its dependencies (about a minute)"
 	@# setuptools' editable-install notice is a UserWarning meant for package authors, not users.

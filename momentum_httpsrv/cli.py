@@ -245,11 +245,15 @@ def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], words: tuple[str,
         command = parse_command_line(sys.argv[0], words)
     except StandaloneUsageError as error:
         raise click.UsageError(str(error)) from None
-    state = create_lua_environment(
-        [*include, *env_dirs, Path(".")],
-        print_sink=lambda text: None,  # replaced below
-        warn=lambda text: click.echo(text, err=True),
-    ).state
+    try:
+        state = create_lua_environment(
+            [*include, *env_dirs, Path(".")],
+            print_sink=lambda text: None,  # replaced below
+            warn=lambda text: click.echo(text, err=True),
+        ).state
+    except LuaScriptError as error:  # a lupa without thrLua's conversions (StockLuaVMError)
+        click.echo(terminal_text(error.message), err=True)
+        sys.exit(1)
     state.api.print_to_stdout()  # print and io.write share C's stdout, as in rclua
 
     try:

@@ -52,10 +52,11 @@ def test_the_editable_install_make_runs_prints_nothing(tmp_path):
     installs = [line for line in planned.splitlines() if " install " in line]
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    # The same commands (pip's upgrade, then ours), into a scratch venv, without our
-    # dependencies (the wheel test above covers what ships).
+    # The same commands (pip's upgrade, then ours with the lupa our venv was built with),
+    # into a scratch venv, without our dependencies (the wheel test above covers what ships).
     command = " && ".join(installs).replace(".venv/bin/pip", f"{venv}/bin/pip").replace(
-        "-e '.[test]'", f"--no-deps -e '{REPOSITORY}'")
+        "-e '.[test]'", f"--no-deps -e '{REPOSITORY}'").replace(
+        ".venv/lupa-wheel", f"{REPOSITORY}/.venv/lupa-wheel")
     done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -152,7 +152,7 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        print(build(Path(sys.argv[1])))
+        print(build(Path(sys.argv[1]).resolve()))
     except BuildError as error:
         log(str(error))
         return 1
