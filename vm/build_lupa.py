@@ -80,10 +80,16 @@ def log(message: str) -> None:
     print(f"vm/build_lupa: {message}", file=sys.stderr, flush=True)
 
 
+# lupa's own Linux wheels are compiled with these (its pyproject.toml); Python's default
+# flags (-g, -fwrapv, no LTO) made Lua loops 1-3 % slower here. A CFLAGS or LDFLAGS in the
+# environment wins.
+COMPILER_FLAGS = {"CFLAGS": "-O3 -g0 -pipe -fPIC -flto", "LDFLAGS": "-fPIC -flto"}
+
+
 def run(command: list[str]) -> None:
     # LUPA_NO_LUAJIT: lupa's setup.py would otherwise compile LuaJIT (about 50 seconds)
     # even to read the source distribution's metadata.
-    environment = {**os.environ, "LUPA_NO_LUAJIT": "true"}
+    environment = {**COMPILER_FLAGS, **os.environ, "LUPA_NO_LUAJIT": "true"}
     result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         raise BuildError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
