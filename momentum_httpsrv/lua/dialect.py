@@ -18,8 +18,9 @@ What is translated (thrlua ``PATCHES``, ``src/llex.c``, ``src/lparser.c``, ``src
   thrLua's does. Folds of more than 32 become one flat call chain,
   ``__thrlua.chain(a)("|", b)("+", c)("&", d)()``, so long chains stay within Lua's 200
   syntax levels; each step applies its operator right after its operand is evaluated.
-* Numerals starting with ``0`` are read as C's ``strtol(s, NULL, 0)`` reads them: ``0660`` →
-  ``432``; hex above 2^63-1 saturates; ``08``, ``0e5`` are malformed in thrLua.
+* Numerals are not translated: lupa's Lua 5.1 is built to read them as thrLua does, with
+  C's ``strtol(s, NULL, 0)`` after a leading ``0`` (``0660`` is 432; hex above 2^63-1
+  saturates; ``08``, ``0e5`` are malformed), see docs/lua-vm.md.
 * ``"\\xHH"`` and ``"\\uHHHH"``/``"\\uHHHHHH"``/``"\\uHHHHHHHH"`` escapes in short strings →
   decimal escapes of the same bytes (UTF-8 for ``\\u``). Long strings are never touched.
 * The ``__iter`` rule: in ``for names in explist do``, the explist is wrapped as
@@ -81,7 +82,7 @@ _memory_cache: dict[str, str] = {}
 _CANDIDATE_SUBSTRINGS = ("^^", "<<", ">>")
 _CANDIDATE_PATTERNS = tuple(
     re.compile(pattern, re.ASCII)
-    for pattern in (r"[!&|\\]", r"~(?!=)", r"\b0\w", r"\bin\b(?!\s*i?pairs\s*\()")
+    for pattern in (r"[!&|\\]", r"~(?!=)", r"\bin\b(?!\s*i?pairs\s*\()")
 )
 _IDENTIFIER_CHAR = re.compile(r"\w", re.ASCII)
 

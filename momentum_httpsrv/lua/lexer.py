@@ -1,12 +1,12 @@
 """Tokenizer for thrLua 5.1 source, the lexical half of the dialect translator.
 
 It follows thrLua's ``llex.c`` rather than stock Lua's, so it knows the extra tokens
-(``!= ! & | ^^ << >> \\ ~``), reads numbers the way thrLua's ``luaO_str2d`` does (a leading
-``0`` means ``strtol`` with base 0, hence octal) and understands the ``\\xHH`` / ``\\uHHHH``
-string escapes. Besides the token stream it computes the *lexical* rewrites: the replacement
-text of tokens whose stock-Lua spelling differs (``!=``, octal and oversized hex numbers,
-strings using the new escapes). Input thrLua itself rejects while lexing raises
-:class:`LuaDialectSyntaxError` with Lua's own message shape.
+(``!= ! & | ^^ << >> \\ ~``) and understands the ``\\xHH`` / ``\\uHHHH`` string escapes.
+Numerals are left as written: lupa's Lua 5.1 is built to read them as thrLua's
+``luaO_str2d`` does (``010`` is 8, ``08`` is malformed; docs/lua-vm.md). Besides the token
+stream it computes the *lexical* rewrites: the replacement text of tokens whose stock-Lua
+spelling differs (``!=``, strings using the new escapes). Input thrLua itself rejects while
+lexing raises :class:`LuaDialectSyntaxError` with Lua's own message shape.
 
 Text is Latin-1 (one character per byte); character classes are those of the C locale.
 """
@@ -44,7 +44,6 @@ _KEYWORDS = frozenset(
     "return then true until while".split()
 )
 _STOCK_SPELLING = {"!=": "~=", "!": "not "}  # operators that are pure token swaps
-_LONG_MAX = 2**63 - 1
 _LEXER_SOURCE_BUFFER = 80  # MAXSRC in llex.c: room for the chunk name in lexer errors
 
 
@@ -146,11 +145,8 @@ class _Lexer:
                 kinds.append(text if text in _KEYWORDS else "name")
             elif group == "plainstring":
                 kinds.append("string")
-            elif group == "number":
+            elif group == "number":  # read by the VM as thrLua reads it (docs/lua-vm.md)
                 kinds.append("number")
-                replacement = self.number(m.group(), pos)
-                if replacement is not None:
-                    tokens.replacements[len(starts)] = replacement
             elif group == "op":
                 text = m.group()
                 if text == "[":
@@ -180,20 +176,6 @@ class _Lexer:
         starts.append(size)
         ends.append(size)
         return tokens
-
-    def number(self, text: str, offset: int) -> str | None:
-        """Return stock-Lua text for a numeral whose thrLua value differs, or None."""
-        if not text.startswith("0") or text.startswith("0."):
-            return None  # strtod in both dialects
-        # thrLua reads the numeral with strtol(s, NULL, 0): hex after "0x", octal otherwise.
-        hex_match = re.fullmatch(r"0[xX]([0-9A-Fa-f]+)", text)
-        if hex_match:
-            value = int(hex_match.group(1), 16)
-            return str(_LONG_MAX) if value > _LONG_MAX else None
-        if not re.fullmatch(r"[0-7]+", text):
-            raise self.error(offset, "malformed number", text)
-        value = min(int(text, 8), _LONG_MAX)
-        return None if value == int(text, 10) else str(value)
 
     def open_bracket(self, pos: int) -> int:
         """Handle ``[`` followed by ``=``: a long string opener or thrLua's delimiter error."""
