@@ -22,12 +22,12 @@ msys.audit_series.define("s", "string", 3600, 2)
 
 HAMMER = r"""
 local c = msys.counter.open("/site/hits")
-for _ = 1, %d do
+for _ = 1, ROUNDS do
   msys.counter.inc(c)
   msys.gauge_cache.inc("g", "k")
   msys.audit_series.add("s", { key = "k", count = 1 })
 end
-""" % ROUNDS
+""".replace("ROUNDS", str(ROUNDS))
 
 
 def yielding_clock() -> float:

@@ -463,7 +463,8 @@ class PolicyData:
         def opener(package: str) -> Callable[[lua51.LuaRuntime], Any]:
             def open_package(lua: lua51.LuaRuntime) -> Any:
                 host: dict[str, Callable[..., Any]] = {
-                    name: _guarded(fn, self.lock) for name, fn in self._host_functions(package).items()
+                    name: _guarded(fn, self.lock)
+                    for name, fn in self._host_functions(package).items()
                 }
                 if package == "msys.cidr":  # plain: the clock, the paniclog's warn, columns
                     host["now"] = self.cidr.clock
