@@ -202,6 +202,10 @@ class CidrStore:
         if cidr.source is None:
             return
         path = cidr.source.removeprefix("file://")
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):  # Momentum's I/O wrappers
+            raise PolicyDataError(
+                f"cannot read '{cidr.source}': only local files (a path or file://) are emulated"
+            )
         try:
             text = Path(path).read_bytes().decode("latin-1")
         except OSError as error:
