@@ -22,6 +22,7 @@ from .httpsrv.access_log import AccessLog
 from .httpsrv.listener import PARSERS, run_event_loop
 from .httpsrv.requests import Request
 from .lua import coverage
+from .lua.errors import script_text
 from .lua.runtime import LuaScriptError
 from .lua.standalone import StandaloneUsageError, parse_command_line, run_command
 from .lua_environment import create_lua_environment
@@ -67,19 +68,10 @@ def _started_node(config_path: Path | None, echo_log: bool) -> MomentumNode:
         node.stop()
         sys.exit(EXIT_CONFIG)
     except (ConfigError, LuaScriptError, OSError) as error:
-        click.echo(terminal_text(str(error)), err=True)
+        click.echo(script_text(str(error)), err=True)
         node.stop()
         sys.exit(EXIT_CONFIG)
     return node
-
-
-def terminal_text(text: str) -> str:
-    """Lua text is bytes (Latin-1 in Python); a UTF-8 script's characters in a message
-    are shown as themselves when the bytes are valid UTF-8."""
-    try:
-        return text.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
 
 
 def _echo_log(level: str, text: str) -> None:
@@ -88,7 +80,7 @@ def _echo_log(level: str, text: str) -> None:
     if level == "info":
         return
     labelled = f": {level}: " in text.partition("\n")[0]
-    click.echo(terminal_text(text if labelled else f"{level}: {text}"), err=True)
+    click.echo(script_text(text if labelled else f"{level}: {text}"), err=True)
 
 
 def _coverage_starts(coverage_xml: Path | None) -> None:
@@ -264,7 +256,7 @@ def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], words: tuple[str,
     except LuaScriptError as error:
         state.api.flush_stdout()
         # the traceback starts with the message
-        click.echo(terminal_text(error.traceback or error.message), err=True)
+        click.echo(script_text(error.traceback or error.message), err=True)
         sys.exit(1)
     finally:
         state.api.flush_stdout()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Configuration
+from .lua.errors import script_text
 
 PANICLOG_LOGGER = logging.getLogger("momentum_httpsrv.paniclog")
 # Without a handler configured by the application, records stop here (no "last resort"
@@ -82,6 +83,7 @@ class Paniclog(logging.Handler):
         )
         record.created = self._clock()
         self.handle(record)
+        record.msg = script_text(text)  # other handlers (caplog) get Python text
         PANICLOG_LOGGER.handle(record)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -151,8 +153,9 @@ class Paniclog(logging.Handler):
             _ERROR_ECHO_HELD.reset(token)
 
     def text(self) -> str:
-        """Everything in the ring, one entry per line (tests read this)."""
-        return "".join(f"{entry.text}\n" for entry in self.entries)
+        """Everything in the ring, one entry per line, each as the script wrote it (tests
+        read this)."""
+        return "".join(f"{script_text(entry.text)}\n" for entry in self.entries)
 
     def close(self) -> None:
         """Write the pending repeat counts, then close the file."""

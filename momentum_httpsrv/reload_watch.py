@@ -8,7 +8,8 @@ line, ``config reload failed: …; still serving generation N``.
 The directories are watched (editors often replace a file rather than write it), and
 changes are filtered down to the watched files.
 
-A save is reloaded once the watched files have been quiet for ``QUIET_MS``: an editor
+A save is reloaded once the watched files have been quiet for ``QUIET_MS`` (their stats
+compared, ``_quiet``): an editor
 that truncates and then writes (with a pause on a busy machine) would otherwise have
 its empty file loaded, and a generation without the script's module served until the
 write's own reload.
@@ -68,15 +69,28 @@ async def reload_on_change(
                                      if _stat(path) != before[path]}
             if not changes:
                 continue
+            before = await _quiet(watched)
             changed = ", ".join(sorted({str(Path(path)) for _, path in changes}))
             announce(f"changed: {changed}; reloading")
-            before = {path: _stat(path) for path in watched}
             try:
                 generation = await node.reload()
             except ReconfigureError:  # the node logged why, in one line
                 continue
             announce(f"reloaded: generation {generation.number}")
             break
+
+
+async def _quiet(watched: set[Path]) -> dict[Path, tuple[int, int] | None]:
+    """The files' stats once none changed for ``QUIET_MS``. watchfiles' ``step`` does not
+    promise that much quiet (a change seen just before its own timeout is handed on at
+    once), so a truncate-then-write save is checked here."""
+    current = {path: _stat(path) for path in watched}
+    while True:
+        await asyncio.sleep(QUIET_MS / 1000)
+        latest = {path: _stat(path) for path in watched}
+        if latest == current:
+            return latest
+        current = latest
 
 
 def _is_watched(watched: set[Path], _change: Change, path: str) -> bool:

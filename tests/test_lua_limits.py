@@ -7,6 +7,7 @@ import asyncio
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -300,3 +301,30 @@ def test_spinning_lua_polls_python_by_cpu_time_not_per_check(monkeypatch):
     state.execute("for i = 1, 1e8 do end", "=spin")  # 100,000,000 instructions
     spun = time.process_time() - started
     assert 1 <= len(polls) <= spun / hooks.HOOK_POLL_INTERVAL + 2
+
+
+def test_an_interrupt_ends_the_lua_spinning_on_each_thread(tmp_path: Path) -> None:
+    """While a reload loads, Lua runs on the loop thread and on the reload's worker: a
+    stop signal ends both (the first to poll does not take it from the other)."""
+    states = [LuaState([tmp_path], cpu_limit=20.0) for _ in range(2)]
+    outcomes: list[str] = []
+
+    def spin(state: LuaState) -> None:
+        try:
+            state.execute("while true do end", "=spin")
+        except Exception as error:  # the interrupt, as a Lua error
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=spin, args=(state,), daemon=True) for state in states]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(0.1)  # both spinning
+        hooks.interrupt_lua_work("interrupted: stopping")
+        for thread in threads:
+            thread.join(timeout=5)
+    finally:
+        hooks.clear_interrupt()
+    assert [thread.is_alive() for thread in threads] == [False, False]
+    assert len(outcomes) == 2
+    assert all("interrupted: stopping" in outcome for outcome in outcomes)

@@ -1,24 +1,25 @@
 """Task coroutines are reused (prelude.lua's parked coroutines): a handler that returned
 without suspending leaves its coroutine for the next request, and nothing a script can
-see carries over from one request to the next."""
+see carries over from one request to the next. A coroutine a script has seen
+(``coroutine.running()``) is never reused: it is dead once its request ended, as on
+Momentum."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from lua_site import LuaSite
+from lua_site import JOIN_LUA, LuaSite
 
 SITE = r"""
 require("msys.extended.httpsrv")
 msys.httpsrv.register("GET", "/who", function(s)
   local seen = _TLS.seen
   _TLS.seen = "yes"
-  s:response_append(tostring(coroutine.running()) .. "|" .. tostring(seen))
+  s:response_append(tostring(seen))
 end)
 msys.httpsrv.register("GET", "/sleep", function(s)
-  local co = tostring(coroutine.running())
   msys.sleep(0.01)
-  s:response_append(co)
+  s:response_append("slept")
 end)
 msys.httpsrv.register("GET", "/fail", function(s) error("boom") end)
 msys.httpsrv.register("GET", "/spin", function(s) for _ = 1, 2e8 do end end)  -- ~2 s
@@ -31,25 +32,67 @@ def body(site: LuaSite, target: str) -> str:
     return response.body.decode("latin-1")
 
 
+def parked(site: LuaSite) -> int:
+    return int(site.state.api.parked_count())
+
+
 def test_a_handler_that_returned_leaves_its_coroutine_for_the_next(tmp_path: Path) -> None:
     site = LuaSite(SITE, tmp_path)
-    first, second = body(site, "/who").split("|"), body(site, "/who").split("|")
-    assert first[0] == second[0]  # the same coroutine…
-    assert first[1] == second[1] == "nil"  # …with a fresh _TLS each time
+    assert parked(site) == 0
+    assert body(site, "/who") == "nil"
+    assert parked(site) == 1  # its coroutine waits for the next task…
+    assert body(site, "/who") == "nil"  # …which gets a fresh _TLS
+    assert parked(site) == 1  # and gives it back
 
 
 def test_failed_and_suspended_handlers_do_not_give_their_coroutine(tmp_path: Path) -> None:
     site = LuaSite(SITE, tmp_path)
-    parked = body(site, "/who").split("|")[0]
+    body(site, "/who")
+    assert parked(site) == 1
     assert site.request("GET", "/fail").status == 500
-    # the parked one served /fail and died with it: the next request gets a new one
-    fresh = body(site, "/who").split("|")[0]
-    assert fresh != parked
-    slept = body(site, "/sleep")
-    assert slept == fresh  # a suspending handler runs in a parked coroutine too…
-    assert body(site, "/who").split("|")[0] == fresh  # …and parks it again once it returned
+    assert parked(site) == 0  # the parked one served /fail and died with it
+    assert body(site, "/sleep") == "slept"
+    assert parked(site) == 1  # a suspending handler parks its coroutine once it returned
 
 
+KEEPER = SITE + JOIN_LUA + r"""
+msys.httpsrv.register("GET", "/keep", function(s)
+  kept = coroutine.running()
+  if s:request_url_get().query == "sleep" then msys.sleep(0.01) end
+end)
+-- What a script sees of coroutine `co`: status, a resume, a resume that would run its
+-- own function in it, a wrapped resume, debug.traceback and debug.getinfo.
+local function looks(co)
+  local wrapped = coroutine.wrap(function() return join(coroutine.resume(co)) end)
+  return join(coroutine.status(co), coroutine.resume(co),
+    coroutine.resume(co, function() ran_inside = true end), wrapped(),
+    debug.traceback(co, "tb"), debug.getinfo(co, 0, "S"), debug.getinfo(co, 1, "S"),
+    ran_inside)
+end
+msys.httpsrv.register("GET", "/poke", function(s) s:response_append(looks(kept)) end)
+msys.httpsrv.register("GET", "/dead", function(s)
+  local co = coroutine.create(function() end)
+  coroutine.resume(co)
+  s:response_append(looks(co))
+end)
+msys.httpsrv.register("GET", "/same", function(s)
+  s:response_append(tostring(coroutine.running() == kept))
+end)
+"""
+
+
+def test_a_kept_task_coroutine_is_dead_once_its_request_ended(tmp_path: Path) -> None:
+    site = LuaSite(KEEPER, tmp_path)
+    dead = body(site, "/dead")  # how Lua 5.1 shows a coroutine that returned
+    assert dead == "|".join(("dead", "false", "false", "false|cannot resume dead coroutine",
+                             "tb\nstack traceback:", "nil", "nil", "nil"))
+    for keep in ("/keep", "/keep?sleep"):
+        assert body(site, keep) == ""
+        assert parked(site) == 0  # the one the script saw is not handed on
+        assert body(site, "/poke") == dead
+        # resuming it ran nothing and broke nothing: the next requests are served
+        assert body(site, "/who") == "nil"
+        assert body(site, "/same") == "false"  # no later request runs in the kept one
 def test_parked_coroutines_take_a_cpu_limit_set_after_they_were_made(tmp_path: Path) -> None:
     site = LuaSite(SITE, tmp_path)
     site.state.hooks.set_limit(0)  # no limit: parked coroutines get no count hook

@@ -406,3 +406,24 @@ def test_datasource_cidrs_take_columns_by_position_and_the_first_by_default(tmp_
         assert answers == (True, "ten")
     finally:
         node.stop()
+
+
+def test_a_cidr_whose_source_cannot_be_read_is_not_defined(tmp_path):
+    """Momentum's msys.cidr.define page does not say what a missing source does; here it
+    is an error at the script's line naming the source, and the name stays undefined."""
+    state = LuaState([tmp_path])
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(LuaScriptError, match=(
+        rf"^t\.lua:1: msys\.cidr\.define: cannot read '{missing}': No such file or directory$"
+    )):
+        state.execute(f'msys.cidr.define("rbl", {{ type = "rbldnsd", source = "{missing}" }})',
+                      "@t.lua")
+    with pytest.raises(LuaScriptError, match="no CIDR named 'rbl'"):
+        state.execute('msys.cidr.query("rbl", "10.0.0.1")', "@t.lua")
+    # other I/O wrapper schemes are not emulated, and say so (not "No such file")
+    with pytest.raises(LuaScriptError, match=(
+        r"^t\.lua:1: msys\.cidr\.define: cannot read 'http://127\.0\.0\.1/rbl\.txt': only "
+        r"local files \(a path or file://\) are emulated$"
+    )):
+        state.execute('msys.cidr.define("rbl", { type = "rbldnsd",'
+                      ' source = "http://127.0.0.1/rbl.txt" })', "@t.lua")

@@ -28,6 +28,10 @@ def test_lua_files_are_collected_and_judged_by_their_tap(pytester):
     pytester.makefile(".lua", test_good='require("Test.More")\nplan(1)\nok(1 != 2, "fine")\n')
     pytester.makefile(".lua", test_bad='require("Test.More")\nplan(2)\nok(true)\nis(1, 2, "one")\n')
     pytester.makefile(".lua", test_error='require("Test.More")\nplan(1)\nlocal t = nil\nt.x = 1\n')
+    # a script's UTF-8 text is reported as written
+    pytester.makefile(".lua", test_utf8='require("Test.More")\nplan(1)\nerror("héllo ✓")\n')
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines(["*not ok 2 - one*", "*test_error.lua:4: attempt to index*"])
+    result.stdout.fnmatch_lines(["*test_utf8.lua:3: héllo ✓*"])
+

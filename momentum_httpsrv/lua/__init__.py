@@ -9,7 +9,7 @@ Internal modules: ``lexer``, ``parser`` (the translator's), ``msys_core``, ``msy
 
 from .boundary import LuaBoundary, LuaBoundaryError, LuaIdTable
 from .dialect import LuaDialectSyntaxError, translate
-from .errors import LuaScriptError
+from .errors import LuaScriptError, script_text
 from .lib import LIBRARY_OPENERS
 from .runtime import HookResult, LuaState
 
@@ -22,5 +22,6 @@ __all__ = [
     "LuaIdTable",
     "LuaScriptError",
     "LuaState",
+    "script_text",
     "translate",
 ]

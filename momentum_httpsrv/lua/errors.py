@@ -5,6 +5,18 @@ from __future__ import annotations
 from .chunknames import INTERNAL_MARK
 
 
+def script_text(text: str) -> str:
+    """Lua text as the script wrote it. Lua strings are bytes (Latin-1 in Python, see the
+    package docstring), and scripts are written in UTF-8: where the bytes are valid UTF-8
+    they are shown decoded (``error("héllo ✓")`` reads so in a pytest failure), else as
+    they are. For text leaving the package as Python text; the paniclog file and console
+    replies carry the bytes themselves."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
 class LuaScriptError(Exception):
     """A Lua error, shaped as Lua reports it (``script:line: message``)."""
 

@@ -18,7 +18,13 @@ it and dispatches its events to every feature (line coverage: ``set_line``):
   cannot swallow it; our own package frames (a traceback handler) are let through;
 * a check that finds ``HOOK_POLL_INTERVAL`` CPU seconds gone since the last poll calls
   ``poll`` (Python): Python runs its pending signal handlers there, and a reason set by
-  ``interrupt_lua_work`` (SIGTERM) ends the running work the same way.
+  ``interrupt_lua_work`` (SIGTERM) ends the running work the same way, once on each OS
+  thread running Lua (the loop's, and a reload's worker while it loads).
+
+The clock is the process's CPU time, shared by the threads: while a reload's top level
+or ``init`` computes on its worker thread, the CPU both threads use counts against the
+loading code's limit and a running handler's alike, so the limit is then stricter, never
+looser (docs/generations.md).
 
 A script's own ``debug.sethook`` does not replace it: hooks.lua arms that thread with a
 second dispatcher that serves both, and runs the script's hook function in a coroutine of
@@ -27,6 +33,7 @@ its own, which the limit covers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from lupa import lua51
@@ -42,25 +49,35 @@ HOOK_COUNT = 100_000
 HOOK_POLL_INTERVAL = 0.01  # CPU seconds between two polls of Python
 DEFAULT_CPU_LIMIT = 10.0  # seconds; scriptlet { CPU_Time_Limit = … }
 
-_interrupt_reason: str | None = None
+# The latest interrupt: (its number, its reason or None once cleared), replaced whole so
+# that a reader on another thread never sees half of it.
+_interrupt: tuple[int, str | None] = (0, None)
+# Per OS thread, the number of the last interrupt its Lua work was ended by. Lua runs on
+# the loop thread and, while a reload loads, on the reload's worker thread: each must
+# see the interrupt, or the one that polled first would take it from the other, which
+# would spin on until its CPU-time limit (and hold up the stop).
+_delivered = threading.local()
 
 
 def interrupt_lua_work(reason: str) -> None:
-    """End the Lua work running now (and the next to poll) with ``reason``: a signal
-    handler calls this so that Lua spinning on the loop cannot keep the server up."""
-    global _interrupt_reason
-    _interrupt_reason = reason
+    """End the Lua work running now (and the next to poll) on every thread with
+    ``reason``: a signal handler calls this so that Lua spinning on the loop, or in a
+    reload's worker thread, cannot keep the server up."""
+    global _interrupt
+    _interrupt = (_interrupt[0] + 1, reason)
 
 
 def clear_interrupt() -> None:
-    global _interrupt_reason
-    _interrupt_reason = None
+    global _interrupt
+    _interrupt = (_interrupt[0], None)
 
 
 def _poll() -> str | None:
-    """Called from the hook: the reason the running work must end, once."""
-    global _interrupt_reason
-    reason, _interrupt_reason = _interrupt_reason, None
+    """Called from the hook: the reason the running work must end, once per thread."""
+    number, reason = _interrupt
+    if reason is None or getattr(_delivered, "number", 0) >= number:
+        return None
+    _delivered.number = number
     return reason
 
 

@@ -417,11 +417,18 @@ local HOST = setmetatable({}, { __tostring = function() return "host request" en
 -- script can see (_TLS, the main-chunk mark) is dropped when it is parked, and the pool
 -- is emptied whenever the hook settings change (a parked coroutine keeps the hook it was
 -- made with); one whose script set a hook of its own (debug.sethook) is not parked.
+-- Nor is one a script has seen (coroutine.running() in its task: `seen`): a script may
+-- keep it, and on Momentum the coroutine of a finished request is dead, so that one is
+-- ended (resumed with no function, run_parked returns) and every coroutine function,
+-- debug.traceback and debug.getinfo report it dead as Lua does; a reused coroutine is
+-- therefore always one no script holds.
 local PARKED = {}
 local parked, parked_count, PARKED_MAX = {}, 0, 16
+local seen = setmetatable({}, { __mode = "k" })  -- task coroutine -> true once a script saw it
 local forget_thread_state  -- set below, with the tables it clears
 
 local function run_parked(fn, ...)
+  if fn == nil then return end  -- retired (see park)
   return run_parked(raw_yield(PARKED, fn(...)))
 end
 
@@ -429,11 +436,16 @@ local script_hooked = hooks.script_hooked
 
 local function park(co)
   forget_thread_state(co)
-  if parked_count < PARKED_MAX and not script_hooked(co) then  -- a script's hook stays its
+  if seen[co] then
+    resume(co)  -- ends it: dead from now on, as on Momentum
+  elseif parked_count < PARKED_MAX and not script_hooked(co) then  -- a script's hook stays its
     parked_count = parked_count + 1
     parked[parked_count] = co
   end
 end
+
+-- How many coroutines wait for a task (tests read it: reuse is invisible to scripts).
+function api.parked_count() return parked_count end
 
 for _, name in ipairs({ "set_line", "set_limit" }) do
   local set = hooks[name]
@@ -654,6 +666,7 @@ end
 function coroutine.running()
   local co = running()
   if co ~= nil and main_chunks[co] then return nil end
+  if co ~= nil and task_of[co] then seen[co] = true end  -- never reused (see park)
   return co
 end
 

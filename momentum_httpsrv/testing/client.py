@@ -7,8 +7,10 @@ import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..generation import GenerationError
 from ..httpsrv.requests import Request
 from ..httpsrv.responses import Response
+from ..lua.errors import LuaScriptError, script_text
 from ..node import MomentumNode
 
 
@@ -23,6 +25,14 @@ class MomentumTestClient:
         self.node = MomentumNode(config_path, paniclog_path=paniclog_path)
         try:
             self.node.start()
+        except GenerationError as error:  # its message as the script wrote it
+            self.node.stop()
+            raise GenerationError(script_text(str(error))) from error
+        except LuaScriptError as error:
+            self.node.stop()
+            raise LuaScriptError(
+                script_text(error.message), error.traceback and script_text(error.traceback)
+            ) from error
         except BaseException:
             self.node.stop()
             raise
@@ -50,6 +60,10 @@ class MomentumTestClient:
         self, target: str, body: bytes | str = b"", headers: Iterable[tuple[str, str]] = ()
     ) -> Response:
         return self.request("POST", target, body, headers)
+
+    def console(self, line: str) -> str:
+        """A console command's reply, as the script wrote it."""
+        return script_text(self._loop.run_until_complete(self.node.run_console(line)))
 
     @property
     def paniclog(self) -> str:

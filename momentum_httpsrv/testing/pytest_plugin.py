@@ -165,6 +165,7 @@ class LuaTapItem(pytest.Item):
 
     def runtest(self) -> None:
         from ..lua.coverage import harvest
+        from ..lua.errors import script_text
         from ..lua.runtime import LuaScriptError
         from ..lua_environment import create_lua_environment
         from .tap import parse_tap
@@ -185,7 +186,7 @@ class LuaTapItem(pytest.Item):
         report = parse_tap("\n".join(output))
         problems = report.problems() + ([f"Lua error: {error}"] if error else [])
         if problems:
-            raise LuaTapFailure("\n".join([*problems, "--- output ---", *output]))
+            raise LuaTapFailure(script_text("\n".join([*problems, "--- output ---", *output])))
         if report.skip_all is not None:
             pytest.skip(report.skip_all or "skip_all")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -201,6 +202,10 @@ class CidrStore:
         if cidr.source is None:
             return
         path = cidr.source.removeprefix("file://")
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):  # Momentum's I/O wrappers
+            raise PolicyDataError(
+                f"cannot read '{cidr.source}': only local files (a path or file://) are emulated"
+            )
         try:
             text = Path(path).read_bytes().decode("latin-1")
         except OSError as error:
@@ -409,12 +414,16 @@ class CounterStore:
         self.values.pop(path, None)
 
 
-def _guarded(function: Callable[..., Any]) -> Callable[..., tuple]:
-    """Host functions answer ``true, result`` or ``false, message`` (Lua raises it)."""
+def _guarded(function: Callable[..., Any], lock: threading.Lock) -> Callable[..., tuple]:
+    """Host functions answer ``true, result`` or ``false, message`` (Lua raises it), each
+    under the stores' lock: a reload's ``init`` on its worker thread and handlers on the
+    loop may update the same entries, and an update takes several Python steps. Nothing
+    under the lock calls a script (``load_rows`` reads tables policy_data.lua built)."""
 
     def call(*args: Any) -> tuple:
         try:
-            return True, function(*args)
+            with lock:
+                return True, function(*args)
         except PolicyDataError as error:
             return False, str(error)
 
@@ -431,6 +440,8 @@ class PolicyData:
     audit_series: AuditSeriesStore = field(default_factory=AuditSeriesStore)
     gauge_cache: GaugeCacheStore = field(default_factory=GaugeCacheStore)
     counter: CounterStore = field(default_factory=CounterStore)
+    # One lock for the four: uncontended except while a reload loads (_guarded).
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def _host_functions(self, package: str) -> dict[str, Callable[..., Any]]:
         if package == "msys.cidr":
@@ -456,7 +467,8 @@ class PolicyData:
         def opener(package: str) -> Callable[[lua51.LuaRuntime], Any]:
             def open_package(lua: lua51.LuaRuntime) -> Any:
                 host: dict[str, Callable[..., Any]] = {
-                    name: _guarded(fn) for name, fn in self._host_functions(package).items()
+                    name: _guarded(fn, self.lock)
+                    for name, fn in self._host_functions(package).items()
                 }
                 if package == "msys.cidr":  # plain: the clock, the paniclog's warn, columns
                     host["now"] = self.cidr.clock
