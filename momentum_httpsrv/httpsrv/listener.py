@@ -567,6 +567,18 @@ class _ConnectionSink:
         self.ended = True
         self._send(tail)
 
+    def respond(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        if self.ended or self._proto.response_started:  # type: ignore[union-attr]
+            raise ResponseError("the response was already started")
+        connection = self._connection
+        data, self.body_bytes = self._proto.respond(  # type: ignore[union-attr]
+            status, reason, headers, body, http_date(), connection._loop.time()
+        )
+        self.status, self.ended = status, True
+        connection._write(data)
+
     def flush(self) -> None:
         """Send a head that is still waiting for body bytes."""
         self._send(b"")

@@ -757,6 +757,25 @@ class HttpProtocol(ABC):
             self._out_remaining = remaining - len(data)
         return self._frame(data)
 
+    def respond(
+        self,
+        status: int,
+        reason: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        date: str,
+        now: float,
+    ) -> tuple[bytes, int]:
+        """``start_response`` with ``len(body)``, ``body``, ``end_response``: a whole
+        response as one piece of bytes for one write, and how many body bytes it carries
+        (none for HEAD, 204, 304)."""
+        data = self.start_response(status, reason, headers, len(body), date)
+        sent = 0
+        if body and not self._out_discard:
+            data += self.body(body)
+            sent = len(body)
+        return data + self.end_response(now), sent
+
     @abstractmethod
     def _frame(self, data: bytes) -> bytes:
         """Body bytes as they go on the wire (a chunk, or as they are)."""
