@@ -71,20 +71,43 @@ local function text_arg(value, position, fname, optional)
   return value
 end
 
+-- Header names and values a handler used before, known good: the checks are pattern
+-- scans, dear in this VM, and handlers set the same few again and again. Bounded: emptied
+-- when full; long texts are checked each time.
+local good_names, good_values, good_count, GOOD_MAX, GOOD_LEN = {}, {}, 0, 512, 200
+
+local function remember(known, text)
+  if #text > GOOD_LEN then return end
+  if good_count >= GOOD_MAX then good_names, good_values, good_count = {}, {}, 0 end
+  good_count = good_count + 1
+  if known == nil then good_values[text] = true else known[text] = true end
+end
+
 local function is_token(text)
-  return text ~= "" and not find(text, "[^%w!#%$%%&'%*%+%-%.%^_`|~]")
+  if good_names[text] then return true end
+  if text == "" or find(text, "[^%w!#%$%%&'%*%+%-%.%^_`|~]") then return false end
+  remember(good_names, text)
+  return true
+end
+
+local function is_field_value(text)
+  if good_values[text] then return true end
+  if find(text, CONTROLS) then return false end
+  remember(nil, text)
+  return true
 end
 
 local function header_index(p, name) -- where a header of that name is, or nil
-  local headers, wanted = p.headers, lower(name)
+  local headers = p.headers
   if headers == nil then return nil end
+  local wanted = lower(name)
   for i = 1, #headers, 2 do
     if lower(headers[i]) == wanted then return i end
   end
 end
 
 local function set_header(p, name, value)
-  if not is_token(name) or (value ~= nil and find(value, CONTROLS)) then return EINVAL end
+  if not is_token(name) or (value ~= nil and not is_field_value(value)) then return EINVAL end
   local headers, at = p.headers, header_index(p, name)
   while at do -- the same order as the host's: the others, then this one last
     remove(headers, at)
@@ -98,10 +121,16 @@ local function set_header(p, name, value)
   return 0
 end
 
-local function add_body(p, data)
+local function add_body(p, data) -- body: nil, the one part, or a table of parts
   if data == "" then return end
   local body = p.body
-  if body == nil then p.body = { data } else body[#body + 1] = data end
+  if body == nil then
+    p.body = data
+  elseif type(body) == "string" then
+    p.body = { body, data }
+  else
+    body[#body + 1] = data
+  end
 end
 
 local function set_status(p, code, message)
@@ -109,7 +138,7 @@ local function set_status(p, code, message)
   p.status = code
   if message == nil then
     message = reasons[code] or ""
-  elseif find(message, CONTROLS) then
+  elseif not is_field_value(message) then
     message = gsub(message, CONTROLS, " ")
   end
   p.reason = message
@@ -169,7 +198,8 @@ local function take_pending(sid)
   local p = pending[sid]
   if p == nil then return end
   pending[sid] = nil
-  local body = p.body and concat(p.body) or ""
+  local body = p.body or ""
+  if type(body) == "table" then body = concat(body) end
   if p.headers == nil then return p.status, p.reason, p.std or nil, body end
   return p.status, p.reason, p.std or nil, body, unpack(p.headers)
 end
