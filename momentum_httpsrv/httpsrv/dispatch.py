@@ -150,8 +150,9 @@ class Dispatcher:
             session = error.session if isinstance(error, HandlerError) else None
             self._handler_failed(session or HttpSession(request, sink), error)
             return None
-        if type(outcome) is not tuple:
+        if type(outcome) is SessionHandover:
             return self._handler_returned(registration, outcome.session, outcome.pending)
+        assert type(outcome) is tuple
         self.plain_answers += 1
         status, reason, headers, body = plain_response_parts(outcome)
         try:

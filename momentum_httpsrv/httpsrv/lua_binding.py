@@ -20,9 +20,9 @@ from typing import Any, Literal, overload
 
 from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.runtime import LuaScriptError, LuaState, as_tuple, lua_type_name
-from .routing import EndpointRegistry, HandlerError
 from .requests import Request
 from .responses import ResponseSink
+from .routing import EndpointRegistry, HandlerError
 from .session import HttpSession, SessionHandover
 from .wire import MOMENTUM_REASONS, standard_reason
 
@@ -200,7 +200,7 @@ class LuaHandler:
     handler_id: int
     kind: str = "endpoint"  # or "auth" (register_auth)
 
-    def __call__(self, session: HttpSession) -> tuple | None | Awaitable[tuple | None]:
+    def __call__(self, session: HttpSession) -> tuple | None | Awaitable[object]:
         """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
         auth function's values are its verdict and user name. A call that ended without
         suspending answers at once; one that suspended gives an awaitable."""
@@ -223,7 +223,7 @@ class LuaHandler:
             return SessionHandover(begun.session, self._finish(begun.pending))
         return begun
 
-    async def _finish(self, begun: Awaitable[tuple]) -> tuple | None:
+    async def _finish(self, begun: Awaitable[object]) -> object:
         try:
             values = await begun
         except LuaScriptError as error:
@@ -305,7 +305,7 @@ class LuaHttpsrvBinding:
         entry = self.sessions.get(sid)
         if type(entry) is tuple:
             entry = self.sessions[sid] = self._session_of(entry)
-        return entry
+        return entry  # type: ignore[return-value]
 
     def _call(self, name: str, sid: int, *args: object) -> object:
         session = self._session(sid)

@@ -28,7 +28,7 @@ import socket
 import threading
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from .requests import ConnectionInfo, Request
 from .responses import ResponseSink
@@ -127,7 +127,8 @@ def sanitise_reason(message: str) -> str:
     return without_controls(message)
 
 
-class SessionHandover(NamedTuple):
+@dataclass(slots=True)
+class SessionHandover:
     """What a plain handler (``serve_plain``, docs/request-lifecycle.md#dispatch) gives
     back when it could not finish without a session: the session it made, with the
     response adopted, and an awaitable that finishes the handler (None: it ended)."""
