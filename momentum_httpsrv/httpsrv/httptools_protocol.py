@@ -68,6 +68,8 @@ class _Stop(Exception):
 class HttptoolsProtocol(HttpProtocol):
     """HttpProtocol whose request parsing is llhttp's (through httptools)."""
 
+    _prebuilt_heads = True
+
     __slots__ = (
         "_parser",
         "_method",

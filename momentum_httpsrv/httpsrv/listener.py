@@ -311,14 +311,14 @@ class _Connection(asyncio.Protocol):
         self._dispatch_started = self._loop.time()
         try:
             running = self._listener._dispatch(request, sink)
-            if running is None:  # answered at once
-                raise StopIteration
-            waiting_on = running.send(None)
+            waiting_on = None if running is None else running.send(None)
         except StopIteration:
-            self._dispatched(request, sink, None)
-            return True
+            running = None
         except Exception:
             self._dispatched(request, sink, "dispatcher raised:\n" + traceback.format_exc())
+            return True
+        if running is None:  # answered at once, or the coroutine ended in its first step
+            self._dispatched(request, sink, None)
             return True
         self.task = self._loop.create_task(
             self._finish_dispatch(running, waiting_on, request, sink)
