@@ -15,6 +15,7 @@ from momentum_httpsrv.httpsrv.lua_binding import LuaHandler
 from momentum_httpsrv.httpsrv.requests import OFFLINE_CONNECTION, Request
 from momentum_httpsrv.httpsrv.responses import CollectingSink, Response
 from momentum_httpsrv.httpsrv.session import HttpSession
+from momentum_httpsrv.httpsrv.url import parse_url
 
 SITE = r"""
 require("msys.extended.httpsrv")
@@ -78,8 +79,16 @@ R("GET", "/fails", function(s)
   error("broken")
 end)
 R("GET", "/fails-after-host", function(s)
-  s:response_append(s:request_method_get())
+  s:response_append(s:request_header_get("Host"))
   error("broken later")
+end)
+R(nil, "/url", function(s)
+  local u = s:request_url_get()
+  local attrs = u.attrs and (tostring(u.attrs.x) .. "," .. tostring(u.attrs.y)) or ""
+  s:response_append(table.concat({ s:request_method_get(), tostring(u), u.url, u.path,
+    tostring(u.scheme), tostring(u.host), tostring(u.port), tostring(u.raw_query),
+    tostring(u.query), tostring(u.fragment), tostring(u.userinfo and u.userinfo.user),
+    attrs, tostring(s:request_url_get() == u) }, "|"))
 end)
 R("GET", "/ctx", function(s)
   s:ctx_set("kept")
@@ -95,11 +104,13 @@ TARGETS = [
     ("GET", "/ask-host"), ("GET", "/flush"), ("GET", "/sleep"), ("GET", "/fails"),
     ("GET", "/fails-after-host"), ("GET", "/ctx"), ("GET", "/returns"),
     ("GET", "/plain?q=1"), ("GET", "/plain/below"),
+    ("GET", "/url"), ("POST", "/url/a.b-c_~!$&'()*+,;=:@"), ("GET", "/url?x=1&y=%41"),
+    ("GET", "/url/%7e"), ("GET", "/url#frag"), ("PUT", "http://u:p@h:81/url/x?q"),
 ]
 # What needs no session: the rest call a host method or suspend.
 SESSION_LESS = {"/plain", "/nothing", "/std-body", "/std-empty", "/helpers", "/rc", "/reason",
                 "/headers", "/framing", "/no-content", "/head", "/printf", "/ctx", "/returns",
-                "/plain?q=1", "/plain/below", "/fails"}
+                "/plain?q=1", "/plain/below", "/fails", "/url", "/url/a.b-c_~!$&'()*+,;=:@"}
 
 
 def served(site: LuaSite, method: str, target: str) -> tuple:
@@ -147,6 +158,14 @@ def test_the_same_handlers_answer_alike_with_and_without_a_session(
         "Connection (reported once)"
     ]
     assert plain["/fails"][:2] == (500, "ERROR") and "broken" in plain["/fails"][6][0]
+    for method, target in TARGETS:  # the URL a handler sees is ec_parse_url's
+        if "/url" in target:
+            url = parse_url(target)
+            attrs = ",".join(dict(url.attrs).get(k, "nil") for k in "xy") if url.attrs else ""
+            expected = "|".join(str(part) for part in (
+                method, url.url, url.url, url.path, url.scheme, url.host, url.port,
+                url.raw_query, url.query, url.fragment, url.user, attrs, "true"))
+            assert plain[target][3] == expected.replace("None", "nil").encode("latin-1")
 
 
 def test_a_plain_handler_makes_no_session(
@@ -169,8 +188,9 @@ def test_a_plain_handler_makes_no_session(
         else:  # one session, made when the handler needed it (the failure's: to answer 500)
             assert (len(made), site.dispatch.plain_answers) == (before + 1, answered), target
     assert site.binding.sessions == {}
-    # /ask-host, /flush, /sleep, /fails-after-host: made by the binding at a host call
-    assert site.binding.sessions_made == 4
+    # made by the binding at a host call: /ask-host, /flush, /sleep, /fails-after-host, and
+    # the URLs with something to parse (the rest go through the session path)
+    assert site.binding.sessions_made == 5
 
 
 def test_a_session_made_mid_way_keeps_what_the_handler_set_before(tmp_path: Path) -> None:

@@ -126,7 +126,6 @@ def _url_parts(lua: Any, session: HttpSession) -> tuple:
 
 # session:<name>(…) → the HttpSession method, with Lua argument checks and returns.
 LUA_SESSION_METHODS: dict[str, Callable[..., Any]] = {
-    "request_method_get": lambda s: s.request_method_get(),
     "request_header_get": lambda s, name=None: _value_or_errno(
         s.request_header_get(_text(name, 1, "request_header_get"))
     ),
@@ -355,7 +354,10 @@ class LuaHttpsrvBinding:
         self.sessions[sid] = session
         keep = keep_response and not session.peer_gone
         try:
-            task_id, result = self.state.begin_task(self._start_handler, handler_id, sid, keep)
+            request = session.request
+            task_id, result = self.state.begin_task(
+                self._start_handler, handler_id, sid, keep, request.method, request.target
+            )
         except BaseException:
             self._end(sid)
             raise
@@ -384,7 +386,9 @@ class LuaHttpsrvBinding:
         self.sessions[sid] = (request, sink, closure)
         keep = not sink.peer_gone
         try:
-            task_id, result = self.state.begin_task(self._start_handler, handler_id, sid, keep)
+            task_id, result = self.state.begin_task(
+                self._start_handler, handler_id, sid, keep, request.method, request.target
+            )
             if result[0] == "yield" or self.state.msys_async.has_jobs(task_id):
                 session = self._session(sid)
                 assert session is not None

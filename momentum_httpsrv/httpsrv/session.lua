@@ -238,18 +238,32 @@ url_mt.__tostring = function(url) return url_fields[url].url end
 url_mt.__name = "ec_url_details"
 local url_cache = {}
 
+-- The request's method and target, given when its handler starts: the method is
+-- answered here, and so is the URL of a target with nothing to parse (a path with no
+-- "%", "?" or "#": ec_parse_url gives it back as url and path, port 0, nothing else).
+local request_line = {} -- sid -> { method, target }
+
+function Session:request_method_get()
+  return request_line[session_id(self, 2)][1]
+end
+
 function Session:request_url_get()
   local sid = session_id(self, 2)
   local url = url_cache[sid]
   if url then return url end
-  local p = { call("request_url_parts", sid) }
+  local target = request_line[sid][2]
   url = newproxy(url_proto)
-  url_fields[url] = {
-    url = p[1], path = p[2], scheme = p[3], host = p[6], port = p[7],
-    raw_query = p[8], query = p[9], fragment = p[10],
-    userinfo = p[4] and { user = p[4], pass = p[5] } or nil,
-    attrs = p[11] and new_dict(p[11], 1) or nil, -- a flat key, value, … list
-  }
+  if find(target, "^/[^%%?#]*$") then
+    url_fields[url] = { url = target, path = target, port = 0 }
+  else
+    local p = { call("request_url_parts", sid) }
+    url_fields[url] = {
+      url = p[1], path = p[2], scheme = p[3], host = p[6], port = p[7],
+      raw_query = p[8], query = p[9], fragment = p[10],
+      userinfo = p[4] and { user = p[4], pass = p[5] } or nil,
+      attrs = p[11] and new_dict(p[11], 1) or nil, -- a flat key, value, … list
+    }
+  end
   url_cache[sid] = url
   return url
 end
@@ -481,9 +495,9 @@ end
 
 -- keep_response: the response may be kept here (an endpoint, never an auth function, whose
 -- client is still there).
-function api.start_handler(task_id, handler_id, sid, keep_response)
+function api.start_handler(task_id, handler_id, sid, keep_response, method, target)
   local session = setmetatable({ [SID] = sid }, session_mt)
-  sessions[sid], handler_of[sid] = session, handler_id
+  sessions[sid], handler_of[sid], request_line[sid] = session, handler_id, { method, target }
   if keep_response then
     pending[sid] = { status = 200, reason = "OK", std = false }
   end
@@ -498,6 +512,7 @@ function api.end_session(sid)
   local session = sessions[sid]
   if session then session[SID] = nil end
   sessions[sid], url_cache[sid], handler_of[sid], pending[sid] = nil, nil, nil, nil
+  request_line[sid] = nil
   contexts[sid], connection_cache[sid] = nil, nil
 end
 
