@@ -15,7 +15,7 @@ falls on all of them alike. CPU time is utime+stime of the server's whole proces
 from /proc, before and after each measured run. ``--workers 2`` gets both cores (shared
 with wrk, which is then not pinned): its row is for requests/s, not CPU per request.
 
-    python bench/bench_peers.py [--rounds 3] [--seconds 10]
+    python bench/bench_peers.py [--rounds 3] [--seconds 10] [--rss-requests 1000000]
 """
 
 from __future__ import annotations
@@ -218,6 +218,19 @@ def measure(server: Server, seconds: float, client_cpu: str | None) -> None:
     server.rss_mb.append(rss_mb(pids))
 
 
+def rss_over(server: Server, requests: int, client_cpu: str | None) -> list[tuple[int, float]]:
+    """RSS of the server's tree (MB) after a warm-up, then after each further wrk run of
+    10 s until ``requests`` more were served: (requests so far, MB) points."""
+    assert server.process is not None
+    pids = tree_pids(server.process.pid)
+    run_wrk(server.port, 2, client_cpu)  # warm-up: caches, pools and heaps at their size
+    points = [(0, rss_mb(pids))]
+    while points[-1][0] < requests:
+        count, _, _ = run_wrk(server.port, 10, client_cpu)
+        points.append((points[-1][0] + count, rss_mb(pids)))
+    return points
+
+
 @contextmanager
 def running(servers: list[Server]) -> Iterator[None]:
     try:
@@ -296,6 +309,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--server-cpu", default="1")
     parser.add_argument("--client-cpu", default="0")
+    parser.add_argument("--rss-requests", type=int, default=0, metavar="N",
+                        help="after the rounds, follow the default serve's RSS over N more "
+                             "requests (the README's goal: within ±1 MB over 1,000,000)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit(f"wrk is needed: {INSTALL_HINT['wrk']}")
@@ -313,6 +329,10 @@ def main() -> None:
                 print(f"round {number + 1}: " + ", ".join(
                     f"{s.name.split(' ')[0]}{' x2' if s.cores == both else ''} "
                     f"{s.cpu_us[-1]:.1f} us" for s in servers))
+            rss_points: list[tuple[int, float]] = []
+            if args.rss_requests:
+                default = next(s for s in servers if s.name.startswith("serve (httptools"))
+                rss_points = rss_over(default, args.rss_requests, args.client_cpu)
     nginx = next((s for s in servers if s.name == "nginx+lua"), None)
     base = statistics.median(nginx.cpu_us) if nginx else None
     print(f"\n{args.rounds} interleaved rounds x {args.seconds:g} s, wrk -t1 -c50; servers on "
@@ -331,6 +351,11 @@ def main() -> None:
     double = next(s for s in servers if s.name.startswith("serve --workers 2"))
     print(f"\n--workers 2 / one worker, req/s: "
           f"{statistics.median(double.rates) / statistics.median(single.rates):.2f}")
+    if rss_points:
+        (_, first), (served, last) = rss_points[0], rss_points[-1]
+        print(f"\nserve (httptools) RSS over {served:,} requests after a warm-up: "
+              f"{first:.1f} → {last:.1f} MB ({last - first:+.1f} MB); along the way: "
+              + ", ".join(f"{n:,}: {mb:.1f}" for n, mb in rss_points))
 
 
 if __name__ == "__main__":

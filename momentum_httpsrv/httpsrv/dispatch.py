@@ -6,19 +6,39 @@ from __future__ import annotations
 import inspect
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from .auth import AccessControl
 from .protocol import SERVER_ERROR_HEADERS, ListenerSettings, Reject, check_request, reason_for
 from .requests import Request
 from .responses import CollectingSink, Response, ResponseSink
 from .routing import EndpointRegistry, HandlerError, Registration
-from .session import HANDLER_ASYNC, HANDLER_DONE, HttpSession
+from .session import (
+    HANDLER_ASYNC,
+    HANDLER_DONE,
+    HttpSession,
+    SessionHandover,
+    plain_response_parts,
+    respond_whole,
+)
 from .url import UrlParseError, plain_path
 from .wire import MOMENTUM_REASONS
 
 ErrorLog = Callable[[str, str | None], None]
 Dispatch = Callable[[Request, ResponseSink], Awaitable[None]]
+
+
+class PlainHandler(Protocol):
+    """What a handler offers to run without a session (``serve_plain``,
+    docs/request-lifecycle.md#dispatch): given the request, its sink and the
+    registration's closure, the whole response as ``HttpSession.adopt_response``'s
+    arguments (status, reason, std message, body, header names and values), or a
+    SessionHandover once it needed a session. A failure is a HandlerError (its
+    ``session`` set if one was made)."""
+
+    def __call__(
+        self, request: Request, sink: ResponseSink, closure: object
+    ) -> tuple | SessionHandover: ...
 _OFFLINE_SETTINGS = ListenerSettings()
 
 
@@ -58,6 +78,8 @@ class Dispatcher:
         # docs/request-lifecycle.md#access-control-and-authentication; None: open.
         self.access = access
         self._admit = access.admit if access is not None and access.enforced else None
+        # Requests answered by a plain handler with no session made (tests read it).
+        self.plain_answers = 0
 
     async def __call__(self, request: Request, sink: ResponseSink) -> None:
         pending = self.start(request, sink)
@@ -69,6 +91,14 @@ class Dispatcher:
         complete (or failed), else a coroutine that finishes it. The listener calls this
         inside its protocol callback, so a handler that does not suspend is answered
         there with no coroutine at all (docs/request-lifecycle.md#dispatch)."""
+        if self._admit is None:
+            path = plain_path(request.target)
+            if path is not None:
+                registration = self.registry.match(request.method, path)
+                if registration is not None:
+                    serve_plain = getattr(registration.handler, "serve_plain", None)
+                    if serve_plain is not None:
+                        return self._serve_plain(serve_plain, registration, request, sink)
         session = HttpSession(request, sink)
         try:
             path = plain_path(request.target) or session.url.path
@@ -102,6 +132,44 @@ class Dispatcher:
         session.service_closure = registration.closure
         try:
             result = registration.handler(session)
+        except Exception as error:  # a bug in a handler must not stop the server
+            self._handler_failed(session, error)
+            return None
+        return self._handler_returned(registration, session, result)
+
+    def _serve_plain(
+        self, serve_plain: PlainHandler, registration: Registration, request: Request,
+        sink: ResponseSink,
+    ) -> Coroutine[Any, Any, None] | None:
+        """The session-less path (docs/request-lifecycle.md#dispatch): the handler's
+        binding runs it on the request alone and answers with the whole response, or
+        hands over the session it had to make (a host method, a suspension)."""
+        try:
+            outcome = serve_plain(request, sink, registration.closure)
+        except Exception as error:  # a bug in a handler must not stop the server
+            session = error.session if isinstance(error, HandlerError) else None
+            self._handler_failed(session or HttpSession(request, sink), error)
+            return None
+        if type(outcome) is SessionHandover:
+            return self._handler_returned(registration, outcome.session, outcome.pending)
+        assert type(outcome) is tuple
+        self.plain_answers += 1
+        status, reason, headers, body = plain_response_parts(outcome)
+        try:
+            ignored = respond_whole(sink, status, reason, headers, body)
+        except Exception as error:  # what the sink refused (HttpSession.complete_now's case)
+            self._handler_failed(None, error)
+            sink.abort()
+            return None
+        if ignored:
+            self._warn_framing_once(registration, ignored)
+        return None
+
+    def _handler_returned(
+        self, registration: Registration, session: HttpSession, result: object
+    ) -> Coroutine[Any, Any, None] | None:
+        """``_serve`` once the handler's first call returned ``result``."""
+        try:
             if inspect.isawaitable(result) or result == HANDLER_ASYNC:
                 return self._serve_async(registration, session, result)
             self._check_done(result)
@@ -128,12 +196,13 @@ class Dispatcher:
         if session.ignored_framing_headers:
             self._warn_framing_once(registration, session.ignored_framing_headers)
 
-    def _handler_failed(self, session: HttpSession, error: Exception) -> None:
+    def _handler_failed(self, session: HttpSession | None, error: Exception) -> None:
         if isinstance(error, HandlerError):
             self._log_error(error.message, error.traceback)
         else:
             self._log_error(f"httpsrv: handler raised {error!r}", traceback.format_exc())
-        session.fail()
+        if session is not None:
+            session.fail()
 
     def _warn_framing_once(self, registration: Registration, names: list[str]) -> None:
         """A handler's framing headers are overridden, with one warning per endpoint and

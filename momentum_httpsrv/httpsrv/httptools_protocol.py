@@ -44,6 +44,15 @@ _HEADS_MAX = 1024
 _REQUEST_LINE = re.compile(
     f"([{TCHAR}]+) ([{TARGET_CHAR}]+) (HTTP/[0-9]\\.[0-9])\r?\n".encode("latin-1")
 )
+# A head llhttp is not needed for (docs/request-lifecycle.md#from-bytes-to-a-request):
+# HTTP/1.0 or 1.1, CRLF line ends, token names right before the colon, values of visible
+# ASCII, spaces and tabs, and no body (no Content-Length, no Transfer-Encoding). Whatever
+# else goes to llhttp, which decides.
+_SIMPLE_HEAD = re.compile(
+    f"[{TCHAR}]+ [{TARGET_CHAR}]+ HTTP/1\\.([01])\r\n"
+    f"(?:[{TCHAR}]+:[\t\x20-\x7e]*\r\n)*\r\n".encode("latin-1")
+)
+_BODY_FIELD = re.compile(rb"\n(?:content-length|transfer-encoding):", re.IGNORECASE)
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _TRAILING_WHITESPACE = re.compile(rb"[ \t]+\r\n")
 _LAST_CHUNK = re.compile(rb"0+[ \t]*[;\r]")
@@ -58,6 +67,8 @@ class _Stop(Exception):
 
 class HttptoolsProtocol(HttpProtocol):
     """HttpProtocol whose request parsing is llhttp's (through httptools)."""
+
+    _prebuilt_heads = True
 
     __slots__ = (
         "_parser",
@@ -139,6 +150,9 @@ class HttptoolsProtocol(HttpProtocol):
         return None
 
     def _parse_head(self, head: bytes) -> Request | Interim | Reject | _Marker:
+        simple = _SIMPLE_HEAD.fullmatch(head)
+        if simple is not None and _BODY_FIELD.search(head) is None:
+            return self._parse_simple_head(head, "1." + chr(simple.group(1)[0]))
         line = _REQUEST_LINE.match(head)
         if line is None:
             return self._fail(Reject(400, "malformed request line"))
@@ -163,6 +177,20 @@ class HttptoolsProtocol(HttpProtocol):
             return self._fail(Reject(400, "malformed request head"))
         assert type(verdict) is RequestFraming
         return self._accept_framed(self._method, self._target, self._fields, verdict)
+
+    def _parse_simple_head(self, head: bytes, version: str) -> Request | Interim | Reject | _Marker:
+        """A head ``_SIMPLE_HEAD`` matched, split here: what llhttp would have read from it
+        (the fields, values stripped of spaces and tabs), with no llhttp callbacks."""
+        request_line, *lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = request_line.split(" ")
+        fields = []
+        for line in lines[:-2]:
+            name, _, value = line.partition(":")
+            fields.append((name, value.strip(" \t")))
+        self._method, self._target, self._fields = method, target, fields
+        self._verdict = None  # llhttp read no part of this request
+        self._message_done = True
+        return self._accept_head(method, target, version, fields)
 
     def _read_body(self) -> Request | Interim | Reject | _Marker:
         framing = self.framing
@@ -208,7 +236,7 @@ class HttptoolsProtocol(HttpProtocol):
                     return rejected
             if self.body_remaining:
                 return self._wait_for_body()
-        if not self._parser.should_keep_alive() and self.keep_alive:
+        if self._verdict is not None and not self._parser.should_keep_alive() and self.keep_alive:
             self._parser = self._new_parser()  # llhttp would refuse a next request
         return self._request_complete()
 

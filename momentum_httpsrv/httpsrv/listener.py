@@ -311,14 +311,14 @@ class _Connection(asyncio.Protocol):
         self._dispatch_started = self._loop.time()
         try:
             running = self._listener._dispatch(request, sink)
-            if running is None:  # answered at once
-                raise StopIteration
-            waiting_on = running.send(None)
+            waiting_on = None if running is None else running.send(None)
         except StopIteration:
-            self._dispatched(request, sink, None)
-            return True
+            running = None
         except Exception:
             self._dispatched(request, sink, "dispatcher raised:\n" + traceback.format_exc())
+            return True
+        if running is None:  # answered at once, or the coroutine ended in its first step
+            self._dispatched(request, sink, None)
             return True
         self.task = self._loop.create_task(
             self._finish_dispatch(running, waiting_on, request, sink)
@@ -566,6 +566,18 @@ class _ConnectionSink:
         tail = self._proto.end_response(self._connection._loop.time())  # type: ignore[union-attr]
         self.ended = True
         self._send(tail)
+
+    def respond(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        if self.ended or self._proto.response_started:  # type: ignore[union-attr]
+            raise ResponseError("the response was already started")
+        connection = self._connection
+        data, self.body_bytes = self._proto.respond(  # type: ignore[union-attr]
+            status, reason, headers, body, http_date(), connection._loop.time()
+        )
+        self.status, self.ended = status, True
+        connection._write(data)
 
     def flush(self) -> None:
         """Send a head that is still waiting for body bytes."""

@@ -20,8 +20,10 @@ from typing import Any, Literal, overload
 
 from ..lua.auth_schemes import AuthSchemeError, LuaAuthSchemes
 from ..lua.runtime import LuaScriptError, LuaState, as_tuple, lua_type_name
+from .requests import Request
+from .responses import ResponseSink
 from .routing import EndpointRegistry, HandlerError
-from .session import HttpSession
+from .session import HttpSession, SessionHandover
 from .wire import MOMENTUM_REASONS, standard_reason
 
 
@@ -124,7 +126,6 @@ def _url_parts(lua: Any, session: HttpSession) -> tuple:
 
 # session:<name>(…) → the HttpSession method, with Lua argument checks and returns.
 LUA_SESSION_METHODS: dict[str, Callable[..., Any]] = {
-    "request_method_get": lambda s: s.request_method_get(),
     "request_header_get": lambda s, name=None: _value_or_errno(
         s.request_header_get(_text(name, 1, "request_header_get"))
     ),
@@ -198,7 +199,7 @@ class LuaHandler:
     handler_id: int
     kind: str = "endpoint"  # or "auth" (register_auth)
 
-    def __call__(self, session: HttpSession) -> tuple | None | Awaitable[tuple | None]:
+    def __call__(self, session: HttpSession) -> tuple | None | Awaitable[object]:
         """An endpoint handler's return value is settled in Lua (DONE, or a warning); an
         auth function's values are its verdict and user name. A call that ended without
         suspending answers at once; one that suspended gives an awaitable."""
@@ -210,7 +211,18 @@ class LuaHandler:
             return begun if self.kind == "auth" else None
         return self._finish(begun)  # type: ignore[arg-type]
 
-    async def _finish(self, begun: Awaitable[tuple]) -> tuple | None:
+    def serve_plain(
+        self, request: Request, sink: ResponseSink, closure: object
+    ) -> tuple | SessionHandover:
+        """An endpoint run without a session (dispatch.PlainHandler): the response
+        session.lua kept, or the session the handler needed, handed over."""
+        assert self.kind == "endpoint", "auth functions are asked through a session"
+        begun = self.binding.begin_plain(self.handler_id, request, sink, closure)
+        if type(begun) is SessionHandover and begun.pending is not None:
+            return SessionHandover(begun.session, self._finish(begun.pending))
+        return begun
+
+    async def _finish(self, begun: Awaitable[object]) -> object:
         try:
             values = await begun
         except LuaScriptError as error:
@@ -236,7 +248,9 @@ class LuaHttpsrvBinding:
 
     def __init__(self, state: LuaState) -> None:
         self.state = state
-        self.sessions: dict[int, HttpSession] = {}
+        # sid → its session, or (request, sink, closure) until a host call needs one
+        self.sessions: dict[int, HttpSession | tuple] = {}
+        self.sessions_made = 0  # sessions made lazily for begin_plain's requests (tests)
         self._session_ids = itertools.count(1)
         self._handlers = state.boundary.id_table("httpsrv handler")
         # Where register() and register_auth() add now (a generation swaps them).
@@ -284,8 +298,16 @@ class LuaHttpsrvBinding:
         """How many handler functions Lua holds (leak checks)."""
         return self._handlers.count()
 
+    def _session(self, sid: int) -> HttpSession | None:
+        """The session of ``sid``, made now if its request began without one
+        (``begin_plain``); None once the request has ended."""
+        entry = self.sessions.get(sid)
+        if type(entry) is tuple:
+            entry = self.sessions[sid] = self._session_of(entry)
+        return entry  # type: ignore[return-value]
+
     def _call(self, name: str, sid: int, *args: object) -> object:
-        session = self.sessions.get(sid)
+        session = self._session(sid)
         if session is None:
             return self._error_marker, "session is no longer valid"
         try:
@@ -307,7 +329,7 @@ class LuaHttpsrvBinding:
     async def _drain_response(self, sid: int) -> tuple:
         """A handler's ``response_flush`` got EAGAIN: resume it once the client has taken
         enough of the output (0), or with EPIPE when it is gone."""
-        session = self.sessions.get(sid)
+        session = self._session(sid)
         if session is None:
             return (errno.EPIPE,)
         return (await session.drain_output(),)
@@ -332,7 +354,10 @@ class LuaHttpsrvBinding:
         self.sessions[sid] = session
         keep = keep_response and not session.peer_gone
         try:
-            task_id, result = self.state.begin_task(self._start_handler, handler_id, sid, keep)
+            request = session.request
+            task_id, result = self.state.begin_task(
+                self._start_handler, handler_id, sid, keep, request.method, request.target
+            )
         except BaseException:
             self._end(sid)
             raise
@@ -346,6 +371,53 @@ class LuaHttpsrvBinding:
             session.adopt_response(*values)
             return ()
         return values
+
+    def begin_plain(
+        self, handler_id: int, request: Request, sink: ResponseSink, closure: object
+    ) -> tuple | SessionHandover:
+        """``begin`` for an endpoint with no session made up front
+        (docs/lua-boundary.md#the-session-less-path): the handler's kept response
+        (``HttpSession.adopt_response``'s arguments) when it ended without a host call
+        that needed a session; otherwise that session, with the response adopted and an
+        awaitable of the rest when the handler suspended or left jobs running. A Lua
+        error is a HandlerError that carries the session, if one was made."""
+        self._handlers.release()
+        sid = next(self._session_ids)
+        self.sessions[sid] = (request, sink, closure)
+        keep = not sink.peer_gone
+        try:
+            task_id, result = self.state.begin_task(
+                self._start_handler, handler_id, sid, keep, request.method, request.target
+            )
+            if result[0] == "yield" or self.state.msys_async.has_jobs(task_id):
+                session = self._session(sid)
+                assert session is not None
+                return SessionHandover(
+                    session, self._finish(task_id, result, sid, session, keep)
+                )
+            values = self.state.task_result(result)
+        except LuaScriptError as error:
+            entry = self.sessions.pop(sid, None)
+            self._end_session(sid)
+            session = entry if type(entry) is HttpSession else None
+            raise HandlerError(error.message, error.traceback, session) from error
+        except BaseException:
+            self._end(sid)
+            raise
+        entry = self.sessions.pop(sid)
+        self._end_session(sid)
+        if type(entry) is tuple and values:
+            return values
+        session = self._session_of(entry)
+        if values:
+            session.adopt_response(*values)
+        return SessionHandover(session, None)
+
+    def _session_of(self, entry: HttpSession | tuple) -> HttpSession:
+        if type(entry) is tuple:
+            self.sessions_made += 1
+            return HttpSession(*entry)
+        return entry  # type: ignore[return-value]
 
     async def _finish(
         self, task_id: int, result: tuple, sid: int, session: HttpSession, keep: bool

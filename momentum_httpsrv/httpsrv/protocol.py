@@ -375,6 +375,12 @@ def response_framing(
 # Input is ignored from FAILED on: the connection closes after the reject.
 IDLE, HEAD, BODY, DISPATCHED, SENDING, FAILED, REJECTED, CLOSED = range(8)
 
+# Whole-response heads (``HttpProtocol.respond``) by everything they depend on, Date
+# included (an entry serves one second): the head's bytes, whether the body is sent, and
+# whether the connection stays open. Bounded, emptied when full.
+_WHOLE_HEADS: dict[tuple, tuple[bytes, bool, bool]] = {}
+_WHOLE_HEADS_MAX = 1024
+
 
 class HttpProtocol(ABC):
     """One HTTP/1.1 server connection: request parsing, keep-alive and response framing.
@@ -384,6 +390,10 @@ class HttpProtocol(ABC):
     Subclasses parse a complete head (``_parse_head``), read the body (``_read_body``)
     and serialise (``_write_head``, ``_frame``, ``_write_end``).
     """
+
+    # True where ``_write_head`` depends only on its arguments and the response state
+    # ``respond`` keys on (no parser state to advance): heads may then be reused whole.
+    _prebuilt_heads = False
 
     __slots__ = (
         "_settings",
@@ -756,6 +766,41 @@ class HttpProtocol(ABC):
                 )
             self._out_remaining = remaining - len(data)
         return self._frame(data)
+
+    def respond(
+        self,
+        status: int,
+        reason: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        date: str,
+        now: float,
+    ) -> tuple[bytes, int]:
+        """``start_response`` with ``len(body)``, ``body``, ``end_response``: a whole
+        response as one piece of bytes for one write, and how many body bytes it carries
+        (none for HEAD, 204, 304). Where the subclass's heads are plain bytes
+        (``_prebuilt_heads``), a head seen before comes from ``_WHOLE_HEADS``."""
+        key = None
+        if self._prebuilt_heads and self._state == DISPATCHED:
+            key = (status, reason, len(body), self._keep_alive, self._version_10,
+                   self._head_request, date, *headers)
+            prebuilt = _WHOLE_HEADS.get(key)
+            if prebuilt is not None:
+                data, send_body, self._keep_alive = prebuilt
+                self._state = SENDING
+                if send_body and body:
+                    return data + body + self.end_response(now), len(body)
+                return data + self.end_response(now), 0
+        data = self.start_response(status, reason, headers, len(body), date)
+        if key is not None:
+            if len(_WHOLE_HEADS) >= _WHOLE_HEADS_MAX:
+                _WHOLE_HEADS.clear()
+            _WHOLE_HEADS[key] = (data, not self._out_discard, self._keep_alive)
+        sent = 0
+        if body and not self._out_discard:
+            data += self.body(body)
+            sent = len(body)
+        return data + self.end_response(now), sent
 
     @abstractmethod
     def _frame(self, data: bytes) -> bytes:

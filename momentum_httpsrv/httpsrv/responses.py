@@ -50,6 +50,12 @@ class ResponseSink(Protocol):
     def end(self) -> None:
         """The body is complete."""
 
+    def respond(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        """``start`` with ``len(body)``, ``write``, ``end`` in one call: a whole response
+        (the sink may frame and send it at once)."""
+
     def abort(self) -> None:
         """The response cannot be finished (an error after the head went out): drop the
         connection so the client sees a truncated response, never a wrong one."""
@@ -124,6 +130,14 @@ class CollectingSink:
 
     def end(self) -> None:
         self.finished = True
+
+    def respond(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        self.start(status, reason, headers, len(body))
+        if body:
+            self.write(body)
+        self.end()
 
     def abort(self) -> None:
         self.aborted = True

@@ -18,10 +18,15 @@ class HandlerError(Exception):
     ``message`` with ``traceback`` goes to the paniclog. Bindings raise it for their
     language's errors, so the HTTP core needs no knowledge of any script runtime."""
 
-    def __init__(self, message: str, traceback: str | None = None) -> None:
+    def __init__(
+        self, message: str, traceback: str | None = None, session: Any = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.traceback = traceback
+        # The HttpSession a plain handler's binding made before it failed, if any
+        # (docs/request-lifecycle.md#dispatch: the session-less path).
+        self.session = session
 
 
 class AuthVerdict(IntEnum):

@@ -71,20 +71,43 @@ local function text_arg(value, position, fname, optional)
   return value
 end
 
+-- Header names and values a handler used before, known good: the checks are pattern
+-- scans, dear in this VM, and handlers set the same few again and again. Bounded: emptied
+-- when full; long texts are checked each time.
+local good_names, good_values, good_count, GOOD_MAX, GOOD_LEN = {}, {}, 0, 512, 200
+
+local function remember(known, text)
+  if #text > GOOD_LEN then return end
+  if good_count >= GOOD_MAX then good_names, good_values, good_count = {}, {}, 0 end
+  good_count = good_count + 1
+  if known == nil then good_values[text] = true else known[text] = true end
+end
+
 local function is_token(text)
-  return text ~= "" and not find(text, "[^%w!#%$%%&'%*%+%-%.%^_`|~]")
+  if good_names[text] then return true end
+  if text == "" or find(text, "[^%w!#%$%%&'%*%+%-%.%^_`|~]") then return false end
+  remember(good_names, text)
+  return true
+end
+
+local function is_field_value(text)
+  if good_values[text] then return true end
+  if find(text, CONTROLS) then return false end
+  remember(nil, text)
+  return true
 end
 
 local function header_index(p, name) -- where a header of that name is, or nil
-  local headers, wanted = p.headers, lower(name)
+  local headers = p.headers
   if headers == nil then return nil end
+  local wanted = lower(name)
   for i = 1, #headers, 2 do
     if lower(headers[i]) == wanted then return i end
   end
 end
 
 local function set_header(p, name, value)
-  if not is_token(name) or (value ~= nil and find(value, CONTROLS)) then return EINVAL end
+  if not is_token(name) or (value ~= nil and not is_field_value(value)) then return EINVAL end
   local headers, at = p.headers, header_index(p, name)
   while at do -- the same order as the host's: the others, then this one last
     remove(headers, at)
@@ -98,10 +121,16 @@ local function set_header(p, name, value)
   return 0
 end
 
-local function add_body(p, data)
+local function add_body(p, data) -- body: nil, the one part, or a table of parts
   if data == "" then return end
   local body = p.body
-  if body == nil then p.body = { data } else body[#body + 1] = data end
+  if body == nil then
+    p.body = data
+  elseif type(body) == "string" then
+    p.body = { body, data }
+  else
+    body[#body + 1] = data
+  end
 end
 
 local function set_status(p, code, message)
@@ -109,7 +138,7 @@ local function set_status(p, code, message)
   p.status = code
   if message == nil then
     message = reasons[code] or ""
-  elseif find(message, CONTROLS) then
+  elseif not is_field_value(message) then
     message = gsub(message, CONTROLS, " ")
   end
   p.reason = message
@@ -169,7 +198,8 @@ local function take_pending(sid)
   local p = pending[sid]
   if p == nil then return end
   pending[sid] = nil
-  local body = p.body and concat(p.body) or ""
+  local body = p.body or ""
+  if type(body) == "table" then body = concat(body) end
   if p.headers == nil then return p.status, p.reason, p.std or nil, body end
   return p.status, p.reason, p.std or nil, body, unpack(p.headers)
 end
@@ -208,18 +238,32 @@ url_mt.__tostring = function(url) return url_fields[url].url end
 url_mt.__name = "ec_url_details"
 local url_cache = {}
 
+-- The request's method and target, given when its handler starts: the method is
+-- answered here, and so is the URL of a target with nothing to parse (a path with no
+-- "%", "?" or "#": ec_parse_url gives it back as url and path, port 0, nothing else).
+local request_line = {} -- sid -> { method, target }
+
+function Session:request_method_get()
+  return request_line[session_id(self, 2)][1]
+end
+
 function Session:request_url_get()
   local sid = session_id(self, 2)
   local url = url_cache[sid]
   if url then return url end
-  local p = { call("request_url_parts", sid) }
+  local target = request_line[sid][2]
   url = newproxy(url_proto)
-  url_fields[url] = {
-    url = p[1], path = p[2], scheme = p[3], host = p[6], port = p[7],
-    raw_query = p[8], query = p[9], fragment = p[10],
-    userinfo = p[4] and { user = p[4], pass = p[5] } or nil,
-    attrs = p[11] and new_dict(p[11], 1) or nil, -- a flat key, value, … list
-  }
+  if find(target, "^/[^%%?#]*$") then
+    url_fields[url] = { url = target, path = target, port = 0 }
+  else
+    local p = { call("request_url_parts", sid) }
+    url_fields[url] = {
+      url = p[1], path = p[2], scheme = p[3], host = p[6], port = p[7],
+      raw_query = p[8], query = p[9], fragment = p[10],
+      userinfo = p[4] and { user = p[4], pass = p[5] } or nil,
+      attrs = p[11] and new_dict(p[11], 1) or nil, -- a flat key, value, … list
+    }
+  end
   url_cache[sid] = url
   return url
 end
@@ -451,9 +495,9 @@ end
 
 -- keep_response: the response may be kept here (an endpoint, never an auth function, whose
 -- client is still there).
-function api.start_handler(task_id, handler_id, sid, keep_response)
+function api.start_handler(task_id, handler_id, sid, keep_response, method, target)
   local session = setmetatable({ [SID] = sid }, session_mt)
-  sessions[sid], handler_of[sid] = session, handler_id
+  sessions[sid], handler_of[sid], request_line[sid] = session, handler_id, { method, target }
   if keep_response then
     pending[sid] = { status = 200, reason = "OK", std = false }
   end
@@ -468,6 +512,7 @@ function api.end_session(sid)
   local session = sessions[sid]
   if session then session[SID] = nil end
   sessions[sid], url_cache[sid], handler_of[sid], pending[sid] = nil, nil, nil, nil
+  request_line[sid] = nil
   contexts[sid], connection_cache[sid] = nil, nil
 end
 

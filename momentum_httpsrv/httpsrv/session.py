@@ -26,7 +26,7 @@ import errno
 import io
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -125,6 +125,16 @@ def sanitise_reason(message: str) -> str:
     """Reason phrases may not carry CR, LF or other control characters
     (docs/request-lifecycle.md#the-session-object)."""
     return without_controls(message)
+
+
+@dataclass(slots=True)
+class SessionHandover:
+    """What a plain handler (``serve_plain``, docs/request-lifecycle.md#dispatch) gives
+    back when it could not finish without a session: the session it made, with the
+    response adopted, and an awaitable that finishes the handler (None: it ended)."""
+
+    session: HttpSession
+    pending: Awaitable[object] | None
 
 
 class HttpSession:
@@ -498,10 +508,10 @@ class HttpSession:
             if not self._produced_body and self._std_message:
                 body = self._std_message.encode("latin-1")
             self._pending.clear()
-            self._commit(body_length=len(body))
-            if body:
-                self._sink.write(body)
-            self._end()
+            self.committed = self._sink_ended = True
+            self.ignored_framing_headers += respond_whole(
+                self._sink, self.status, self.reason, self._headers, body
+            )
         except BaseException:
             self._sink.abort()
             raise
@@ -579,11 +589,47 @@ class HttpSession:
         self._end()
 
     def _commit(self, body_length: int | None) -> None:
-        headers = []
-        for name, value in self._headers:
-            if name.lower() in FRAMING_HEADERS:
-                self.ignored_framing_headers.append(name)
-            else:
-                headers.append((name, value))
+        headers, ignored = without_framing_headers(self._headers)
+        self.ignored_framing_headers += ignored
         self.committed = True
         self._sink.start(self.status, self.reason, headers, body_length)
+
+
+def without_framing_headers(
+    headers: list[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """A handler's headers without the framing ones the server owns, and the names of
+    those it dropped (docs/request-lifecycle.md#framing-and-server-owned-headers)."""
+    kept: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    for name, value in headers:
+        if name.lower() in FRAMING_HEADERS:
+            ignored.append(name)
+        else:
+            kept.append((name, value))
+    return kept, ignored
+
+
+def respond_whole(
+    sink: ResponseSink, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
+) -> list[str]:
+    """Send a complete response of known length in one go (``ResponseSink.respond``):
+    what a handler that did not stream ends with, whether or not a session was made
+    for it (docs/request-lifecycle.md#dispatch). Returns the framing headers dropped."""
+    kept, ignored = without_framing_headers(headers)
+    sink.respond(status, reason, kept, body)
+    return ignored
+
+
+def plain_response_parts(
+    values: tuple,
+) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    """A binding's kept response (status, reason, std message, body, header names and
+    values: ``HttpSession.adopt_response``'s arguments) as status, reason, headers and
+    the body that ``complete_now`` would send for it."""
+    status, reason, std_message, body, *fields = values
+    if body:
+        data = body.encode("latin-1")
+    else:
+        data = std_message.encode("latin-1") if std_message else b""
+    return int(status), reason, list(zip(fields[::2], fields[1::2], strict=True)), data
