@@ -244,7 +244,7 @@ def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], words: tuple[str,
             warn=lambda text: click.echo(text, err=True),
         ).state
     except LuaScriptError as error:  # a lupa without thrLua's conversions (StockLuaVMError)
-        click.echo(terminal_text(error.message), err=True)
+        click.echo(script_text(error.message), err=True)
         sys.exit(1)
     state.api.print_to_stdout()  # print and io.write share C's stdout, as in rclua
 
