@@ -243,7 +243,7 @@ class MomentumNode:
     async def handle(self, request: Request) -> Response:
         """Run one request with no sockets; the same pipeline and HTTP rules as the
         listener's (``respond_offline``)."""
-        return await respond_offline(self.dispatch, request)
+        return await respond_offline(self.start_dispatch, request)
 
     def call(self, request: Request) -> Response:
         """``handle`` for synchronous callers (the CLI's ``call``)."""

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import inspect
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from .auth import AccessControl
-from .protocol import SERVER_ERROR_HEADERS, ListenerSettings, Reject, check_request, reason_for
+from .listener import Dispatch
+from .protocol import (
+    SERVER_ERROR_HEADERS,
+    ListenerSettings,
+    Reject,
+    RequestFraming,
+    check_request,
+    reason_for,
+)
 from .requests import Request
 from .responses import CollectingSink, Response, ResponseSink
 from .routing import EndpointRegistry, HandlerError, Registration
@@ -25,7 +33,6 @@ from .url import UrlParseError, plain_path
 from .wire import MOMENTUM_REASONS
 
 ErrorLog = Callable[[str, str | None], None]
-Dispatch = Callable[[Request, ResponseSink], Awaitable[None]]
 
 
 class PlainHandler(Protocol):
@@ -43,15 +50,19 @@ _OFFLINE_SETTINGS = ListenerSettings()
 
 
 async def respond_offline(dispatch: Dispatch, request: Request) -> Response:
-    """Run ``request`` through ``dispatch`` with no socket and answer it as the listener
-    would: a request the listener rejects gets its error response (Host may be missing:
-    there is no connection), the response is framed by the listener's rules, and a
-    dispatch that ends without a response is a 500."""
+    """Run ``request`` through ``dispatch`` (the listener's kind: it answers at once, or
+    gives a coroutine that finishes) with no socket and answer it as the listener would:
+    a request the listener rejects gets its error response (Host may be missing: there
+    is no connection), the response is framed by the listener's rules, and a dispatch
+    that ends without a response is a 500."""
     checked = check_request(request, _OFFLINE_SETTINGS, host_required=False)
-    if isinstance(checked, Reject):
+    if type(checked) is Reject:
         return _server_response(request, checked.status)
+    assert type(checked) is RequestFraming
     sink = CollectingSink(request, keep_alive=checked.keep_alive)
-    await dispatch(request, sink)
+    pending = dispatch(request, sink)
+    if pending is not None:
+        await pending
     if sink.response is None:
         return _server_response(request, 500)
     return sink.response

@@ -257,13 +257,26 @@ def check_request_head(
     limit = settings.max_request_size
     if limit is not None and length > limit:
         return Reject(413, f"body of {length} bytes exceeds {limit}")
+    if not (chunked or length):
+        return _BODILESS_FRAMINGS[version_10, keep_alive]
     return RequestFraming(
         "1.0" if version_10 else "1.1",
         keep_alive,
         chunked,
         length,
-        expect_continue and not version_10 and (chunked or length > 0),
+        expect_continue and not version_10,
     )
+
+
+# The framing of a request without a body, by (HTTP/1.0, keep-alive): most requests, so
+# made once (a frozen dataclass costs more to build than the rest of the check).
+_BODILESS_FRAMINGS = {
+    (version_10, keep_alive): RequestFraming(
+        "1.0" if version_10 else "1.1", keep_alive, False, 0, False
+    )
+    for version_10 in (False, True)
+    for keep_alive in (False, True)
+}
 
 
 def comma_tokens(value: str) -> set[str]:

@@ -108,6 +108,14 @@ class CollectingSink:
     def start(
         self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
     ) -> None:
+        fields = self._head_fields(status, reason, headers, body_length)
+        self.response = Response(status, reason, fields, b"", streamed=body_length is None)
+
+    def _head_fields(
+        self, status: int, reason: str, headers: list[tuple[str, str]], body_length: int | None
+    ) -> list[tuple[str, str]]:
+        """The head's fields as the listener would send them; notes whether body bytes
+        are kept."""
         fields, close = response_fields(status, reason, headers, http_date())
         framing, self._send_body, close_delimited = response_framing(
             status, body_length, self._head_request, self._version_10, disable_chunked=False
@@ -118,7 +126,7 @@ class CollectingSink:
             fields.append(("Transfer-Encoding", "chunked"))
         if close or close_delimited or not self._keep_alive:
             fields.append(("Connection", "close"))
-        self.response = Response(status, reason, fields, b"", streamed=body_length is None)
+        return fields
 
     def write(self, data: bytes) -> None:
         assert self.response is not None, "write before start"
@@ -134,9 +142,8 @@ class CollectingSink:
     def respond(
         self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
     ) -> None:
-        self.start(status, reason, headers, len(body))
-        if body:
-            self.write(body)
+        fields = self._head_fields(status, reason, headers, len(body))
+        self.response = Response(status, reason, fields, body if self._send_body else b"")
         self.end()
 
     def abort(self) -> None:

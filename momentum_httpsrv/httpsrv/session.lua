@@ -108,16 +108,18 @@ end
 
 local function set_header(p, name, value)
   if not is_token(name) or (value ~= nil and not is_field_value(value)) then return EINVAL end
-  local headers, at = p.headers, header_index(p, name)
+  local headers = p.headers
+  if headers == nil then -- the first header: nothing to replace
+    if value ~= nil then p.headers = { name, value } end
+    return 0
+  end
+  local at = header_index(p, name)
   while at do -- the same order as the host's: the others, then this one last
     remove(headers, at)
     remove(headers, at)
     at = header_index(p, name)
   end
-  if value ~= nil then
-    if headers == nil then headers = {}; p.headers = headers end
-    headers[#headers + 1], headers[#headers + 2] = name, value
-  end
+  if value ~= nil then headers[#headers + 1], headers[#headers + 2] = name, value end
   return 0
 end
 

@@ -339,7 +339,7 @@ class HttpSession:
         that a plain request crosses once), with this class's setter rules already
         applied there: status, reason, std message, body, then header names and values."""
         self.status, self.reason, self._std_message = int(status), reason, std_message
-        self._headers = list(zip(fields[::2], fields[1::2], strict=True))
+        self._headers = field_pairs(fields, 0)
         if body:
             self._pending += body.encode("latin-1")
             self._produced_body = True
@@ -627,9 +627,17 @@ def plain_response_parts(
     """A binding's kept response (status, reason, std message, body, header names and
     values: ``HttpSession.adopt_response``'s arguments) as status, reason, headers and
     the body that ``complete_now`` would send for it."""
-    status, reason, std_message, body, *fields = values
+    status, reason, std_message, body = values[:4]
     if body:
         data = body.encode("latin-1")
     else:
         data = std_message.encode("latin-1") if std_message else b""
-    return int(status), reason, list(zip(fields[::2], fields[1::2], strict=True)), data
+    return int(status), reason, field_pairs(values, 4), data
+
+
+def field_pairs(values: Sequence[str], start: int) -> list[tuple[str, str]]:
+    """Header names and values given flat from ``values[start]`` on (as session.lua hands
+    them over) as (name, value) pairs."""
+    if (len(values) - start) % 2:
+        raise ValueError("header fields are names and values: an odd number was given")
+    return [(values[at], values[at + 1]) for at in range(start, len(values), 2)]
