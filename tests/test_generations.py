@@ -61,7 +61,7 @@ def test_config_set_then_reload_still_waits_for_the_request(tmp_path):
         assert reply == "GC_Pause = 150\n"  # the canonical spelling
         (tmp_path / "gen.lua").write_text(SCRIPT.replace("VERSION", "v2"))
         await node.reload()
-        deinit_early = "deinit v1" in node.paniclog.text()
+        deinit_early = "deinit v1" in node.paniclog.text() and not slow.done()
         return deinit_early, await slow
 
     deinit_early, response = asyncio.run(scenario())
@@ -93,7 +93,8 @@ def test_reload_waits_for_a_console_command_in_flight(tmp_path):
         await asyncio.sleep(0.05)
         (tmp_path / "gen.lua").write_text(COMMAND_SCRIPT.replace("VERSION", "v2"))
         await node.run_console("config reload")
-        deinit_early = "deinit v1" in node.paniclog.text()
+        # On a loaded machine the build may outlast the command; deinit is then due.
+        deinit_early = "deinit v1" in node.paniclog.text() and not command.done()
         return deinit_early, await command
 
     deinit_early, reply = asyncio.run(scenario())

@@ -122,3 +122,23 @@ end)
     assert body(site, "/look") == "nil|"
     body(site, "/hook")
     assert body(site, "/look") == "nil|"
+
+
+def test_a_thread_environment_a_handler_set_does_not_reach_the_next_request(
+    tmp_path: Path,
+) -> None:
+    """setfenv(0, t) changes the running coroutine's own globals (what loadstring's
+    functions and getfenv(0) see); on Momentum the next request has a new coroutine."""
+    site = LuaSite(SITE + r"""
+msys.httpsrv.register("GET", "/setenv", function(s)
+  setfenv(0, setmetatable({ leaked = "earlier request" }, { __index = _G }))
+end)
+msys.httpsrv.register("GET", "/env", function(s)
+  s:response_append(tostring(loadstring("return leaked")()) .. "|"
+    .. tostring(getfenv(0) == _G))
+end)
+""", tmp_path)
+    assert body(site, "/env") == "nil|true"
+    body(site, "/setenv")
+    assert body(site, "/env") == "nil|true"
+    assert parked(site) == 1  # coroutines with the usual environment are still reused

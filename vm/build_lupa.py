@@ -19,6 +19,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 from pathlib import Path
 
@@ -86,13 +87,34 @@ def log(message: str) -> None:
 COMPILER_FLAGS = {"CFLAGS": "-O3 -g0 -pipe -fPIC -flto", "LDFLAGS": "-fPIC -flto"}
 
 
-def run(command: list[str]) -> None:
+def run(command: list[str], step: str, log_path: Path) -> None:
+    """Run one pip step; a failure is one line (pip's last error line), its whole output
+    kept in ``log_path``: pages of a compiler's or pip's output hide what is missing."""
     # LUPA_NO_LUAJIT: lupa's setup.py would otherwise compile LuaJIT (about 50 seconds)
     # even to read the source distribution's metadata.
     environment = {**COMPILER_FLAGS, **os.environ, "LUPA_NO_LUAJIT": "true"}
     result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
-        raise BuildError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+        output = result.stdout + result.stderr
+        log_path.write_text(f"$ {' '.join(command)}\n{output}")
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        # the build's own (setuptools', gcc's) "error:" says more than pip's "ERROR:"
+        built = [line for line in lines if "error:" in line]
+        pips = [line for line in lines if "ERROR" in line]
+        last = (built or pips or lines or [f"exit status {result.returncode}"])[-1]
+        raise BuildError(f"{step} failed: {last} (the whole output: {log_path})")
+
+
+def check_compiler() -> None:
+    """gcc (or $CC) and the Python headers, asked for before anything is fetched."""
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "gcc").split()[0]
+    if shutil.which(compiler) is None:
+        raise BuildError(f"no C compiler ({compiler}) to build lupa's Lua with: install gcc "
+                         "and the Python headers (Debian: apt-get install gcc python3-dev)")
+    header = Path(sysconfig.get_paths()["include"], "Python.h")
+    if not header.is_file():
+        raise BuildError(f"no Python headers ({header}) to build lupa's Lua with: install "
+                         "them (Debian: apt-get install python3-dev)")
 
 
 def fetch_sdist(directory: Path) -> Path:
@@ -102,7 +124,8 @@ def fetch_sdist(directory: Path) -> Path:
         log(f"downloading lupa {LUPA_VERSION}'s source distribution")
         run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
              "--no-binary", "lupa", "--no-build-isolation", "-d", str(directory),
-             f"lupa=={LUPA_VERSION}"])
+             f"lupa=={LUPA_VERSION}"],
+            f"downloading lupa {LUPA_VERSION} (network or pip index)", directory / "build.log")
     found = hashlib.sha256(sdist.read_bytes()).hexdigest()
     if found != LUPA_SDIST_SHA256:
         raise BuildError(f"{sdist}: sha256 {found}, expected {LUPA_SDIST_SHA256}; "
@@ -132,6 +155,7 @@ def build(build_dir: Path) -> Path:
     cached = sorted(wheel_dir.glob("lupa-*.whl"))
     if cached:
         return cached[0]
+    check_compiler()
     build_dir.mkdir(parents=True, exist_ok=True)
     for stale in build_dir.glob("wheel-*"):  # built from an older version of this file
         shutil.rmtree(stale)
@@ -148,7 +172,8 @@ def build(build_dir: Path) -> Path:
     log("compiling lupa's Lua 5.1 with thrLua's number conversions")
     # The generated C (lupa/lua51.c) is in the sdist, so no Cython is needed.
     run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-         "--no-build-isolation", "-w", str(wheel_dir), str(root)])
+         "--no-build-isolation", "-w", str(wheel_dir), str(root)],
+        "compiling lupa's Lua 5.1", build_dir / "build.log")
     shutil.rmtree(source)
     return sorted(wheel_dir.glob("lupa-*.whl"))[0]
 

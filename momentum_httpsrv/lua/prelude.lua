@@ -421,10 +421,13 @@ local HOST = setmetatable({}, { __tostring = function() return "host request" en
 -- keep it, and on Momentum the coroutine of a finished request is dead, so that one is
 -- ended (resumed with no function, run_parked returns) and every coroutine function,
 -- debug.traceback and debug.getinfo report it dead as Lua does; a reused coroutine is
--- therefore always one no script holds.
+-- therefore always one no script holds. Nor is one whose globals a script replaced
+-- (setfenv(0, t): what getfenv(0) and loadstring's functions see in that coroutine).
 local PARKED = {}
 local parked, parked_count, PARKED_MAX = {}, 0, 16
 local seen = setmetatable({}, { __mode = "k" })  -- task coroutine -> true once a script saw it
+local thread_env = debug.getfenv  -- a coroutine's globals (setfenv(0) changes them)
+local made_env = setmetatable({}, { __mode = "k" })  -- task coroutine -> its globals when made
 local forget_thread_state  -- set below, with the tables it clears
 
 local function run_parked(fn, ...)
@@ -438,7 +441,8 @@ local function park(co)
   forget_thread_state(co)
   if seen[co] then
     resume(co)  -- ends it: dead from now on, as on Momentum
-  elseif parked_count < PARKED_MAX and not script_hooked(co) then  -- a script's hook stays its
+  elseif parked_count < PARKED_MAX and not script_hooked(co)  -- a script's hook stays its
+      and thread_env(co) == made_env[co] then
     parked_count = parked_count + 1
     parked[parked_count] = co
   end
@@ -491,6 +495,7 @@ function api.start_task(id, parent, fn, ...)
     parked[parked_count], parked_count = nil, parked_count - 1
   else
     co = raw_create(run_parked)
+    made_env[co] = thread_env(co)
     if hooks.active then hooks.install(co) end
   end
   tasks[id], task_of[co] = co, id
