@@ -248,15 +248,19 @@ def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], words: tuple[str,
         sys.exit(1)
     state.api.print_to_stdout()  # print and io.write share C's stdout, as in rclua
 
+    # As rclua (lua.c) reports: the program's name, then the message (the traceback starts
+    # with it); nothing for an error raised with nil.
+    program = command.argv[0]
     try:
         asyncio.run(run_command(state, command))
     except OSError as error:
-        click.echo(f"cannot open {command.script}: {error.strerror}", err=True)
+        click.echo(f"{program}: cannot open {command.script}: {error.strerror}", err=True)
         sys.exit(1)
     except LuaScriptError as error:
         state.api.flush_stdout()
-        # the traceback starts with the message
-        click.echo(script_text(error.traceback or error.message), err=True)
+        report = error.traceback or error.message
+        if report:
+            click.echo(f"{program}: {script_text(report)}", err=True)
         sys.exit(1)
     finally:
         state.api.flush_stdout()

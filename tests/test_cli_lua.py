@@ -3,8 +3,15 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import momentum_httpsrv
+
+# What `python -m momentum_httpsrv` has as argv[0], which errors start with as rclua's
+# start with its own argv[0].
+PROGRAM = str(Path(momentum_httpsrv.__file__).with_name("__main__.py"))
 
 
 def run_lua(*args, cwd, env_path=None):
@@ -58,7 +65,7 @@ def test_error_exits_1_with_chunkname_line_and_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stdout == b"before\n"
     stderr = result.stderr.decode()
-    assert stderr.startswith("sub/fail.lua:3: went wrong\nstack traceback:")
+    assert stderr.startswith(f"{PROGRAM}: sub/fail.lua:3: went wrong\nstack traceback:")
     assert "sub/fail.lua:5: in main chunk" in stderr
 
 
@@ -66,6 +73,9 @@ def test_syntax_error_and_missing_file(tmp_path):
     (tmp_path / "bad.lua").write_text("x = = 1\n")
     bad = run_lua("bad.lua", cwd=tmp_path)
     assert bad.returncode == 1
-    assert bad.stderr.decode().startswith("bad.lua:1: unexpected symbol near '='")
+    assert bad.stderr.decode() == f"{PROGRAM}: bad.lua:1: unexpected symbol near '='\n"
     missing = run_lua("absent.lua", cwd=tmp_path)
-    assert missing.returncode != 0 and b"absent.lua" in missing.stderr
+    assert missing.returncode == 1
+    assert missing.stderr.decode() == (
+        f"{PROGRAM}: cannot open absent.lua: No such file or directory\n"
+    )

@@ -1,13 +1,44 @@
 """``momentum-httpsrv lua`` behaves as thrLua's ``rclua``: each expected value here is what
-rclua prints for the same script (thrLua built from SparkPost/thrlua)."""
+rclua prints for the same script (thrLua built from SparkPost/thrlua).
+
+To check the expected values themselves, run this file against rclua:
+``MOMENTUM_TEST_RCLUA=/path/to/thrlua/.libs/rclua pytest tests/test_thrlua_fidelity.py``
+runs every script with rclua (its tree's ``etc/`` and ``.libs/`` as search paths, as
+thrLua's harness sets them) instead of ``momentum-httpsrv lua``."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import momentum_httpsrv
+
+RCLUA = os.environ.get("MOMENTUM_TEST_RCLUA")
+
+
+def interpreter() -> tuple[list[str], dict[str, str] | None]:
+    """The command and environment scripts run with: ``momentum-httpsrv lua``, or rclua
+    when ``MOMENTUM_TEST_RCLUA`` names it (to check this file's expected values)."""
+    if not RCLUA:
+        return [sys.executable, "-m", "momentum_httpsrv", "lua"], None
+    rclua = Path(RCLUA).resolve()
+    tree = rclua.parent.parent
+    search = f"./?.lua;{tree}/etc/?.lua;{tree}/etc/?/init.lua"
+    env = dict(os.environ, LD_LIBRARY_PATH=str(rclua.parent), RCLUA_PATH=search,
+               LUA_PATH=search, RCLUA_CPATH=f"{rclua.parent}/?.so")
+    return [str(rclua)], env
+
+
+def program() -> str:
+    """What the interpreter's errors start with (``argv[0]: ``, as lua.c reports): under
+    ``python -m`` argv[0] is the package's ``__main__.py``."""
+    if RCLUA:
+        return str(Path(RCLUA).resolve())
+    return str(Path(momentum_httpsrv.__file__).with_name("__main__.py"))
 
 
 def run_lua(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str]:
@@ -15,9 +46,10 @@ def run_lua(tmp_path: Path, source: str, *args: str) -> tuple[int, str, str]:
     as print writes to C's stdout): exit status, stdout, stderr."""
     script = tmp_path / "script.lua"
     script.write_bytes(source.encode("latin-1"))
+    command, env = interpreter()
     done = subprocess.run(
-        [sys.executable, "-m", "momentum_httpsrv", "lua", *args, "script.lua"],
-        cwd=tmp_path, capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+        [*command, *args, "script.lua"], cwd=tmp_path, env=env, capture_output=True,
+        timeout=60, stdin=subprocess.DEVNULL,
     )
     return done.returncode, done.stdout.decode("latin-1"), done.stderr.decode("latin-1")
 
@@ -147,7 +179,7 @@ def test_main_chunk_is_not_a_coroutine(tmp_path: Path) -> None:
     assert lua_lines(tmp_path, "print(coroutine.running())\n") == ["nil"]
     code, out, err = run_lua(tmp_path, "print('before')\ncoroutine.yield(1)\nprint('after')\n")
     assert (code, out) == (1, "before\n")
-    assert err.startswith("attempt to yield across metamethod/C-call boundary\n")
+    assert err.startswith(f"{program()}: attempt to yield across metamethod/C-call boundary\n")
 
 
 PRINT_IS_C_SCRIPT = r"""
@@ -187,8 +219,13 @@ def test_command_line_options_version_and_arg_table(tmp_path: Path) -> None:
 
 
 def test_non_string_error_at_top_level(tmp_path: Path) -> None:
-    code, _, err = run_lua(tmp_path, "error({})\n")
-    assert code == 1 and err.startswith("(error object is not a string)")
+    # lua.c writes no traceback for an error object that is not a string, nothing for nil
+    assert run_lua(tmp_path, "error({})\n") == (
+        1, "", f"{program()}: (error object is not a string)\n"
+    )
+    assert run_lua(tmp_path, "error()\n") == (1, "", "")
+    code, _, err = run_lua(tmp_path, "error(42)\n")
+    assert code == 1 and err.startswith(f"{program()}: script.lua:1: 42\nstack traceback:\n")
 
 
 def test_dofile_and_format_errors_read_as_thrlua_s(tmp_path: Path) -> None:
@@ -218,12 +255,12 @@ print(pcall(function() for i in {}, 1 do end end))
 
 
 def test_syntax_errors_name_bang_as_written(tmp_path: Path) -> None:
-    code, _, err = run_lua(tmp_path, "x = 1 !\n")
-    assert code == 1 and err.startswith("script.lua:1: unexpected symbol near '!'")
-    code, _, err = run_lua(tmp_path, "if x !! then end\n")
-    assert code == 1 and err.startswith("script.lua:1: 'then' expected near '!'")
-    code, _, err = run_lua(tmp_path, "if not then end\n")
-    assert code == 1 and err.startswith("script.lua:1: unexpected symbol near 'then'")
+    for source, message in [
+        ("x = 1 !\n", "script.lua:1: unexpected symbol near '!'"),
+        ("if x !! then end\n", "script.lua:1: 'then' expected near '!'"),
+        ("if not then end\n", "script.lua:1: unexpected symbol near 'then'"),
+    ]:
+        assert run_lua(tmp_path, source) == (1, "", f"{program()}: {message}\n")
 
 
 # -- libraries -------------------------------------------------------------------------------
@@ -236,10 +273,14 @@ def test_json_encode_error_names_the_caller_line_and_xml_parse_failure_is_a_lone
 print(pcall(function() local s = json.encode(nil) return s end))
 print(pcall(function() local o = json.new() o.f = print end))
 print(select("#", xml.parsexml("<a>")), xml.parsexml("<a>"))
+print(pcall(json.decode, {}))
+print(pcall(function() local o = json.new() o.f = { a = { io.stdout } } end))
 """) == [
         "false\tscript.lua:2: cannot assign values of type nil",
-        "false\tcannot assign values of type function",
+        "false\tscript.lua:3: cannot assign values of type function",
         "1\tnil",
+        "false\tbad argument #1 to '?' (string expected, got table)",
+        "false\tscript.lua:6: bad argument #6 to '?' (libjson:json_object* expected, got userdata)",
     ]
 
 
@@ -307,6 +348,11 @@ io.write(yaml.dump({ "true", "12", "08", 3, true, false }))
 local shared = { 1 }
 io.write(yaml.dump({ shared, shared }, { k = "multi\nline" }))
 print(pcall(yaml.load, "a: [1, 2"))
+print(pcall(function() local t = yaml.load("'abc") return t end))
+print(pcall(yaml.load, "--- &x a\n--- *x\n"))
+print(pcall(yaml.load, "- *y\n- ["))
+print(pcall(yaml.load, "a: 1\n--- [\n"))
+print(pcall(yaml.load, "a: b: c"))
 """
 
 
@@ -315,8 +361,16 @@ def test_yaml_loads_and_dumps_as_lyaml(tmp_path: Path) -> None:
         "8\tstring\ttrue\ttrue\t1.5\tb\tsequence",
         "---", "- 'true'", "- '12'", "- 08", "- 3", "- true", "- false",
         "---", "- &0", "  - 1", "- *0", "---", "k: 'multi", "", "  line'",
-        "false\texpected ',' or ']', but got '<stream end>' at document: 1, line: 1, column: 9",
-        "while parsing a flow sequence at line: 1, column: 4",
+        "false\tdid not find expected ',' or ']' at document: 1, line: 2, column: 1",
+        "while parsing a flow sequence at line: 1, column: 4", "",
+        "false\tfound unexpected end of stream at document: 0, line: 1, column: 5",
+        "while scanning a quoted scalar at line: 1, column: 1", "",
+        "false\tinvalid reference: x",
+        "false\tinvalid reference: y",
+        "false\tdid not find expected node content at document: 2, line: 3, column: 1",
+        "while parsing a flow node at line: 3, column: 1", "",
+        "false\tmapping values are not allowed in this context at document: 1, line: 1, column: 5",
+        "",
     ]
 
 
@@ -355,4 +409,4 @@ def test_operator_errors_name_the_variable_and_the_operators_line(
     tmp_path: Path, source: str, message: str
 ) -> None:
     code, _, err = run_lua(tmp_path, source)
-    assert code == 1 and err.splitlines()[0] == message
+    assert code == 1 and err.splitlines()[0] == f"{program()}: {message}"

@@ -459,10 +459,18 @@ for _, name in ipairs({ "set_line", "set_limit" }) do
   end
 end
 
+local main_chunks = setmetatable({}, { __mode = "k" })  -- see api.as_main_chunk
+
 local function task_step(id, co, ok, ...)
   if not ok then
-    local message = error_text((...))
+    local value = ...
+    local message = error_text(value)
     finish(id)
+    if main_chunks[co] and type(value) ~= "string" and type(value) ~= "number" then
+      -- rclua (lua.c) adds no traceback to an error object that is not a string, and
+      -- reports nothing at all for nil: no traceback, and an empty message for nil.
+      return "error", value == nil and "" or message, nil
+    end
     return "error", message, debug_traceback(co, message)
   end
   if ... == PARKED then
@@ -653,8 +661,8 @@ end
 -- `momentum-httpsrv lua` runs its main chunk as a task (so that it may sleep and wait
 -- for threads as a loaded script does), which scripts see as rclua's main thread:
 -- coroutine.running() is nil there, and a yield of the script's own is an error (the
--- package's own yields, sleep and waits, still suspend the task).
-local main_chunks = setmetatable({}, { __mode = "k" })
+-- package's own yields, sleep and waits, still suspend the task). main_chunks is
+-- declared above task_step.
 local checked_yield, INTERNAL = coroutine.yield, "=[momentum-httpsrv]"
 
 forget_thread_state = function(co)

@@ -19,6 +19,10 @@ local floor, ceil, abs = math.floor, math.ceil, math.abs
 local concat = table.concat
 local type, tostring, tonumber, select, error, next, setmetatable, getmetatable, newproxy =
   type, tostring, tonumber, select, error, next, setmetatable, getmetatable, newproxy
+local getinfo = debug.getinfo
+local thrlua = ("").__thrlua  -- absent in a bare Lua state (the library's own tests)
+local called_name = thrlua and thrlua.called_name or function(_, own_name) return own_name end
+local OWN_SOURCE = getinfo(1, "S").source
 
 local TYPE_NAME = "libjson:json_object*"
 local INT_MAX, INT_MIN = 2147483647, -2147483648
@@ -52,9 +56,29 @@ local function wrap(node)
   return proxy
 end
 
+-- json-c's binding raises with luaL_error, which names the line of the code that called
+-- into the library (a json function, or a metamethod by indexing): the first frame past
+-- this file's own (levels counted from outside_level's caller). A C caller (pcall) gives
+-- no position, as there.
+local function outside_level(level)
+  while true do
+    local info = getinfo(level + 1, "S")
+    if info == nil or info.source ~= OWN_SOURCE then return level end
+    level = level + 1
+  end
+end
+
+local function raise(message)
+  error(message, outside_level(2))
+end
+
+-- luaL_argerror: a json function is named as its caller called it ("?" through pcall);
+-- metamethods pass "?".
 local function argerror(position, fname, expected, value)
+  local level = outside_level(2)
+  if fname ~= "?" then fname = called_name(level - 1, fname) end
   error(format("bad argument #%d to '%s' (%s expected, got %s)", position, fname, expected,
-    type(value)), 0)
+    type(value)), level)
 end
 
 local function truncate(x)
@@ -99,6 +123,8 @@ end
 -- Lua value -> stored value, following thrlua's assignment rules.
 local to_stored
 
+-- `position` is where the value sits on the C binding's stack, which its argument errors
+-- report: a member of an object two slots above the table (key, value), of an array one.
 local function table_to_stored(t, position, fname)
   if t[1] == nil then
     local node = { keys = {}, vals = {} }
@@ -106,17 +132,17 @@ local function table_to_stored(t, position, fname)
       local tk = type(k)
       if tk ~= "string" then
         if tk ~= "number" then
-          error(format("cannot use a %s key in a json object", tk), 0)
+          raise(format("cannot use a %s key in a json object", tk))
         end
         k = tostring(k)
       end
-      object_set(node, k, to_stored(v, position, fname))
+      object_set(node, k, to_stored(v, position + 2, fname))
     end
     return wrap(node)
   end
   local items, i, v = {}, 1, t[1]
   repeat
-    items[i] = to_stored(v, position, fname)
+    items[i] = to_stored(v, position + 1, fname)
     i = i + 1
     v = t[i]
   until v == nil
@@ -132,14 +158,14 @@ to_stored = function(value, position, fname)
     end
     return { value, format("%f", value) }
   end
-  if tv == "table" then return table_to_stored(value, position, fname) end
+  if tv == "table" then return (table_to_stored(value, position, fname)) end  -- not a tail call
   if tv == "userdata" then
     local node = nodes[value]
     if node == nil then argerror(position, fname, TYPE_NAME, value) end
     if node.vals or node.items then return value end
     return node.value
   end
-  error("cannot assign values of type " .. tv, 0)
+  raise("cannot assign values of type " .. tv)
 end
 
 -- Serialisation: json-c's json_object_to_json_string (JSON_C_TO_STRING_SPACED).
@@ -236,12 +262,12 @@ meta.__newindex = function(self, key, value)
   local node = nodes[self]
   if node.items then
     local index = tonumber(key)
-    if index == nil then error("json array index must be numeric", 0) end
+    if index == nil then raise("json array index must be numeric") end
     index = truncate(index)
     if not (index >= 1 and index <= INT_MAX) then
-      error("lua array semantics are that index operations are 1-based", 0)
+      raise("lua array semantics are that index operations are 1-based")
     end
-    if value == nil then error("cannot delete from json arrays", 0) end
+    if value == nil then raise("cannot delete from json arrays") end
     array_put(node, index, to_stored(value, 3, "?"))
   elseif node.vals then
     local tk = type(key)
@@ -255,7 +281,7 @@ meta.__newindex = function(self, key, value)
       object_set(node, key, to_stored(value, 3, "?"))
     end
   else
-    error("cannot assign to this type of json object", 0)
+    raise("cannot assign to this type of json object")
   end
 end
 
@@ -607,10 +633,7 @@ function json.encode(...)
   if select("#", ...) == 0 then return wrap({ keys = {}, vals = {} }) end
   local value = ...
   if type(value) == "userdata" and nodes[value] then return value end
-  -- Errors name the caller's line, as luaL_error does in a function called from Lua (the
-  -- same conversion behind __newindex reports none).
-  local ok, stored = pcall(to_stored, value, 1, "encode")
-  if not ok then error(stored, 2) end
+  local stored = to_stored(value, 1, "encode")
   if type(stored) == "userdata" then return stored end
   return wrap({ value = stored })
 end

@@ -18,8 +18,9 @@ local options = {
   load_set_metatables = true, load_numeric_scalars = true, load_nulls_as_nil = false,
 }
 
+-- lyaml raises its errors with lua_error: the message alone, no position.
 local function checked(ok, ...)
-  if not ok then error(tostring((...)), 3) end
+  if not ok then error(tostring((...)), 0) end
   return ...
 end
 
@@ -65,7 +66,12 @@ local function load_documents(events)
     at = at + 1
     local kind = event[1]
     if kind == "end" then return false end
-    if kind == "alias" then return true, anchors[event[2]] end
+    if kind == "error" then error(event[2], 0) end
+    if kind == "alias" then
+      local value = anchors[event[2]]
+      if value == nil then error("invalid reference: " .. event[2], 0) end
+      return true, value
+    end
     if kind == "scalar" then
       local value = scalar_value(event)
       if event[5] then anchors[event[5]] = value end
@@ -93,11 +99,13 @@ local function load_documents(events)
   end
 
   while events[at] do
+    if events[at][1] == "error" then error(events[at][2], 0) end
     if events[at][1] == "doc" then
       at = at + 1
       count = count + 1
       local _, value = load_node()
       documents[count] = value
+      if events[at][1] == "error" then error(events[at][2], 0) end
       at = at + 1  -- the document's end
       anchors = {}
     else

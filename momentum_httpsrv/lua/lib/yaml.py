@@ -1,5 +1,6 @@
 """``require("yaml")``: thrLua's yaml module (lyaml over libyaml), with PyYAML's parser and
-emitter (ports of libyaml's) doing the YAML text work.
+emitter doing the YAML text work. The parser is libyaml itself when PyYAML was built with
+it (its wheels are), so parse errors read as lyaml's; otherwise PyYAML's Python port.
 
 As in lyaml, the Lua side (``yaml.lua``) turns tables into emitter events and parser events
 into tables; this file only translates event lists to and from PyYAML's events. Strings
@@ -18,6 +19,8 @@ from lupa import lua51
 from momentum_httpsrv.lua.lib._source import run_library_chunk
 
 BINARY_TAG = "tag:yaml.org,2002:binary"
+# libyaml's parser (CSafeLoader) when PyYAML has it: its error texts are lyaml's.
+PARSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlError(ValueError):
@@ -73,11 +76,13 @@ def emit(events: Any) -> str:
 
 def parse(lua: lua51.LuaRuntime, text: str) -> Any:
     """The parser events of ``text`` as a Lua list (the same shapes ``emit`` takes, scalars
-    as {"scalar", text, plain, tag, anchor}); raises YamlError for text that is not YAML."""
+    as {"scalar", text, plain, tag, anchor}). Text that is not YAML ends the list with
+    {"error", message}: lyaml reads events one at a time, so what comes before the bad
+    text (an alias to no anchor, say) fails first."""
     events: list[Any] = []
     documents = 0
     try:
-        for event in yaml.parse(_as_text(text), Loader=yaml.SafeLoader):
+        for event in yaml.parse(_as_text(text), Loader=PARSER):
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 events.append(lua.table_from(["doc"]))
@@ -95,27 +100,28 @@ def parse(lua: lua51.LuaRuntime, text: str) -> Any:
                 if event.tag == BINARY_TAG:
                     value = _decode_binary(event.value)
                 events.append(lua.table_from([
-                    "scalar", value, event.style is None, event.tag or False,
+                    "scalar", value, not event.style, event.tag or False,
                     event.anchor or False,
                 ]))
     except yaml.MarkedYAMLError as error:
-        raise YamlError(_as_lua(_parse_error_text(error, max(documents, 1)))) from None
+        events.append(lua.table_from(["error", _as_lua(_parse_error_text(error, documents))]))
     except yaml.YAMLError as error:
-        raise YamlError(_as_lua(str(error))) from None
+        events.append(lua.table_from(["error", _as_lua(str(error))]))
     return lua.table_from(events)
 
 
 def _parse_error_text(error: yaml.MarkedYAMLError, document: int) -> str:
-    """lyaml's layout: the problem and where, then what was being parsed and where."""
-    text = error.problem or "parse error"
-    if error.problem_mark is not None:
-        mark = error.problem_mark
-        text += f" at document: {document}, line: {mark.line + 1}, column: {mark.column + 1}"
+    """lyaml's layout: the problem, the number of documents begun and where (unless at the
+    very start), a newline, then what was being parsed and where, and a newline."""
+    text = f"{error.problem or 'A problem'} at document: {document}"
+    mark = error.problem_mark
+    if mark is not None and (mark.line or mark.column):
+        text += f", line: {mark.line + 1}, column: {mark.column + 1}"
+    text += "\n"
     if error.context:
-        text += "\n" + error.context
-        if error.context_mark is not None:
-            mark = error.context_mark
-            text += f" at line: {mark.line + 1}, column: {mark.column + 1}"
+        mark = error.context_mark
+        line, column = (mark.line, mark.column) if mark is not None else (0, 0)
+        text += f"{error.context} at line: {line + 1}, column: {column + 1}\n"
     return text
 
 
