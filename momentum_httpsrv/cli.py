@@ -254,7 +254,8 @@ def lua(include: tuple[Path, ...], env_dirs: tuple[Path, ...], words: tuple[str,
     try:
         asyncio.run(run_command(state, command))
     except OSError as error:
-        click.echo(f"{program}: cannot open {command.script}: {error.strerror}", err=True)
+        verb = "read" if isinstance(error, IsADirectoryError) else "open"  # lua.c opens a directory
+        click.echo(f"{program}: cannot {verb} {command.script}: {error.strerror}", err=True)
         sys.exit(1)
     except LuaScriptError as error:
         state.api.flush_stdout()

@@ -79,3 +79,7 @@ def test_syntax_error_and_missing_file(tmp_path):
     assert missing.stderr.decode() == (
         f"{PROGRAM}: cannot open absent.lua: No such file or directory\n"
     )
+    (tmp_path / "dir.lua").mkdir()
+    directory = run_lua("dir.lua", cwd=tmp_path)
+    assert directory.returncode == 1
+    assert directory.stderr.decode() == f"{PROGRAM}: cannot read dir.lua: Is a directory\n"
